@@ -1,0 +1,37 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Synapse",
+    products: [
+        .library(name: "Synapse", targets: ["Synapse"]),
+        .executable(name: "xor", targets: ["xor"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .target(name: "Core", dependencies: ["CBLAS"]),
+        .target(name: "NN", dependencies: ["Core"]),
+        .target(name: "Optim", dependencies: ["Core", "NN"]),
+        .target(name: "IO", dependencies: ["Core", "NN", "Optim"]),
+        .target(name: "Synapse", dependencies: ["Core", "NN", "Optim", "IO"]),
+
+        // The examples' training code is a library so that tests run exactly what users run.
+        .target(name: "ExampleTasks", dependencies: ["Synapse"], path: "Sources/Examples/Tasks"),
+        .executableTarget(
+            name: "xor",
+            dependencies: ["ExampleTasks", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Examples/xor"
+        ),
+
+        .testTarget(name: "CoreTests", dependencies: ["Core"]),
+        .testTarget(name: "NNTests", dependencies: ["Core", "NN", "Optim", "ExampleTasks"]),
+        .testTarget(name: "OptimTests", dependencies: ["Core", "NN", "Optim"]),
+    ]
+)

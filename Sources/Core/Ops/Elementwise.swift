@@ -1,0 +1,114 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// Elementwise functions of one tensor: each as a type with its value and its derivative
+// side by side, so the forward and backward loops specialise and vectorise.
+
+/// A scalar function with its derivative, written in terms of the input `x` and the
+/// output `y = value(x)`, whichever is cheaper.
+protocol ElementwiseFunction {
+    static func value(_ x: Float) -> Float
+    static func derivative(x: Float, y: Float) -> Float
+}
+
+/// σ(x) = 1 / (1 + e⁻ˣ); σ' = y(1 − y).
+enum SigmoidFunction: ElementwiseFunction {
+    @inline(__always) static func value(_ x: Float) -> Float { 1 / (1 + expf(-x)) }
+    @inline(__always) static func derivative(x: Float, y: Float) -> Float { y * (1 - y) }
+}
+
+/// tanh' = 1 − y².
+enum TanhFunction: ElementwiseFunction {
+    @inline(__always) static func value(_ x: Float) -> Float { tanhf(x) }
+    @inline(__always) static func derivative(x: Float, y: Float) -> Float { 1 - y * y }
+}
+
+/// max(x, 0); its derivative is taken as 0 at x = 0, as PyTorch does.
+enum ReLUFunction: ElementwiseFunction {
+    @inline(__always) static func value(_ x: Float) -> Float { x > 0 ? x : 0 }
+    @inline(__always) static func derivative(x: Float, y: Float) -> Float { x > 0 ? 1 : 0 }
+}
+
+/// eˣ; its derivative is itself.
+enum ExpFunction: ElementwiseFunction {
+    @inline(__always) static func value(_ x: Float) -> Float { expf(x) }
+    @inline(__always) static func derivative(x: Float, y: Float) -> Float { y }
+}
+
+/// ln x; its derivative is 1/x.
+enum LogFunction: ElementwiseFunction {
+    @inline(__always) static func value(_ x: Float) -> Float { logf(x) }
+    @inline(__always) static func derivative(x: Float, y: Float) -> Float { 1 / x }
+}
+
+extension Tensor {
+    /// The logistic sigmoid 1 / (1 + e⁻ˣ), elementwise.
+    public func sigmoid() -> Tensor { applying(SigmoidFunction.self, .sigmoid) }
+    /// The hyperbolic tangent, elementwise.
+    public func tanh() -> Tensor { applying(TanhFunction.self, .tanh) }
+    /// max(x, 0), elementwise.
+    public func relu() -> Tensor { applying(ReLUFunction.self, .relu) }
+    /// eˣ, elementwise.
+    public func exp() -> Tensor { applying(ExpFunction.self, .exp) }
+    /// The natural logarithm, elementwise.
+    public func log() -> Tensor { applying(LogFunction.self, .log) }
+
+    func sigmoidBackward(_ gradient: Tensor) -> Tensor { chainRule(SigmoidFunction.self, gradient) }
+    func tanhBackward(_ gradient: Tensor) -> Tensor { chainRule(TanhFunction.self, gradient) }
+    func reluBackward(_ gradient: Tensor) -> Tensor { chainRule(ReLUFunction.self, gradient) }
+    func expBackward(_ gradient: Tensor) -> Tensor { chainRule(ExpFunction.self, gradient) }
+    func logBackward(_ gradient: Tensor) -> Tensor { chainRule(LogFunction.self, gradient) }
+
+    private func applying<F: ElementwiseFunction>(_: F.Type, _ op: Op) -> Tensor {
+        let result = Tensor.uninitialized(shape)
+        let x = storage.pointer
+        let y = result.storage.pointer
+        for i in 0..<count { y[i] = F.value(x[i]) }
+        return result.recorded(op, [self])
+    }
+
+    /// gradient · f'(x), for this node `y = f(x)`.
+    private func chainRule<F: ElementwiseFunction>(_: F.Type, _ gradient: Tensor) -> Tensor {
+        let result = Tensor.uninitialized(shape)
+        let g = gradient.storage.pointer
+        let x = creators[0].storage.pointer
+        let y = storage.pointer
+        let out = result.storage.pointer
+        for i in 0..<count { out[i] = g[i] * F.derivative(x: x[i], y: y[i]) }
+        return result
+    }
+
+    // MARK: pow
+
+    /// xᵖ elementwise for a constant exponent `p`.
+    public func pow(_ exponent: Float) -> Tensor {
+        let result = Tensor.uninitialized(shape)
+        let x = storage.pointer
+        let y = result.storage.pointer
+        if exponent == 2 {
+            for i in 0..<count { y[i] = x[i] * x[i] }
+        } else {
+            for i in 0..<count { y[i] = powf(x[i], exponent) }
+        }
+        return result.recorded(.pow(exponent: exponent), [self])
+    }
+
+    /// d(xᵖ)/dx = p·xᵖ⁻¹.
+    func powBackward(_ gradient: Tensor, exponent: Float) -> Tensor {
+        let result = Tensor.uninitialized(shape)
+        let g = gradient.storage.pointer
+        let x = creators[0].storage.pointer
+        let out = result.storage.pointer
+        if exponent == 2 {
+            for i in 0..<count { out[i] = g[i] * 2 * x[i] }
+        } else {
+            for i in 0..<count { out[i] = g[i] * exponent * powf(x[i], exponent - 1) }
+        }
+        return result
+    }
+}

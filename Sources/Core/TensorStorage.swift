@@ -1,0 +1,32 @@
+/// One contiguous, row-major buffer of Float32 scalars, owned by one or more tensors.
+///
+/// Tensors that are views of the same numbers (`reshaped`, `detached`) share a storage, so
+/// those operations copy nothing.
+@usableFromInline
+final class TensorStorage {
+    @usableFromInline let pointer: UnsafeMutablePointer<Float>
+    @usableFromInline let count: Int
+
+    /// Allocates `count` scalars, uninitialised.
+    @usableFromInline
+    init(uninitializedCount count: Int) {
+        self.count = count
+        pointer = .allocate(capacity: Swift.max(count, 1))
+    }
+
+    /// Allocates `count` scalars, each set to `value`.
+    convenience init(count: Int, repeating value: Float) {
+        self.init(uninitializedCount: count)
+        pointer.initialize(repeating: value, count: count)
+    }
+
+    /// Allocates a copy of `source`'s scalars.
+    convenience init(copying source: UnsafePointer<Float>, count: Int) {
+        self.init(uninitializedCount: count)
+        pointer.initialize(from: source, count: count)
+    }
+
+    deinit {
+        pointer.deallocate()
+    }
+}

@@ -1,0 +1,5 @@
+// `import Synapse` brings in the whole framework.
+@_exported import Core
+@_exported import IO
+@_exported import NN
+@_exported import Optim
