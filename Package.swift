@@ -30,8 +30,10 @@ let package = Package(
             path: "Sources/Examples/xor"
         ),
 
-        .testTarget(name: "CoreTests", dependencies: ["Core"]),
-        .testTarget(name: "NNTests", dependencies: ["Core", "NN", "Optim", "ExampleTasks"]),
-        .testTarget(name: "OptimTests", dependencies: ["Core", "NN", "Optim"]),
+        // Finite-difference checks and small helpers shared by the test targets.
+        .target(name: "TestSupport", dependencies: ["Core"], path: "Tests/TestSupport"),
+        .testTarget(name: "CoreTests", dependencies: ["Core", "TestSupport"]),
+        .testTarget(name: "NNTests", dependencies: ["Core", "NN", "Optim", "ExampleTasks", "TestSupport"]),
+        .testTarget(name: "OptimTests", dependencies: ["Core", "NN", "Optim", "TestSupport"]),
     ]
 )

@@ -17,3 +17,24 @@ public final class ReLU: ParameterlessLayer {
     public init() {}
     public func forward(_ input: Tensor) -> Tensor { input.relu() }
 }
+
+/// softmax along `dim`: e^xᵢ / Σⱼ e^xⱼ, computed as the exponential of `logSoftmax`.
+public final class Softmax: ParameterlessLayer {
+    /// The dimension that sums to one.
+    public let dim: Int
+    public init(dim: Int = -1) { self.dim = dim }
+    public func forward(_ input: Tensor) -> Tensor { input.logSoftmax(dim: resolved(dim, input)).exp() }
+}
+
+/// log softmax along `dim`, computed stably.
+public final class LogSoftmax: ParameterlessLayer {
+    /// The dimension normalised over.
+    public let dim: Int
+    public init(dim: Int = -1) { self.dim = dim }
+    public func forward(_ input: Tensor) -> Tensor { input.logSoftmax(dim: resolved(dim, input)) }
+}
+
+/// A dimension counted from the end when negative, as PyTorch counts `dim=-1`.
+func resolved(_ dim: Int, _ input: Tensor) -> Int {
+    dim < 0 ? input.rank + dim : dim
+}

@@ -17,8 +17,6 @@ public final class Sequential: Layer {
     }
 
     public var namedParameters: [(name: String, tensor: Tensor)] {
-        layers.enumerated().flatMap { index, layer in
-            layer.namedParameters.map { ("\(index).\($0.name)", $0.tensor) }
-        }
+        layers.enumerated().flatMap { index, layer in layer.namedParameters(prefixedWith: "\(index)") }
     }
 }

@@ -1,17 +1,52 @@
 import Core
+import NN
 
 /// Updates parameters from their gradients.
+///
+/// An optimizer knows its parameters by the names their model gives them, and keeps its
+/// per-parameter state under the same names (`state["0.weight"]["momentum_buffer"]`), so a
+/// checkpoint can save and restore it and a model rebuilt from code lines up with it.
 public protocol Optimizer: AnyObject {
-    /// The tensors this optimizer updates.
-    var parameters: [Tensor] { get }
-    /// One update of every parameter that has a gradient.
+    /// The tensors this optimizer updates, with their names.
+    var namedParameters: [(name: String, tensor: Tensor)] { get }
+    /// Per-parameter state: parameter name → slot name (`momentum_buffer`, `exp_avg`,
+    /// `exp_avg_sq`, `step`) → tensor. A parameter has no entry before its first update.
+    var state: [String: [String: Tensor]] { get set }
+    /// One update of every parameter that has a gradient, recording no graph.
     func step()
 }
 
 extension Optimizer {
+    /// The tensors this optimizer updates.
+    public var parameters: [Tensor] { namedParameters.map(\.tensor) }
+
     /// Forgets every parameter's gradient (PyTorch's `zero_grad(set_to_none=True)`), so the
     /// next `backward()` starts from zero.
     public func zeroGrad() {
         for parameter in parameters { parameter.grad = nil }
     }
+}
+
+/// Names for parameters passed without names: their positions, `"0"`, `"1"`, ….
+func namedByPosition(_ parameters: [Tensor]) -> [(name: String, tensor: Tensor)] {
+    parameters.enumerated().map { ("\($0.offset)", $0.element) }
+}
+
+/// Checks that every name is used once: state is keyed by name.
+func requireUniqueNames(_ parameters: [(name: String, tensor: Tensor)], optimizer: String) {
+    var seen = Set<String>()
+    for (name, _) in parameters {
+        require(seen.insert(name).inserted, "\(optimizer): parameter name \(name) appears twice")
+    }
+}
+
+/// The state slot `slot` of parameter `name`, created filled with zeros in the parameter's
+/// shape the first time it is asked for; `isNew` tells which happened.
+func stateSlot(
+    _ state: inout [String: [String: Tensor]], name: String, slot: String, like parameter: Tensor
+) -> (tensor: Tensor, isNew: Bool) {
+    if let existing = state[name]?[slot] { return (existing, false) }
+    let created = Tensor.zeros(parameter.shape)
+    state[name, default: [:]][slot] = created
+    return (created, true)
 }

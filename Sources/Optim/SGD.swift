@@ -1,26 +1,71 @@
 import Core
+import NN
 
-/// Stochastic gradient descent: p ← p − lr · ∇p.
+/// Stochastic gradient descent with momentum, Nesterov momentum and weight decay, with
+/// PyTorch's update rule (`torch.optim.SGD`, dampening 0):
+///
+///     d = ∇p + λ·p
+///     b = d                      (first step)
+///     b = μ·b + d                (later steps)
+///     d = d + μ·b  (Nesterov)   or   d = b
+///     p = p − lr·d
+///
+/// The momentum buffer is kept in `state[name]["momentum_buffer"]`.
 public final class SGD: Optimizer {
-    public let parameters: [Tensor]
-    /// The step size.
+    public let namedParameters: [(name: String, tensor: Tensor)]
+    public var state: [String: [String: Tensor]] = [:]
+    /// The step size lr.
     public var learningRate: Float
+    /// The momentum μ (0: none).
+    public var momentum: Float
+    /// The L2 weight decay λ (0: none).
+    public var weightDecay: Float
+    /// Whether to use Nesterov momentum.
+    public var nesterov: Bool
 
-    /// An optimizer for `parameters` with step size `learningRate`.
-    public init(parameters: [Tensor], learningRate: Float) {
-        self.parameters = parameters
+    /// An optimizer for named parameters (`model.namedParameters`).
+    public init(
+        parameters: [(name: String, tensor: Tensor)], learningRate: Float, momentum: Float = 0,
+        weightDecay: Float = 0, nesterov: Bool = false
+    ) {
+        requireUniqueNames(parameters, optimizer: "SGD")
+        require(!nesterov || momentum > 0, "SGD: Nesterov momentum needs a momentum above zero")
+        namedParameters = parameters
         self.learningRate = learningRate
+        self.momentum = momentum
+        self.weightDecay = weightDecay
+        self.nesterov = nesterov
     }
 
-    /// Updates every parameter that has a gradient, in place, recording no graph.
+    /// An optimizer for parameters named by position (`"0"`, `"1"`, …).
+    public convenience init(
+        parameters: [Tensor], learningRate: Float, momentum: Float = 0, weightDecay: Float = 0,
+        nesterov: Bool = false
+    ) {
+        self.init(
+            parameters: namedByPosition(parameters), learningRate: learningRate, momentum: momentum,
+            weightDecay: weightDecay, nesterov: nesterov)
+    }
+
     public func step() {
-        Tensor.withoutGradients {
-            for parameter in parameters {
-                guard let gradient = parameter.grad else { continue }
-                let rate = learningRate
-                parameter.withUnsafeMutableBufferPointer { p in
-                    gradient.withUnsafeBufferPointer { g in
-                        for i in p.indices { p[i] -= rate * g[i] }
+        let (rate, mu, decay, nesterov) = (learningRate, momentum, weightDecay, nesterov)
+        for (name, parameter) in namedParameters {
+            guard let gradient = parameter.grad else { continue }
+            let buffer = mu != 0 ? stateSlot(&state, name: name, slot: "momentum_buffer", like: parameter) : nil
+            parameter.withUnsafeMutableBufferPointer { p in
+                gradient.withUnsafeBufferPointer { g in
+                    guard let buffer else {
+                        for i in p.indices { p[i] -= rate * (g[i] + decay * p[i]) }
+                        return
+                    }
+                    let firstStep = buffer.isNew
+                    buffer.tensor.withUnsafeMutableBufferPointer { b in
+                        for i in p.indices {
+                            var d = g[i] + decay * p[i]
+                            b[i] = firstStep ? d : mu * b[i] + d
+                            d = nesterov ? d + mu * b[i] : b[i]
+                            p[i] -= rate * d
+                        }
                     }
                 }
             }

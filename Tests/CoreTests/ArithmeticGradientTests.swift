@@ -1,5 +1,6 @@
 import Core
 import Testing
+import TestSupport
 
 @Suite("Elementwise arithmetic")
 struct ArithmeticGradientTests {

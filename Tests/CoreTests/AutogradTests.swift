@@ -1,5 +1,6 @@
 import Core
 import Testing
+import TestSupport
 
 @Suite("Backward: accumulation, long graphs, recording")
 struct AutogradTests {

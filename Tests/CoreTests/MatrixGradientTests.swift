@@ -1,5 +1,6 @@
 import Core
 import Testing
+import TestSupport
 
 @Suite("Matrix product and shape ops")
 struct MatrixGradientTests {

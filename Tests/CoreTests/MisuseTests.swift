@@ -1,5 +1,6 @@
 import Core
 import Testing
+import TestSupport
 
 /// Misuse in code stops the process with a message naming the op and the shapes; each
 /// case runs in a child process (an exit test) whose standard error is read back.

@@ -1,6 +1,7 @@
 import Core
 import NN
 import Testing
+import TestSupport
 
 @Suite("Layers and losses")
 struct LayerTests {
@@ -54,5 +55,30 @@ struct LayerTests {
         MSELoss()(prediction, target).backward()
         // d/dp mean((p − t)²) = 2(p − t)/4.
         #expect(prediction.grad?.scalars == [0.5, 0, -1, 0])
+    }
+}
+
+@Suite("Embedding and softmax layers")
+struct EmbeddingSoftmaxTests {
+    @Test("Embedding returns the rows named by indices; its gradient touches only those rows")
+    func embedding() {
+        let table = Random.withSeed(2) { Embedding(count: 6, dimension: 2) }
+        let weights = table.weight.scalars
+        let out = table(Tensor([[5, 0, 5]]))
+        #expect(out.shape == [1, 3, 2])
+        #expect(out.scalars == [weights[10], weights[11], weights[0], weights[1], weights[10], weights[11]])
+        out.sum().backward()
+        #expect(table.weight.grad?.scalars == [1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2])
+        #expect(table.namedParameters.map(\.name) == ["weight"])
+    }
+
+    @Test("Softmax rows sum to one; LogSoftmax is its logarithm")
+    func softmax() {
+        let x = Tensor([[1, 2, 3], [0, 0, 0]])
+        let p = Softmax(dim: 1)(x).scalars
+        #expect(abs(p[0] + p[1] + p[2] - 1) < 1e-6)
+        let third: Float = 1 / 3
+        #expect(close(Array(p[3...]), [third, third, third], tolerance: 1e-6))
+        #expect(close(LogSoftmax()(x).exp().scalars, p, tolerance: 1e-6))
     }
 }

@@ -1,6 +1,7 @@
 import Core
 import NN
 import Testing
+import TestSupport
 
 /// The seed's worked example (sections 4 and 5.2), with the arithmetic redone by hand:
 /// input [0, 1]; first layer weights [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]] in the seed's
@@ -37,8 +38,4 @@ struct SeedWorkedExampleTests {
         #expect(close([firstGradient[0, 1], firstGradient[1, 1], firstGradient[2, 1]], [-0.02778, -0.02562, -0.02211], tolerance: 5e-6))
         #expect([firstGradient[0, 0], firstGradient[1, 0], firstGradient[2, 0]] == [0, 0, 0])
     }
-}
-
-func close(_ a: [Float], _ b: [Float], tolerance: Float) -> Bool {
-    a.count == b.count && zip(a, b).allSatisfy { abs($0 - $1) <= tolerance }
 }

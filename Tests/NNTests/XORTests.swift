@@ -2,6 +2,7 @@ import Core
 import ExampleTasks
 import NN
 import Testing
+import TestSupport
 
 @Suite("The XOR example")
 struct XORTests {

@@ -1,6 +1,7 @@
 import Core
 import Optim
 import Testing
+import TestSupport
 
 @Suite("SGD")
 struct SGDTests {
@@ -39,6 +40,6 @@ struct SGDTests {
             (w * w).sum().backward()
             optimizer.step()
         }
-        #expect(zip(w.scalars, [0.512, -1.024] as [Float]).allSatisfy { abs($0 - $1) < 1e-6 })
+        #expect(close(w.scalars, [0.512, -1.024], tolerance: 1e-6))
     }
 }

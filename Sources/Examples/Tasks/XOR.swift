@@ -36,7 +36,7 @@ public enum XOR {
         reportEvery: Int = 100, progress: (Int, Float) -> Void = { _, _ in }
     ) -> Outcome {
         let model = Random.withSeed(seed) { makeModel() }
-        let optimizer = SGD(parameters: model.parameters, learningRate: learningRate)
+        let optimizer = SGD(parameters: model.namedParameters, learningRate: learningRate)
         let lossFunction = MSELoss()
         let (inputs, targets) = (inputs, targets)
         var loss: Float = .nan

@@ -6,7 +6,7 @@ import Testing
 /// The scalar checked is L = Σᵢ f(inputs)ᵢ · wᵢ with fixed random weights w, so every output
 /// element's gradient takes part with a different weight. Each input scalar is moved by ±h
 /// and L re-evaluated (in Double) without recording a graph.
-func expectGradientsMatchFiniteDifferences(
+public func expectGradientsMatchFiniteDifferences(
     _ inputs: [Tensor], step h: Float = 1e-2, tolerance: Float = 2e-3,
     sourceLocation: SourceLocation = #_sourceLocation,
     _ function: ([Tensor]) -> Tensor
@@ -43,11 +43,11 @@ func expectGradientsMatchFiniteDifferences(
 }
 
 /// A leaf of `shape` with uniform scalars in [low, high) that requires gradients.
-func parameter(_ shape: [Int], low: Float = -1, high: Float = 1, seed: UInt64 = 1) -> Tensor {
+public func parameter(_ shape: [Int], low: Float = -1, high: Float = 1, seed: UInt64 = 1) -> Tensor {
     Random.withSeed(seed) { Tensor.uniform(shape, low: low, high: high, requiresGrad: true) }
 }
 
 /// Whether two lists of scalars agree within `tolerance` each.
-func close(_ a: [Float], _ b: [Float], tolerance: Float = 1e-5) -> Bool {
+public func close(_ a: [Float], _ b: [Float], tolerance: Float = 1e-5) -> Bool {
     a.count == b.count && zip(a, b).allSatisfy { abs($0 - $1) <= tolerance }
 }

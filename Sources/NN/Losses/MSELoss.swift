@@ -3,14 +3,6 @@ import Core
 /// Mean squared error: mean((prediction − target)²), or the sum on request.
 public struct MSELoss {
     /// How the squared errors are combined.
-    public enum Reduction: Sendable {
-        /// Their mean (PyTorch's default).
-        case mean
-        /// Their sum.
-        case sum
-    }
-
-    /// How the squared errors are combined.
     public var reduction: Reduction
 
     /// A loss that combines squared errors by `reduction`.
@@ -23,6 +15,6 @@ public struct MSELoss {
             "MSELoss: prediction shape \(describe(prediction.shape)) differs from target shape \(describe(target.shape))")
         let error = prediction - target
         let squared = error * error
-        return reduction == .mean ? squared.mean() : squared.sum()
+        return reduction.apply(squared)
     }
 }

@@ -1,0 +1,91 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Core
+import NN
+
+/// Adam (Kingma and Ba) with PyTorch's update rule (`torch.optim.Adam`, amsgrad off):
+///
+///     t = t + 1
+///     g = ∇p + λ·p
+///     m = m + (1 − β₁)·(g − m)
+///     v = β₂·v + (1 − β₂)·g²
+///     p = p − (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)
+///
+/// State per parameter: `exp_avg` (m), `exp_avg_sq` (v) and `step` (t, a scalar tensor).
+public final class Adam: Optimizer {
+    public let namedParameters: [(name: String, tensor: Tensor)]
+    public var state: [String: [String: Tensor]] = [:]
+    /// The step size lr.
+    public var learningRate: Float
+    /// The decay rates (β₁, β₂) of the moment estimates.
+    public var betas: (Float, Float)
+    /// ε, added to the denominator for stability.
+    public var epsilon: Float
+    /// L2 weight decay λ added to the gradient (0: none).
+    public var weightDecay: Float
+
+    /// An optimizer for named parameters (`model.namedParameters`).
+    public init(
+        parameters: [(name: String, tensor: Tensor)], learningRate: Float = 1e-3,
+        betas: (Float, Float) = (0.9, 0.999), epsilon: Float = 1e-8, weightDecay: Float = 0
+    ) {
+        requireUniqueNames(parameters, optimizer: "Adam")
+        namedParameters = parameters
+        self.learningRate = learningRate
+        self.betas = betas
+        self.epsilon = epsilon
+        self.weightDecay = weightDecay
+    }
+
+    /// An optimizer for parameters named by position (`"0"`, `"1"`, …).
+    public convenience init(
+        parameters: [Tensor], learningRate: Float = 1e-3, betas: (Float, Float) = (0.9, 0.999),
+        epsilon: Float = 1e-8, weightDecay: Float = 0
+    ) {
+        self.init(
+            parameters: namedByPosition(parameters), learningRate: learningRate, betas: betas,
+            epsilon: epsilon, weightDecay: weightDecay)
+    }
+
+    public func step() {
+        let (beta1, beta2) = betas
+        let (decay, epsilon) = (weightDecay, epsilon)
+        for (name, parameter) in namedParameters {
+            guard let gradient = parameter.grad else { continue }
+            let m = stateSlot(&state, name: name, slot: "exp_avg", like: parameter).tensor
+            let v = stateSlot(&state, name: name, slot: "exp_avg_sq", like: parameter).tensor
+            let stepTensor = state[name]?["step"] ?? Tensor(scalar: 0)
+            state[name, default: [:]]["step"] = stepTensor
+            let t = stepTensor.withUnsafeMutableBufferPointer { step in
+                step[0] += 1
+                return Double(step[0])
+            }
+            // As PyTorch: bias corrections in double precision, applied as Float32 scalars.
+            let stepSize = Float(Double(learningRate) / (1 - powDouble(Double(beta1), t)))
+            let correction2Root = Float((1 - powDouble(Double(beta2), t)).squareRoot())
+            let weight1 = 1 - beta1
+            let weight2 = 1 - beta2
+            parameter.withUnsafeMutableBufferPointer { p in
+                gradient.withUnsafeBufferPointer { g in
+                    m.withUnsafeMutableBufferPointer { m in
+                        v.withUnsafeMutableBufferPointer { v in
+                            for i in p.indices {
+                                let gi = g[i] + decay * p[i]
+                                m[i] = m[i] + weight1 * (gi - m[i])
+                                v[i] = v[i] * beta2 + weight2 * gi * gi
+                                let denominator = v[i].squareRoot() / correction2Root + epsilon
+                                p[i] = p[i] - stepSize * (m[i] / denominator)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+@inline(__always)
+private func powDouble(_ x: Double, _ y: Double) -> Double { pow(x, y) }
