@@ -6,6 +6,9 @@ let package = Package(
     products: [
         .library(name: "Synapse", targets: ["Synapse"]),
         .executable(name: "xor", targets: ["xor"]),
+        .executable(name: "digits", targets: ["digits"]),
+        .executable(name: "char-lstm", targets: ["char-lstm"]),
+        .executable(name: "delayed-recall", targets: ["delayed-recall"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -28,6 +31,21 @@ let package = Package(
             name: "xor",
             dependencies: ["ExampleTasks", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Examples/xor"
+        ),
+        .executableTarget(
+            name: "digits",
+            dependencies: ["ExampleTasks", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Examples/digits"
+        ),
+        .executableTarget(
+            name: "char-lstm",
+            dependencies: ["ExampleTasks", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Examples/char-lstm"
+        ),
+        .executableTarget(
+            name: "delayed-recall",
+            dependencies: ["ExampleTasks", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Examples/delayed-recall"
         ),
 
         // Finite-difference checks and small helpers shared by the test targets.

@@ -13,14 +13,17 @@ import Core
 /// `xf xi xo xc` are `Linear(inputs, hidden)` with bias, `hf hi ho hc` are
 /// `Linear(hidden, hidden)` without, `w_ho` is `Linear(hidden, outputs)` without; parameters
 /// are named after them (`xf.weight`, `hc.weight`, `w_ho.weight`), as in the seed.
+/// A cell made without `outputs` has no `w_ho` and its output is h′ itself, for models that
+/// apply their own head to the stacked hidden states.
 public final class LSTMCell: Module {
     public let xf: Linear, xi: Linear, xo: Linear, xc: Linear
     public let hf: Linear, hi: Linear, ho: Linear, hc: Linear
-    /// Hidden → output.
-    public let w_ho: Linear
+    /// Hidden → output; `nil` for a cell made without `outputs`.
+    public let w_ho: Linear?
 
-    /// A cell reading `inputs` features, keeping `hidden` state, emitting `outputs`.
-    public init(inputs: Int, hidden: Int, outputs: Int) {
+    /// A cell reading `inputs` features, keeping `hidden` state, emitting `outputs` through
+    /// `w_ho` (or h′ itself when `outputs` is `nil`).
+    public init(inputs: Int, hidden: Int, outputs: Int?) {
         xf = Linear(inputs: inputs, outputs: hidden)
         xi = Linear(inputs: inputs, outputs: hidden)
         xo = Linear(inputs: inputs, outputs: hidden)
@@ -29,7 +32,7 @@ public final class LSTMCell: Module {
         hi = Linear(inputs: hidden, outputs: hidden, bias: false)
         ho = Linear(inputs: hidden, outputs: hidden, bias: false)
         hc = Linear(inputs: hidden, outputs: hidden, bias: false)
-        w_ho = Linear(inputs: hidden, outputs: outputs, bias: false)
+        w_ho = outputs.map { Linear(inputs: hidden, outputs: $0, bias: false) }
     }
 
     /// The size of the hidden and cell states.
@@ -47,7 +50,7 @@ public final class LSTMCell: Module {
         let candidate = (xc(input) + hc(h)).tanh()
         let cell = forget * c + inputGate * candidate
         let hidden = outputGate * cell.tanh()
-        return (w_ho(hidden), (hidden, cell))
+        return (w_ho.map { $0(hidden) } ?? hidden, (hidden, cell))
     }
 
     /// A zero (hidden, cell) state for `batchSize` sequences.
@@ -56,10 +59,10 @@ public final class LSTMCell: Module {
     }
 
     public var namedParameters: [(name: String, tensor: Tensor)] {
-        let parts: [(String, Linear)] = [
-            ("xf", xf), ("xi", xi), ("xo", xo), ("xc", xc),
-            ("hf", hf), ("hi", hi), ("ho", ho), ("hc", hc), ("w_ho", w_ho),
+        var parts: [(String, Linear)] = [
+            ("xf", xf), ("xi", xi), ("xo", xo), ("xc", xc), ("hf", hf), ("hi", hi), ("ho", ho), ("hc", hc),
         ]
+        if let w_ho { parts.append(("w_ho", w_ho)) }
         return parts.flatMap { $0.1.namedParameters(prefixedWith: $0.0) }
     }
 }

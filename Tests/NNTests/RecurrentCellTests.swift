@@ -81,7 +81,7 @@ struct RecurrentCellTests {
             let g = add(affine(cell.xc, xr), affine(cell.hc, hr)).map { tanh($0) }
             let newCell = add(mul(f, cr), mul(i, g))
             let newHidden = mul(o, newCell.map { tanh($0) })
-            let output = affine(cell.w_ho, newHidden)
+            let output = affine(cell.w_ho!, newHidden)
             #expect(close((0..<4).map { step.state.cell[row, $0] }, newCell.map(Float.init), tolerance: 1e-6))
             #expect(close((0..<4).map { step.state.hidden[row, $0] }, newHidden.map(Float.init), tolerance: 1e-6))
             #expect(close((0..<2).map { step.output[row, $0] }, output.map(Float.init), tolerance: 1e-6))

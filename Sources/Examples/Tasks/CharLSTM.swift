@@ -1,0 +1,154 @@
+import Synapse
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A character-level language model: Embedding(V, 32) → LSTMCell(32, 128) stepped over 32
+/// characters → Linear(128, V) on the stacked hidden states, cross-entropy, Adam, truncated
+/// backpropagation through time (the state is carried, detached, from one chunk to the next).
+///
+/// The data layout follows shared/bench/char_lstm.py: the corpus cut into 32 contiguous
+/// streams, iteration i reads chunk i mod chunks of each, the state resets at chunk 0.
+public enum CharLSTM {
+    /// The corpus as class indices, with the vocabulary (sorted distinct bytes).
+    public struct Corpus {
+        public let vocabulary: [UInt8]
+        public let ids: [Int]
+
+        /// The entropy (nats per character) of the corpus' character frequencies: the loss of
+        /// the best model that ignores context.
+        public var unigramEntropy: Float {
+            var counts = [Int](repeating: 0, count: vocabulary.count)
+            for id in ids { counts[id] += 1 }
+            let total = Double(ids.count)
+            return Float(counts.filter { $0 > 0 }.reduce(0.0) { $0 - Double($1) / total * log(Double($1) / total) })
+        }
+    }
+
+    /// Reads data/text/corpus.txt.
+    public static func loadCorpus() throws -> Corpus {
+        let bytes = Array(try DataFiles.read("text/corpus.txt").utf8)
+        let vocabulary = Array(Set(bytes)).sorted()
+        var index = [Int](repeating: 0, count: 256)
+        for (i, byte) in vocabulary.enumerated() { index[Int(byte)] = i }
+        return Corpus(vocabulary: vocabulary, ids: bytes.map { index[Int($0)] })
+    }
+
+    /// Embedding → LSTMCell → Linear, with parameters `embed.weight`, `cell.xf.weight`, …,
+    /// `head.weight`, `head.bias`.
+    public final class Model: Module {
+        public let embed: Embedding
+        public let cell: LSTMCell
+        public let head: Linear
+
+        public init(vocabulary: Int, embedding: Int = 32, hidden: Int = 128) {
+            embed = Embedding(count: vocabulary, dimension: embedding)
+            cell = LSTMCell(inputs: embedding, hidden: hidden, outputs: nil)
+            head = Linear(inputs: hidden, outputs: vocabulary)
+        }
+
+        public var namedParameters: [(name: String, tensor: Tensor)] {
+            embed.namedParameters(prefixedWith: "embed") + cell.namedParameters(prefixedWith: "cell")
+                + head.namedParameters(prefixedWith: "head")
+        }
+
+        /// Steps the cell over `inputs` (one `[batch]` tensor of ids per time step) from
+        /// `state`; returns logits `[steps · batch, V]` (time-major rows) and the last state.
+        public func forward(
+            _ inputs: [Tensor], state: (hidden: Tensor, cell: Tensor)
+        ) -> (logits: Tensor, state: (hidden: Tensor, cell: Tensor)) {
+            var state = state
+            var hiddens: [Tensor] = []
+            for ids in inputs {
+                state = cell.forward(embed(ids), state: state).state
+                hiddens.append(state.hidden)
+            }
+            return (head(Tensor.concat(hiddens, dim: 0)), state)
+        }
+    }
+
+    /// What a training run leaves behind.
+    public struct Outcome {
+        public let model: Model
+        public let corpus: Corpus
+        /// The loss of the first iteration (about ln V for an untrained model).
+        public let firstLoss: Float
+        /// The mean loss of the last 20 iterations.
+        public let finalLoss: Float
+    }
+
+    /// Trains from `seed`; `progress` gets (iteration, mean loss since the last report).
+    public static func train(
+        iterations: Int = 1_000, seed: UInt64 = Random.defaultSeed, batchSize: Int = 32, steps: Int = 32,
+        learningRate: Float = 2e-3, reportEvery: Int = 100, progress: (Int, Float) -> Void = { _, _ in }
+    ) throws -> Outcome {
+        let corpus = try loadCorpus()
+        let model = Random.withSeed(seed) { Model(vocabulary: corpus.vocabulary.count) }
+        let optimizer = Adam(parameters: model.namedParameters, learningRate: learningRate)
+        let lossFunction = CrossEntropyLoss()
+        let streamLength = corpus.ids.count / batchSize
+        let chunks = (streamLength - 1) / steps
+        var state = model.cell.zeroState(batchSize: batchSize)
+        var losses: [Float] = []
+        var sinceReport: Float = 0
+        for iteration in 0..<iterations {
+            let chunk = iteration % chunks
+            if chunk == 0 { state = model.cell.zeroState(batchSize: batchSize) }
+            func ids(at offset: Int) -> Tensor {
+                Tensor((0..<batchSize).map { Float(corpus.ids[$0 * streamLength + chunk * steps + offset]) })
+            }
+            let inputs = (0..<steps).map { ids(at: $0) }
+            let targets = Tensor.concat((1...steps).map { ids(at: $0) }, dim: 0)
+            let (logits, last) = model.forward(inputs, state: state)
+            let loss = lossFunction(logits, targets)
+            optimizer.zeroGrad()
+            loss.backward()
+            optimizer.step()
+            state = (last.hidden.detached(), last.cell.detached())
+            losses.append(loss.scalar)
+            sinceReport += loss.scalar
+            if (iteration + 1) % reportEvery == 0 || iteration + 1 == iterations {
+                let span = (iteration % reportEvery) + 1
+                progress(iteration + 1, sinceReport / Float(span))
+                sinceReport = 0
+            }
+        }
+        let tail = losses.suffix(20)
+        return Outcome(
+            model: model, corpus: corpus, firstLoss: losses.first ?? .nan,
+            finalLoss: tail.reduce(0, +) / Float(max(tail.count, 1)))
+    }
+
+    /// `count` characters drawn one at a time from the model's softmax after reading `prompt`,
+    /// with a generator of its own seeded with `seed`.
+    public static func sample(
+        _ model: Model, corpus: Corpus, prompt: String, count: Int, seed: UInt64, temperature: Float = 1
+    ) -> String {
+        var generator = RandomGenerator(seed: seed)
+        var index = [Int](repeating: 0, count: 256)
+        for (i, byte) in corpus.vocabulary.enumerated() { index[Int(byte)] = i }
+        return Tensor.withoutGradients {
+            var state = model.cell.zeroState(batchSize: 1)
+            var output: [UInt8] = []
+            var hidden = state.hidden
+            for byte in prompt.utf8 {
+                state = model.cell.forward(model.embed(Tensor([Float(index[Int(byte)])])), state: state).state
+                hidden = state.hidden
+            }
+            for _ in 0..<count {
+                let probabilities = (model.head(hidden) * (1 / temperature)).logSoftmax(dim: 1).exp().scalars
+                var u = generator.nextUnitFloat()
+                var next = probabilities.count - 1
+                for (i, p) in probabilities.enumerated() {
+                    if u < p { next = i; break }
+                    u -= p
+                }
+                output.append(corpus.vocabulary[next])
+                state = model.cell.forward(model.embed(Tensor([Float(next)])), state: state).state
+                hidden = state.hidden
+            }
+            return String(decoding: output, as: UTF8.self)
+        }
+    }
+}
