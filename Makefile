@@ -1,12 +1,20 @@
-# make run  — build in release and run the XOR example
-# make test — build and run every test
-# Each first installs the system packages it needs when they are missing (Debian/Ubuntu).
+# make run       — build in release and run the XOR example
+# make test      — build and run every test
+# make bench     — benchmarks beside PyTorch, with ratios (tools/bench)
+# make fixtures  — regenerate the PyTorch reference values the tests compare against
+# Each first installs what it needs when it is missing: system packages with apt-get,
+# Python packages with pip into a virtual environment outside the clone ($(VENV)).
 
 SWIFT ?= swift
 APT_PACKAGES := libopenblas-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+VENV ?= $(HOME)/.cache/synapse/venv
+PYTHON := $(VENV)/bin/python
+# A CPU-only torch wheel shipped on the machine, when there is one: the default wheel from
+# the package index pulls several GB of CUDA libraries.
+TORCH_WHEEL := $(firstword $(wildcard /opt/wheels/torch-*+cpu-*.whl))
 
-.PHONY: deps run test
+.PHONY: deps run test bench fixtures python-env
 
 deps:
 	@command -v dpkg >/dev/null 2>&1 || { echo "dpkg not found: install $(APT_PACKAGES) yourself"; exit 0; }; \
@@ -26,3 +34,17 @@ run: deps
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+python-env:
+	@[ -x $(PYTHON) ] || python3 -m venv $(VENV)
+	@$(PYTHON) -c "import torch, numpy" 2>/dev/null || { \
+		echo "Installing torch and numpy into $(VENV)"; \
+		$(PYTHON) -m pip install -q --upgrade pip && \
+		$(PYTHON) -m pip install -q $(or $(TORCH_WHEEL),torch) numpy; }
+
+bench: deps python-env
+	$(SWIFT) build -c release --product synapse-bench
+	$(PYTHON) tools/bench/run.py $(BENCH_ARGS)
+
+fixtures: python-env
+	$(PYTHON) tools/fixtures/optimizer_fixtures.py

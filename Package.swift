@@ -14,11 +14,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
-        .systemLibrary(
-            name: "CBLAS",
-            pkgConfig: "openblas",
-            providers: [.apt(["libopenblas-dev"])]
-        ),
+        // OpenBLAS, opened with dlopen on first use (see Sources/CBLAS/include/synapse_blas.h).
+        .target(name: "CBLAS", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "Core", dependencies: ["CBLAS"]),
         .target(name: "NN", dependencies: ["Core"]),
         .target(name: "Optim", dependencies: ["Core", "NN"]),
@@ -47,6 +44,9 @@ let package = Package(
             dependencies: ["ExampleTasks", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Examples/delayed-recall"
         ),
+
+        // Benchmark driver: one line per workload, beside tools/bench/pytorch (make bench).
+        .executableTarget(name: "synapse-bench", dependencies: ["ExampleTasks"], path: "tools/bench/swift"),
 
         // Finite-difference checks and small helpers shared by the test targets.
         .target(name: "TestSupport", dependencies: ["Core"], path: "Tests/TestSupport"),

@@ -40,3 +40,38 @@ struct ElementwiseGradientTests {
         #expect(Tensor([-1000, 1000]).sigmoid().scalars == [0, 1])
     }
 }
+
+@Suite("Vectorised exp, tanh and sigmoid against the C library")
+struct VectorMathTests {
+    /// 20,001 points over [-limit, limit], plus the edges of each function's range.
+    static func points(_ limit: Float) -> [Float] {
+        (0...20_000).map { -limit + 2 * limit * Float($0) / 20_000 } + [0, 1e-5, -1e-5, 3e-4, 88, -87, 100, -100]
+    }
+
+    @Test("exp within 2e-7 relative of expf; +inf above the range, 0 below, NaN kept")
+    func exp() {
+        let x = (0...20_000).map { -87 + 175 * Float($0) / 20_000 }
+        let ours = Tensor(x).exp().scalars
+        let worst = zip(x, ours).map { abs($1 - expf($0)) / expf($0) }.max()!
+        #expect(worst < 2e-7)
+        let edges = Tensor([100, -100, .nan]).exp().scalars
+        #expect(edges[0] == .infinity && edges[1] == 0 && edges[2].isNaN)
+    }
+
+    @Test("tanh within 3e-7 absolute of tanhf, exact for tiny inputs")
+    func tanh() {
+        let x = Self.points(12)
+        let ours = Tensor(x).tanh().scalars
+        let worst = zip(x, ours).map { abs($1 - tanhf($0)) }.max()!
+        #expect(worst < 3e-7)
+        #expect(Tensor([1e-5, -3e-4]).tanh().scalars == [1e-5, -3e-4])
+    }
+
+    @Test("sigmoid within 3e-7 absolute of 1 / (1 + expf(-x))")
+    func sigmoid() {
+        let x = Self.points(100)
+        let ours = Tensor(x).sigmoid().scalars
+        let worst = zip(x, ours).map { abs($1 - 1 / (1 + expf(-$0))) }.max()!
+        #expect(worst < 3e-7)
+    }
+}

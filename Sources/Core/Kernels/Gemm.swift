@@ -18,11 +18,29 @@ extension Kernels {
             }
             return
         }
-        cblas_sgemm(
-            CblasRowMajor,
-            transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-            blasint(m), blasint(n), blasint(k),
-            alpha, a, blasint(max(lda, 1)), b, blasint(max(ldb, 1)),
-            beta, c, blasint(max(ldc, 1)))
+        synapse_sgemm(
+            transposeA ? 1 : 0, transposeB ? 1 : 0, Int32(m), Int32(n), Int32(k),
+            alpha, a, Int32(max(lda, 1)), b, Int32(max(ldb, 1)), beta, c, Int32(max(ldc, 1)))
+    }
+}
+
+/// The BLAS library behind matrix products: OpenBLAS, loaded on first use with the fastest
+/// kernel this CPU supports (unless `OPENBLAS_CORETYPE` is set, which always wins).
+public enum BLAS {
+    /// OpenBLAS' description of itself and the kernel it runs, e.g.
+    /// `OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Zen MAX_THREADS=64 (core Zen, chosen by Synapse)`.
+    public static var configuration: String {
+        let chosen = String(cString: synapse_blas_chosen_coretype())
+        let origin = chosen.isEmpty ? "chosen by OpenBLAS or OPENBLAS_CORETYPE" : "chosen by Synapse"
+        return "\(String(cString: synapse_blas_config())) (core \(String(cString: synapse_blas_core())), \(origin))"
+    }
+
+    /// The kernel OpenBLAS runs (`Haswell`, `SkylakeX`, `Zen`, …).
+    public static var core: String { String(cString: synapse_blas_core()) }
+
+    /// The threads OpenBLAS may use for one large product.
+    public static var threads: Int {
+        get { Int(synapse_blas_threads()) }
+        set { synapse_blas_set_threads(Int32(max(newValue, 1))) }
     }
 }

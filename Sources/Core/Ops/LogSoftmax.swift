@@ -15,6 +15,22 @@ extension Tensor {
         let (outer, n, inner) = Kernels.split(shape, around: dim)
         let x = storage.pointer
         let y = result.storage.pointer
+        if inner == 1 {
+            // Rows are contiguous: vectorised exponentials, with y as scratch.
+            for o in 0..<outer {
+                let row = x + o * n
+                let out = y + o * n
+                var maximum = -Float.infinity
+                for k in 0..<n { maximum = Swift.max(maximum, row[k]) }
+                for k in 0..<n { out[k] = row[k] - maximum }
+                VectorMath.map(out, out, count: n, VectorMath.exp)
+                var total: Float = 0
+                for k in 0..<n { total += out[k] }
+                let shift = maximum + logf(total)
+                for k in 0..<n { out[k] = row[k] - shift }
+            }
+            return result.recorded(.logSoftmax(dim: dim), [self])
+        }
         for o in 0..<outer {
             for i in 0..<inner {
                 let base = o * n * inner + i
@@ -36,6 +52,16 @@ extension Tensor {
         let g = gradient.storage.pointer
         let y = storage.pointer
         let out = result.storage.pointer
+        if inner == 1 {
+            VectorMath.map(y, out, count: count, VectorMath.exp)
+            for o in 0..<outer {
+                let row = o * n
+                var total: Float = 0
+                for k in 0..<n { total += g[row + k] }
+                for k in 0..<n { out[row + k] = g[row + k] - out[row + k] * total }
+            }
+            return result
+        }
         for o in 0..<outer {
             for i in 0..<inner {
                 let base = o * n * inner + i

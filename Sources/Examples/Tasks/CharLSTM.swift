@@ -76,6 +76,8 @@ public enum CharLSTM {
         public let firstLoss: Float
         /// The mean loss of the last 20 iterations.
         public let finalLoss: Float
+        /// Wall-clock seconds of the training loop alone.
+        public let trainingSeconds: Double
     }
 
     /// Trains from `seed`; `progress` gets (iteration, mean loss since the last report).
@@ -92,6 +94,8 @@ public enum CharLSTM {
         var state = model.cell.zeroState(batchSize: batchSize)
         var losses: [Float] = []
         var sinceReport: Float = 0
+        let clock = ContinuousClock()
+        let start = clock.now
         for iteration in 0..<iterations {
             let chunk = iteration % chunks
             if chunk == 0 { state = model.cell.zeroState(batchSize: batchSize) }
@@ -114,10 +118,11 @@ public enum CharLSTM {
                 sinceReport = 0
             }
         }
+        let trainingSeconds = seconds(clock.now - start)
         let tail = losses.suffix(20)
         return Outcome(
             model: model, corpus: corpus, firstLoss: losses.first ?? .nan,
-            finalLoss: tail.reduce(0, +) / Float(max(tail.count, 1)))
+            finalLoss: tail.reduce(0, +) / Float(max(tail.count, 1)), trainingSeconds: trainingSeconds)
     }
 
     /// `count` characters drawn one at a time from the model's softmax after reading `prompt`,

@@ -22,6 +22,8 @@ public enum XOR {
         public let finalLoss: Float
         /// The network's outputs for `inputs`, in order.
         public let predictions: [Float]
+        /// Wall-clock seconds of the training loop alone.
+        public let trainingSeconds: Double
     }
 
     /// The seed's network with fresh weights from the generator in use.
@@ -40,6 +42,8 @@ public enum XOR {
         let lossFunction = MSELoss()
         let (inputs, targets) = (inputs, targets)
         var loss: Float = .nan
+        let clock = ContinuousClock()
+        let start = clock.now
         for epoch in 1...max(epochs, 1) where epochs > 0 {
             optimizer.zeroGrad()
             let lossTensor = lossFunction(model(inputs), targets)
@@ -50,7 +54,14 @@ public enum XOR {
                 progress(epoch, loss)
             }
         }
+        let trainingSeconds = seconds(clock.now - start)
         let predictions = Tensor.withoutGradients { model(inputs).scalars }
-        return Outcome(model: model, finalLoss: loss, predictions: predictions)
+        return Outcome(model: model, finalLoss: loss, predictions: predictions, trainingSeconds: trainingSeconds)
     }
+}
+
+/// A duration in seconds.
+func seconds(_ duration: Duration) -> Double {
+    let (whole, attoseconds) = duration.components
+    return Double(whole) + Double(attoseconds) * 1e-18
 }

@@ -1,2 +1,0 @@
-// OpenBLAS' C interface. The include path comes from pkg-config (openblas.pc).
-#include <cblas.h>

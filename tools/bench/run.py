@@ -1,0 +1,94 @@
+"""Runs every benchmark on both sides, alternately, and prints the ratios.
+
+For each workload, `rounds` times: the Synapse driver (.build/release/synapse-bench), then the
+PyTorch script of the same name (tools/bench/pytorch), each on 1 thread. Each side's line is
+printed as it arrives, with its peak memory (max RSS of the process) appended; the medians and
+the ratio per workload close the run. Usage: python3 tools/bench/run.py [--rounds N] [NAME ...]
+"""
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
+SYNAPSE = os.path.join(ROOT, ".build", "release", "synapse-bench")
+WORKLOADS = ["xor", "op_overhead", "mlp_digits", "char_lstm", "sgemm"]
+
+
+def run(command, env=None):
+    """Runs `command`; returns its benchmark line as a dict and its peak RSS in MiB."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
+    output = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.stdout.close()
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"bench: {' '.join(command)} failed with status {status}")
+    line = [l for l in output.splitlines() if l.startswith("bench=")][-1]
+    fields = {}
+    for token in line.split():
+        if "=" in token:
+            key, value = token.split("=", 1)
+            try:
+                fields[key] = float(value)
+            except ValueError:
+                fields[key] = value
+    peak = usage.ru_maxrss / 1024  # KiB on Linux
+    print(f"{line} max_rss_mib={peak:.1f}", flush=True)
+    fields["max_rss_mib"] = peak
+    return fields
+
+
+def med(results, key):
+    values = [r[key] for r in results if isinstance(r.get(key), float)]
+    return statistics.median(values) if values else float("nan")
+
+
+# How each workload compares: (key on the Synapse side, key on the PyTorch side, higher is better,
+# what the ratio means). A ratio above 1 always means Synapse is better.
+COMPARISONS = {
+    "xor": [("train_ms", "train_ms", False, "speed-up, 1000 epochs (target >= 10)"),
+            ("train_ms_10k", "train_ms_10k", False, "speed-up, 10000 epochs")],
+    "op_overhead": [("add_grad_us", "add_grad_us", False, "per-op speed-up with a graph (target >= 5)"),
+                    ("add_nograd_us", "add_nograd_us", False, "per-op speed-up without a graph"),
+                    ("fwd_bwd_us", "fwd_bwd_us", False, "speed-up, XOR forward + backward")],
+    "mlp_digits": [("samples_per_s", "samples_per_s", True, "samples/s ratio (target >= 2)")],
+    "char_lstm": [("tokens_per_s", "tokens_per_s", True, "tokens/s vs LSTMCell loop (target >= 2)"),
+                  ("tokens_per_s", "fused_tokens_per_s", True, "tokens/s vs fused nn.LSTM (target >= 1)")],
+    "sgemm": [("synapse_1t", "numpy_1t", True, "GFLOP/s vs numpy, 1 thread (target >= 0.9)"),
+              ("synapse_2t", "numpy_2t", True, "GFLOP/s vs numpy, 2 threads")],
+}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--python", default=sys.executable, help="Python with torch and numpy")
+    parser.add_argument("workloads", nargs="*", default=WORKLOADS)
+    args = parser.parse_args()
+    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    summary = []
+    for name in args.workloads:
+        if name not in COMPARISONS:
+            sys.exit(f"bench: unknown workload {name} (choose from {', '.join(WORKLOADS)})")
+        ours, theirs = [], []
+        for _ in range(args.rounds):
+            ours.append(run([SYNAPSE, name, "--threads", "1"], env))
+            theirs.append(run([args.python, os.path.join(HERE, "pytorch", name + ".py"), "--threads", "1"], env))
+        for our_key, their_key, higher_is_better, meaning in COMPARISONS[name]:
+            a, b = med(ours, our_key), med(theirs, their_key)
+            ratio = a / b if higher_is_better else b / a
+            summary.append(f"ratio bench={name} {our_key}/{their_key}={ratio:.3g}  ({meaning}; "
+                           f"synapse {a:.6g}, pytorch {b:.6g})")
+        a, b = med(ours, "max_rss_mib"), med(theirs, "max_rss_mib")
+        summary.append(f"memory bench={name} synapse_max_rss_mib={a:.1f} pytorch_max_rss_mib={b:.1f} "
+                       f"ratio={a / b:.3g} (target < 1)")
+    print(f"\nMedians of {args.rounds} alternating rounds, 1 thread each "
+          f"(BLAS core: {ours[-1].get('blas_core', '?')}):")
+    for line in summary:
+        print(line)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+import ExampleTasks
+import Foundation
+import Synapse
+
+// synapse-bench WORKLOAD [--threads N] [--seed S]: one workload, one line
+// `bench=<name> impl=synapse <metric>=<value> <unit> key=value …`, matching the keys of the
+// PyTorch script of the same name in tools/bench/pytorch. Always built with -c release.
+
+let usage = "usage: synapse-bench xor|op_overhead|mlp_digits|char_lstm|sgemm [--threads N] [--seed S] [--iters N]"
+let arguments = Array(CommandLine.arguments.dropFirst())
+guard let workload = arguments.first else {
+    FileHandle.standardError.write(Data((usage + "\n").utf8))
+    exit(2)
+}
+
+func option(_ name: String, default value: Int) -> Int {
+    guard let index = arguments.firstIndex(of: name) else { return value }
+    guard index + 1 < arguments.count, let parsed = Int(arguments[index + 1]), parsed > 0 else {
+        FileHandle.standardError.write(Data("synapse-bench: \(name) needs a positive integer\n".utf8))
+        exit(2)
+    }
+    return parsed
+}
+
+let threads = option("--threads", default: 1)
+let seed = UInt64(option("--seed", default: 42))
+BLAS.threads = threads
+
+/// Prints the one comparable line, with the BLAS kernel in use.
+func emit(_ bench: String, _ metric: String, _ value: Double, _ unit: String, _ extra: [(String, Any)]) {
+    func format(_ v: Any) -> String {
+        switch v {
+        case let d as Double: String(format: "%.6g", d)
+        case let f as Float: String(format: "%.6g", Double(f))
+        default: "\(v)"
+        }
+    }
+    let tail = (extra + [("threads", threads), ("blas_core", BLAS.core)]).map { "\($0.0)=\(format($0.1))" }
+    print("bench=\(bench) impl=synapse \(metric)=\(format(value)) \(unit) " + tail.joined(separator: " "))
+}
+
+do {
+    switch workload {
+    case "xor": benchmarkXOR()
+    case "op_overhead": benchmarkOpOverhead()
+    case "mlp_digits": try benchmarkDigits()
+    case "char_lstm": try benchmarkCharLSTM(iterations: option("--iters", default: 1_000))
+    case "sgemm": benchmarkSgemm()
+    default:
+        FileHandle.standardError.write(Data("synapse-bench: unknown workload \(workload)\n\(usage)\n".utf8))
+        exit(2)
+    }
+} catch {
+    FileHandle.standardError.write(Data("synapse-bench: \(error)\n".utf8))
+    exit(1)
+}
