@@ -6,7 +6,7 @@
 # Python packages with pip into a virtual environment outside the clone ($(VENV)).
 
 SWIFT ?= swift
-APT_PACKAGES := libopenblas-dev
+APT_PACKAGES := libopenblas-dev libhdf5-dev pkg-config
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 VENV ?= $(HOME)/.cache/synapse/venv
 PYTHON := $(VENV)/bin/python

@@ -16,10 +16,12 @@ let package = Package(
     targets: [
         // OpenBLAS, opened with dlopen on first use (see Sources/CBLAS/include/synapse_blas.h).
         .target(name: "CBLAS", linkerSettings: [.linkedLibrary("dl")]),
+        // libhdf5 (Debian's libhdf5-dev) with a shim for the macros Swift cannot import.
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         .target(name: "Core", dependencies: ["CBLAS"]),
         .target(name: "NN", dependencies: ["Core"]),
         .target(name: "Optim", dependencies: ["Core", "NN"]),
-        .target(name: "IO", dependencies: ["Core", "NN", "Optim"]),
+        .target(name: "IO", dependencies: ["Core", "NN", "Optim", "CHDF5"]),
         .target(name: "Synapse", dependencies: ["Core", "NN", "Optim", "IO"]),
 
         // The examples' training code is a library so that tests run exactly what users run.
@@ -52,6 +54,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Core"], path: "Tests/TestSupport"),
         .testTarget(name: "CoreTests", dependencies: ["Core", "TestSupport"]),
         .testTarget(name: "NNTests", dependencies: ["Core", "NN", "Optim", "ExampleTasks", "TestSupport"]),
+        .testTarget(name: "IOTests", dependencies: ["Core", "NN", "Optim", "IO"]),
         .testTarget(name: "OptimTests", dependencies: ["Core", "NN", "Optim", "TestSupport"]),
     ]
 )

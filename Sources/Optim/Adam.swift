@@ -50,6 +50,37 @@ public final class Adam: Optimizer {
             epsilon: epsilon, weightDecay: weightDecay)
     }
 
+    public var kind: String { "Adam" }
+
+    public var hyperparameters: [String: Double] {
+        get {
+            [
+                "learning_rate": Double(learningRate), "beta1": Double(betas.0), "beta2": Double(betas.1),
+                "epsilon": Double(epsilon), "weight_decay": Double(weightDecay),
+            ]
+        }
+        set {
+            for (name, value) in newValue {
+                switch name {
+                case "learning_rate": learningRate = Float(value)
+                case "beta1": betas.0 = Float(value)
+                case "beta2": betas.1 = Float(value)
+                case "epsilon": epsilon = Float(value)
+                case "weight_decay": weightDecay = Float(value)
+                default: require(false, "Adam: unknown hyper-parameter \(name)")
+                }
+            }
+        }
+    }
+
+    public func shape(ofSlot slot: String, parameterShape: [Int]) -> [Int]? {
+        switch slot {
+        case "exp_avg", "exp_avg_sq": parameterShape
+        case "step": []
+        default: nil
+        }
+    }
+
     public func step() {
         let (beta1, beta2) = betas
         let (decay, epsilon) = (weightDecay, epsilon)

@@ -14,6 +14,14 @@ public protocol Optimizer: AnyObject {
     var state: [String: [String: Tensor]] { get set }
     /// One update of every parameter that has a gradient, recording no graph.
     func step()
+    /// The optimizer's name as checkpoints record it (`SGD`, `Adam`).
+    var kind: String { get }
+    /// The hyper-parameters by name (`learning_rate`, `momentum`, …), settable so that a
+    /// checkpoint can restore them; setting an unknown name is a misuse.
+    var hyperparameters: [String: Double] { get set }
+    /// The shape of state slot `slot` for a parameter of `parameterShape`, or `nil` when this
+    /// optimizer has no such slot.
+    func shape(ofSlot slot: String, parameterShape: [Int]) -> [Int]?
 }
 
 extension Optimizer {

@@ -47,6 +47,32 @@ public final class SGD: Optimizer {
             weightDecay: weightDecay, nesterov: nesterov)
     }
 
+    public var kind: String { "SGD" }
+
+    public var hyperparameters: [String: Double] {
+        get {
+            [
+                "learning_rate": Double(learningRate), "momentum": Double(momentum),
+                "weight_decay": Double(weightDecay), "nesterov": nesterov ? 1 : 0,
+            ]
+        }
+        set {
+            for (name, value) in newValue {
+                switch name {
+                case "learning_rate": learningRate = Float(value)
+                case "momentum": momentum = Float(value)
+                case "weight_decay": weightDecay = Float(value)
+                case "nesterov": nesterov = value != 0
+                default: require(false, "SGD: unknown hyper-parameter \(name)")
+                }
+            }
+        }
+    }
+
+    public func shape(ofSlot slot: String, parameterShape: [Int]) -> [Int]? {
+        slot == "momentum_buffer" ? parameterShape : nil
+    }
+
     public func step() {
         let (rate, mu, decay, nesterov) = (learningRate, momentum, weightDecay, nesterov)
         for (name, parameter) in namedParameters {

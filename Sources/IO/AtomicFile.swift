@@ -1,0 +1,46 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Writes a file so that a crash at any instant leaves either the old file or the new one
+/// whole: `write` fills a temporary file in the same folder, which is flushed to disk
+/// (fsync) and renamed over `path`; the folder is synced so the rename itself survives.
+enum AtomicFile {
+    static func write(_ path: String, _ write: (_ temporaryPath: String) throws -> Void) throws {
+        let (folder, name) = split(path)
+        let temporary = "\(folder)/.\(name).tmp-\(getpid())"
+        do {
+            try write(temporary)
+            try sync(temporary, path: path)
+            guard rename(temporary, path) == 0 else {
+                throw CheckpointError.failed(file: path, object: "/", operation: "rename \(temporary) over it (\(errorText()))")
+            }
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+        try? sync(folder, path: path)
+    }
+
+    /// The folder (`.` when none) and the last component of `path`.
+    static func split(_ path: String) -> (folder: String, name: String) {
+        guard let slash = path.lastIndex(of: "/") else { return (".", path) }
+        let folder = String(path[..<slash])
+        return (folder.isEmpty ? "/" : folder, String(path[path.index(after: slash)...]))
+    }
+
+    private static func sync(_ target: String, path: String) throws {
+        let descriptor = open(target, O_RDONLY)
+        guard descriptor >= 0 else {
+            throw CheckpointError.failed(file: path, object: "/", operation: "open \(target) to sync it (\(errorText()))")
+        }
+        defer { close(descriptor) }
+        guard fsync(descriptor) == 0 else {
+            throw CheckpointError.failed(file: path, object: "/", operation: "sync \(target) (\(errorText()))")
+        }
+    }
+
+    private static func errorText() -> String { String(cString: strerror(errno)) }
+}

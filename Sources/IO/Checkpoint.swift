@@ -1,0 +1,87 @@
+import Core
+import NN
+import Optim
+
+/// How far training has come: the counters a checkpoint carries.
+public struct TrainingProgress: Equatable, Sendable {
+    /// Completed epochs.
+    public var epoch: Int
+    /// Completed optimizer steps.
+    public var step: Int
+
+    public init(epoch: Int = 0, step: Int = 0) {
+        self.epoch = epoch
+        self.step = step
+    }
+}
+
+/// HDF5 checkpoints that carry training across runs bit-exactly: every parameter by its
+/// dotted name, the optimizer's kind, hyper-parameters and per-parameter state, the epoch and
+/// step counters, the random generator's state and user metadata. The layout is in
+/// formats/FORMAT.md; h5py and h5dump read it as it is.
+public enum Checkpoint {
+    /// The value of the root attribute `format`.
+    public static let formatName = "synapse-checkpoint"
+    /// The layout version written, and the newest one read.
+    public static let formatVersion: Int64 = 1
+
+    /// Writes a checkpoint of `model` (and `optimizer`) to `path`, atomically: the previous
+    /// file at `path` stays whole until the new one is complete and on disk.
+    public static func save(
+        to path: String, model: any Module, optimizer: (any Optimizer)? = nil,
+        progress: TrainingProgress = TrainingProgress(), metadata: [String: String] = [:],
+        randomState: RandomState? = Random.state
+    ) throws {
+        let parameters = model.namedParameters
+        for (name, _) in parameters where !isStorable(name) {
+            throw CheckpointError.invalidName(file: path, name: name)
+        }
+        do {
+            try AtomicFile.write(path) { temporary in
+                let file = try HDF5File.create(temporary)
+                try file.setAttribute("format", string: formatName)
+                try file.setAttribute("format_version", integer: formatVersion)
+                try file.setAttribute("library_version", string: SynapseVersion.string)
+                try file.setAttribute("epoch", integer: Int64(progress.epoch))
+                try file.setAttribute("step", integer: Int64(progress.step))
+                try file.createGroup("/weights")
+                for (name, tensor) in parameters {
+                    try tensor.withUnsafeBufferPointer { try file.writeFloats("/weights/\(name)", shape: tensor.shape, $0) }
+                }
+                if let optimizer { try write(optimizer, to: file) }
+                if let randomState {
+                    try file.writeUInt64s("/random", randomState.words)
+                    try file.setAttribute("algorithm", string: "xoshiro256**", on: "/random")
+                }
+                try file.createGroup("/metadata")
+                for (key, value) in metadata.sorted(by: { $0.key < $1.key }) {
+                    try file.setAttribute(key, string: value, on: "/metadata")
+                }
+                try file.flush()
+            }
+        } catch let failure as HDF5Failure {
+            throw CheckpointError(failure)
+        }
+    }
+
+    private static func write(_ optimizer: any Optimizer, to file: HDF5File) throws {
+        try file.createGroup("/optimizer")
+        try file.setAttribute("kind", string: optimizer.kind, on: "/optimizer")
+        for (name, value) in optimizer.hyperparameters.sorted(by: { $0.key < $1.key }) {
+            try file.setAttribute(name, double: value, on: "/optimizer")
+        }
+        for (name, slots) in optimizer.state.sorted(by: { $0.key < $1.key }) {
+            try file.createGroup("/optimizer/\(name)")
+            for (slot, tensor) in slots.sorted(by: { $0.key < $1.key }) {
+                try tensor.withUnsafeBufferPointer {
+                    try file.writeFloats("/optimizer/\(name)/\(slot)", shape: tensor.shape, $0)
+                }
+            }
+        }
+    }
+
+    /// Whether `name` can be an HDF5 link name under `/weights`.
+    static func isStorable(_ name: String) -> Bool {
+        !name.isEmpty && !name.contains("/") && name != "." && name != ".."
+    }
+}

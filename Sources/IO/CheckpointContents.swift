@@ -1,0 +1,151 @@
+import Core
+
+/// Everything a checkpoint file holds, read and checked against the format (not yet against
+/// any model).
+public struct CheckpointContents {
+    /// The file's format version.
+    public var formatVersion: Int64
+    /// The Synapse version that wrote it.
+    public var libraryVersion: String
+    /// The weights by dotted name, in name order.
+    public var weights: [(name: String, tensor: Tensor)]
+    /// The optimizer's record, when one was saved.
+    public var optimizer: OptimizerRecord?
+    /// The training counters.
+    public var progress: TrainingProgress
+    /// The random generator's state, when one was saved.
+    public var randomState: RandomState?
+    /// User metadata.
+    public var metadata: [String: String]
+
+    /// An optimizer as saved: its kind, hyper-parameters and per-parameter state.
+    public struct OptimizerRecord {
+        public var kind: String
+        public var hyperparameters: [String: Double]
+        /// Parameter name → slot name → tensor.
+        public var state: [String: [String: Tensor]]
+    }
+
+    /// Reads and checks the checkpoint at `path`.
+    public init(contentsOf path: String) throws {
+        do {
+            try self.init(reading: path)
+        } catch let failure as HDF5Failure {
+            throw CheckpointError(failure)
+        }
+    }
+
+    private init(reading path: String) throws {
+        guard HDF5File.isHDF5(path) else {
+            throw CheckpointError.unreadable(file: path, reason: describeUnreadable(path))
+        }
+        let file = try HDF5File.openForReading(path)
+        guard case .string(let format)? = try file.attribute("format") else {
+            let found = try file.attribute("format").map { "\($0)" } ?? "absent"
+            throw CheckpointError.wrongFormat(file: path, found: found)
+        }
+        guard format == Checkpoint.formatName else {
+            throw CheckpointError.wrongFormat(file: path, found: "\"\(format)\"")
+        }
+        formatVersion = try integerAttribute(file, "format_version", of: "/")
+        guard formatVersion >= 1 && formatVersion <= Checkpoint.formatVersion else {
+            throw CheckpointError.unsupportedVersion(file: path, found: formatVersion, supported: Checkpoint.formatVersion)
+        }
+        if case .string(let version)? = try file.attribute("library_version") {
+            libraryVersion = version
+        } else {
+            libraryVersion = "unknown"
+        }
+        progress = TrainingProgress(
+            epoch: Int(try integerAttribute(file, "epoch", of: "/")),
+            step: Int(try integerAttribute(file, "step", of: "/")))
+
+        guard file.isGroup("/weights") else {
+            throw CheckpointError.missing(file: path, object: "/weights", expected: "a group of float32 weights")
+        }
+        weights = try file.children(of: "/weights").map { ($0, try readTensor(file, "/weights/\($0)")) }
+
+        if file.exists("/optimizer") {
+            guard case .string(let kind)? = try file.attribute("kind", of: "/optimizer") else {
+                throw CheckpointError.missing(file: path, object: "/optimizer attribute kind", expected: "the optimizer's name")
+            }
+            var hyperparameters: [String: Double] = [:]
+            for name in try file.attributeNames(of: "/optimizer") where name != "kind" {
+                switch try file.attribute(name, of: "/optimizer") {
+                case .double(let value)?: hyperparameters[name] = value
+                case .integer(let value)?: hyperparameters[name] = Double(value)
+                default:
+                    throw CheckpointError.typeMismatch(
+                        file: path, object: "/optimizer attribute \(name)", found: "a non-number", expected: "a number")
+                }
+            }
+            var state: [String: [String: Tensor]] = [:]
+            for name in try file.children(of: "/optimizer") {
+                for slot in try file.children(of: "/optimizer/\(name)") {
+                    state[name, default: [:]][slot] = try readTensor(file, "/optimizer/\(name)/\(slot)")
+                }
+            }
+            optimizer = OptimizerRecord(kind: kind, hyperparameters: hyperparameters, state: state)
+        }
+
+        if file.exists("/random") {
+            let (shape, type) = try file.datasetInfo("/random")
+            guard type == "uint64" || type == "int64" else {
+                throw CheckpointError.typeMismatch(file: path, object: "/random", found: type, expected: "uint64")
+            }
+            guard shape == [4] else {
+                throw CheckpointError.shapeMismatch(file: path, object: "/random", found: shape, expected: [4])
+            }
+            let words = try file.readUInt64s("/random", count: 4)
+            guard words.contains(where: { $0 != 0 }) else {
+                throw CheckpointError.unexpected(file: path, object: "/random", reason: "is all zeros, which no generator state can be")
+            }
+            randomState = RandomState(words: words)
+        }
+
+        metadata = [:]
+        if file.exists("/metadata") {
+            for key in try file.attributeNames(of: "/metadata") {
+                guard case .string(let value)? = try file.attribute(key, of: "/metadata") else {
+                    throw CheckpointError.typeMismatch(
+                        file: path, object: "/metadata attribute \(key)", found: "a non-string", expected: "a string")
+                }
+                metadata[key] = value
+            }
+        }
+    }
+}
+
+/// Why `path` cannot be read as HDF5: missing, unreadable, or another kind of file.
+private func describeUnreadable(_ path: String) -> String {
+    guard let handle = fopen(path, "rb") else {
+        return "cannot open the file (\(String(cString: strerror(errno))))"
+    }
+    fclose(handle)
+    return "not an HDF5 file"
+}
+
+private func integerAttribute(_ file: HDF5File, _ name: String, of object: String) throws -> Int64 {
+    switch try file.attribute(name, of: object) {
+    case .integer(let value)?: return value
+    case nil:
+        throw CheckpointError.missing(file: file.path, object: "\(object) attribute \(name)", expected: "an integer")
+    case let other?:
+        throw CheckpointError.typeMismatch(
+            file: file.path, object: "\(object) attribute \(name)", found: "\(other)", expected: "an integer")
+    }
+}
+
+/// Reads a float32 dataset as a tensor of its shape.
+private func readTensor(_ file: HDF5File, _ object: String) throws -> Tensor {
+    let (shape, type) = try file.datasetInfo(object)
+    guard type == "float32" else {
+        throw CheckpointError.typeMismatch(file: file.path, object: object, found: type, expected: "float32")
+    }
+    let values = try file.readFloats(object, count: shape.reduce(1, *))
+    return Tensor(values, shape: shape)
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,294 @@
+import CHDF5
+
+/// A failed libhdf5 call: which file, which object in it, and what was being done.
+struct HDF5Failure: Error {
+    let file: String
+    let object: String
+    let operation: String
+}
+
+/// An open HDF5 file: a thin layer over libhdf5 that closes every handle it opens on every
+/// path (each handle lives in an `HDF5Handle` whose deinit closes it) and turns each negative
+/// return into a thrown `HDF5Failure`. HDF5's own printing of errors is switched off.
+final class HDF5File {
+    let path: String
+    private let id: hid_t
+
+    private init(path: String, id: hid_t) {
+        self.path = path
+        self.id = id
+    }
+
+    deinit { H5Fclose(id) }
+
+    private static let silenced: Void = {
+        H5open()
+        synapse_h5_silence_errors()
+    }()
+
+    /// Whether `path` is an HDF5 file (false for a missing or unreadable file).
+    static func isHDF5(_ path: String) -> Bool {
+        _ = silenced
+        return H5Fis_hdf5(path) > 0
+    }
+
+    /// Creates (or truncates) `path`; with `alignment`, every object of at least that many
+    /// bytes starts at a multiple of it.
+    static func create(_ path: String, alignment: Int? = nil) throws -> HDF5File {
+        _ = silenced
+        let access = try HDF5Handle(H5Pcreate(synapse_h5p_file_access()), H5Pclose, path, "/", "create file access list")
+        if let alignment {
+            try check(H5Pset_alignment(access.id, 1, hsize_t(alignment)), path, "/", "set alignment")
+        }
+        let id = H5Fcreate(path, synapse_h5f_acc_trunc(), synapse_h5p_default(), access.id)
+        guard id >= 0 else { throw HDF5Failure(file: path, object: "/", operation: "create the file") }
+        return HDF5File(path: path, id: id)
+    }
+
+    /// Opens `path` for reading.
+    static func openForReading(_ path: String) throws -> HDF5File {
+        _ = silenced
+        let id = H5Fopen(path, synapse_h5f_acc_rdonly(), synapse_h5p_default())
+        guard id >= 0 else { throw HDF5Failure(file: path, object: "/", operation: "open the file (is it truncated or damaged?)") }
+        return HDF5File(path: path, id: id)
+    }
+
+    /// Writes everything buffered to the file.
+    func flush() throws {
+        try check(H5Fflush(id, H5F_SCOPE_GLOBAL), path, "/", "flush")
+    }
+
+    // MARK: Groups and links
+
+    /// Creates the group `group` (its parent must exist).
+    func createGroup(_ group: String) throws {
+        _ = try HDF5Handle(
+            H5Gcreate2(id, group, synapse_h5p_default(), synapse_h5p_default(), synapse_h5p_default()),
+            H5Gclose, path, group, "create group")
+    }
+
+    /// Whether an object exists at `object` (every component of the path is checked).
+    func exists(_ object: String) -> Bool {
+        var prefix = ""
+        for component in object.split(separator: "/") {
+            prefix += "/" + component
+            guard H5Lexists(id, prefix, synapse_h5p_default()) > 0 else { return false }
+        }
+        return true
+    }
+
+    /// Whether the object at `object` is a group.
+    func isGroup(_ object: String) -> Bool {
+        guard exists(object) else { return false }
+        var info = H5O_info_t()
+        guard H5Oget_info_by_name2(id, object, &info, UInt32(H5O_INFO_BASIC), synapse_h5p_default()) >= 0 else { return false }
+        return info.type == H5O_TYPE_GROUP
+    }
+
+    /// The names of the links in group `group`, in name order.
+    func children(of group: String) throws -> [String] {
+        let handle = try HDF5Handle(H5Gopen2(id, group, synapse_h5p_default()), H5Gclose, path, group, "open group")
+        var info = H5G_info_t()
+        try check(H5Gget_info(handle.id, &info), path, group, "read group info")
+        return try (0..<info.nlinks).map { index in
+            let length = H5Lget_name_by_idx(handle.id, ".", H5_INDEX_NAME, H5_ITER_INC, index, nil, 0, synapse_h5p_default())
+            guard length >= 0 else { throw HDF5Failure(file: path, object: group, operation: "list links") }
+            var name = [CChar](repeating: 0, count: Int(length) + 1)
+            _ = H5Lget_name_by_idx(handle.id, ".", H5_INDEX_NAME, H5_ITER_INC, index, &name, name.count, synapse_h5p_default())
+            return String(decoding: name.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+    }
+
+    // MARK: Datasets
+
+    /// Writes a little-endian float32 dataset of `shape` (`[]` for a scalar) from `values`:
+    /// contiguous, uncompressed, its storage allocated when it is created.
+    func writeFloats(_ dataset: String, shape: [Int], _ values: UnsafeBufferPointer<Float>) throws {
+        let space = try dataspace(shape, dataset)
+        let properties = try HDF5Handle(H5Pcreate(synapse_h5p_dataset_create()), H5Pclose, path, dataset, "create dataset properties")
+        try check(H5Pset_alloc_time(properties.id, H5D_ALLOC_TIME_EARLY), path, dataset, "set allocation time")
+        let handle = try HDF5Handle(
+            H5Dcreate2(id, dataset, synapse_h5t_ieee_f32le(), space.id, synapse_h5p_default(), properties.id, synapse_h5p_default()),
+            H5Dclose, path, dataset, "create dataset")
+        try check(
+            H5Dwrite(handle.id, synapse_h5t_native_float(), synapse_h5s_all(), synapse_h5s_all(), synapse_h5p_default(), values.baseAddress),
+            path, dataset, "write dataset")
+    }
+
+    /// Writes a uint64 dataset of shape `[values.count]`.
+    func writeUInt64s(_ dataset: String, _ values: [UInt64]) throws {
+        let space = try dataspace([values.count], dataset)
+        let handle = try HDF5Handle(
+            H5Dcreate2(id, dataset, synapse_h5t_native_uint64(), space.id, synapse_h5p_default(), synapse_h5p_default(), synapse_h5p_default()),
+            H5Dclose, path, dataset, "create dataset")
+        try check(
+            H5Dwrite(handle.id, synapse_h5t_native_uint64(), synapse_h5s_all(), synapse_h5s_all(), synapse_h5p_default(), values),
+            path, dataset, "write dataset")
+    }
+
+    /// The shape of dataset `dataset` and a description of its element type
+    /// (`float32`, `float64`, `int64`, `string`, …).
+    func datasetInfo(_ dataset: String) throws -> (shape: [Int], type: String) {
+        let handle = try HDF5Handle(H5Dopen2(id, dataset, synapse_h5p_default()), H5Dclose, path, dataset, "open dataset")
+        let type = try HDF5Handle(H5Dget_type(handle.id), H5Tclose, path, dataset, "read the element type")
+        let space = try HDF5Handle(H5Dget_space(handle.id), H5Sclose, path, dataset, "read the shape")
+        let rank = H5Sget_simple_extent_ndims(space.id)
+        guard rank >= 0 else { throw HDF5Failure(file: path, object: dataset, operation: "read the shape") }
+        var dims = [hsize_t](repeating: 0, count: Int(rank))
+        if rank > 0 { _ = H5Sget_simple_extent_dims(space.id, &dims, nil) }
+        let size = H5Tget_size(type.id)
+        let name = switch H5Tget_class(type.id) {
+        case H5T_FLOAT: "float\(size * 8)"
+        case H5T_INTEGER: H5Tget_sign(type.id) == H5T_SGN_NONE ? "uint\(size * 8)" : "int\(size * 8)"
+        case H5T_STRING: "string"
+        default: "an HDF5 type of class \(H5Tget_class(type.id).rawValue)"
+        }
+        return (dims.map { Int($0) }, name)
+    }
+
+    /// Reads a float dataset (converted to native Float32 by HDF5, whatever its byte order).
+    func readFloats(_ dataset: String, count: Int) throws -> [Float] {
+        let handle = try HDF5Handle(H5Dopen2(id, dataset, synapse_h5p_default()), H5Dclose, path, dataset, "open dataset")
+        var values = [Float](repeating: 0, count: max(count, 1))
+        try check(
+            H5Dread(handle.id, synapse_h5t_native_float(), synapse_h5s_all(), synapse_h5s_all(), synapse_h5p_default(), &values),
+            path, dataset, "read dataset")
+        return Array(values.prefix(count))
+    }
+
+    /// Reads an integer dataset of `count` elements as uint64.
+    func readUInt64s(_ dataset: String, count: Int) throws -> [UInt64] {
+        let handle = try HDF5Handle(H5Dopen2(id, dataset, synapse_h5p_default()), H5Dclose, path, dataset, "open dataset")
+        var values = [UInt64](repeating: 0, count: max(count, 1))
+        try check(
+            H5Dread(handle.id, synapse_h5t_native_uint64(), synapse_h5s_all(), synapse_h5s_all(), synapse_h5p_default(), &values),
+            path, dataset, "read dataset")
+        return Array(values.prefix(count))
+    }
+
+    private func dataspace(_ shape: [Int], _ object: String) throws -> HDF5Handle {
+        if shape.isEmpty {
+            return try HDF5Handle(H5Screate(H5S_SCALAR), H5Sclose, path, object, "create a scalar dataspace")
+        }
+        let dims = shape.map { hsize_t($0) }
+        return try HDF5Handle(H5Screate_simple(Int32(shape.count), dims, nil), H5Sclose, path, object, "create a dataspace")
+    }
+
+    // MARK: Attributes
+
+    /// Sets attribute `name` of `object` to a UTF-8 string.
+    func setAttribute(_ name: String, string value: String, on object: String = "/") throws {
+        let type = try HDF5Handle(H5Tcopy(synapse_h5t_c_s1()), H5Tclose, path, object, "make a string type")
+        try check(H5Tset_size(type.id, synapse_h5t_variable()), path, object, "make a string type")
+        try check(H5Tset_cset(type.id, H5T_CSET_UTF8), path, object, "make a string type")
+        try writeAttribute(name, type: type.id, on: object) { attribute in
+            try value.withCString { pointer in
+                var pointers: [UnsafePointer<CChar>?] = [pointer]
+                return H5Awrite(attribute, type.id, &pointers)
+            }
+        }
+    }
+
+    /// Sets attribute `name` of `object` to a 64-bit integer.
+    func setAttribute(_ name: String, integer value: Int64, on object: String = "/") throws {
+        try writeAttribute(name, type: synapse_h5t_native_int64(), on: object) { attribute in
+            var value = value
+            return H5Awrite(attribute, synapse_h5t_native_int64(), &value)
+        }
+    }
+
+    /// Sets attribute `name` of `object` to a 64-bit float.
+    func setAttribute(_ name: String, double value: Double, on object: String = "/") throws {
+        try writeAttribute(name, type: synapse_h5t_native_double(), on: object) { attribute in
+            var value = value
+            return H5Awrite(attribute, synapse_h5t_native_double(), &value)
+        }
+    }
+
+    private func writeAttribute(
+        _ name: String, type: hid_t, on object: String, _ write: (hid_t) throws -> herr_t
+    ) throws {
+        let space = try HDF5Handle(H5Screate(H5S_SCALAR), H5Sclose, path, object, "create a scalar dataspace")
+        let attribute = try HDF5Handle(
+            H5Acreate_by_name(id, object, name, type, space.id, synapse_h5p_default(), synapse_h5p_default(), synapse_h5p_default()),
+            H5Aclose, path, object, "create attribute \(name)")
+        try check(try write(attribute.id), path, object, "write attribute \(name)")
+    }
+
+    /// The names of the attributes of `object`.
+    func attributeNames(of object: String = "/") throws -> [String] {
+        let handle = try HDF5Handle(H5Oopen(id, object, synapse_h5p_default()), H5Oclose, path, object, "open object")
+        var info = H5O_info_t()
+        try check(H5Oget_info2(handle.id, &info, UInt32(H5O_INFO_NUM_ATTRS)), path, object, "read object info")
+        return try (0..<info.num_attrs).map { index in
+            let length = H5Aget_name_by_idx(handle.id, ".", H5_INDEX_NAME, H5_ITER_INC, index, nil, 0, synapse_h5p_default())
+            guard length >= 0 else { throw HDF5Failure(file: path, object: object, operation: "list attributes") }
+            var name = [CChar](repeating: 0, count: Int(length) + 1)
+            _ = H5Aget_name_by_idx(handle.id, ".", H5_INDEX_NAME, H5_ITER_INC, index, &name, name.count, synapse_h5p_default())
+            return String(decoding: name.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+    }
+
+    /// The value of attribute `name` of `object`: a String, an Int64 or a Double; `nil` when
+    /// there is no such attribute.
+    func attribute(_ name: String, of object: String = "/") throws -> AttributeValue? {
+        guard exists(object) || object == "/", H5Aexists_by_name(id, object, name, synapse_h5p_default()) > 0 else { return nil }
+        let attribute = try HDF5Handle(
+            H5Aopen_by_name(id, object, name, synapse_h5p_default(), synapse_h5p_default()), H5Aclose, path, object,
+            "open attribute \(name)")
+        let type = try HDF5Handle(H5Aget_type(attribute.id), H5Tclose, path, object, "read attribute type")
+        let space = try HDF5Handle(H5Aget_space(attribute.id), H5Sclose, path, object, "read attribute shape")
+        guard H5Sget_simple_extent_npoints(space.id) == 1 else { return .other("an array") }
+        switch H5Tget_class(type.id) {
+        case H5T_INTEGER:
+            var value: Int64 = 0
+            try check(H5Aread(attribute.id, synapse_h5t_native_int64(), &value), path, object, "read attribute \(name)")
+            return .integer(value)
+        case H5T_FLOAT:
+            var value: Double = 0
+            try check(H5Aread(attribute.id, synapse_h5t_native_double(), &value), path, object, "read attribute \(name)")
+            return .double(value)
+        case H5T_STRING:
+            if H5Tis_variable_str(type.id) > 0 {
+                var pointer: UnsafeMutablePointer<CChar>? = nil
+                try check(H5Aread(attribute.id, type.id, &pointer), path, object, "read attribute \(name)")
+                defer { H5free_memory(pointer) }
+                return .string(pointer.map { String(cString: $0) } ?? "")
+            }
+            let size = H5Tget_size(type.id)
+            var bytes = [CChar](repeating: 0, count: size + 1)
+            try check(H5Aread(attribute.id, type.id, &bytes), path, object, "read attribute \(name)")
+            return .string(String(cString: bytes))
+        default:
+            return .other("an HDF5 type of class \(H5Tget_class(type.id).rawValue)")
+        }
+    }
+}
+
+/// The value of a scalar attribute.
+enum AttributeValue: Equatable {
+    case string(String)
+    case integer(Int64)
+    case double(Double)
+    /// Something Synapse does not write, described.
+    case other(String)
+}
+
+/// One open HDF5 identifier, closed when the handle goes away.
+final class HDF5Handle {
+    let id: hid_t
+    private let close: (hid_t) -> herr_t
+
+    init(_ id: hid_t, _ close: @escaping (hid_t) -> herr_t, _ file: String, _ object: String, _ operation: String) throws {
+        guard id >= 0 else { throw HDF5Failure(file: file, object: object, operation: operation) }
+        self.id = id
+        self.close = close
+    }
+
+    deinit { _ = close(id) }
+}
+
+/// Throws unless `status` (an HDF5 return value) is non-negative.
+func check(_ status: herr_t, _ file: String, _ object: String, _ operation: String) throws {
+    guard status >= 0 else { throw HDF5Failure(file: file, object: object, operation: operation) }
+}
