@@ -5,6 +5,7 @@ let package = Package(
     name: "Synapse",
     products: [
         .library(name: "Synapse", targets: ["Synapse"]),
+        .executable(name: "synapse", targets: ["synapse"]),
         .executable(name: "xor", targets: ["xor"]),
         .executable(name: "digits", targets: ["digits"]),
         .executable(name: "char-lstm", targets: ["char-lstm"]),
@@ -23,6 +24,12 @@ let package = Package(
         .target(name: "Optim", dependencies: ["Core", "NN"]),
         .target(name: "IO", dependencies: ["Core", "NN", "Optim", "CHDF5"]),
         .target(name: "Synapse", dependencies: ["Core", "NN", "Optim", "IO"]),
+
+        // The command-line tool: train, inspect (and, with the model file, export, import).
+        .executableTarget(
+            name: "synapse",
+            dependencies: ["Synapse", "ExampleTasks", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
 
         // The examples' training code is a library so that tests run exactly what users run.
         .target(name: "ExampleTasks", dependencies: ["Synapse"], path: "Sources/Examples/Tasks"),

@@ -85,43 +85,26 @@ public enum CharLSTM {
         iterations: Int = 1_000, seed: UInt64 = Random.defaultSeed, batchSize: Int = 32, steps: Int = 32,
         learningRate: Float = 2e-3, reportEvery: Int = 100, progress: (Int, Float) -> Void = { _, _ in }
     ) throws -> Outcome {
-        let corpus = try loadCorpus()
-        let model = Random.withSeed(seed) { Model(vocabulary: corpus.vocabulary.count) }
-        let optimizer = Adam(parameters: model.namedParameters, learningRate: learningRate)
-        let lossFunction = CrossEntropyLoss()
-        let streamLength = corpus.ids.count / batchSize
-        let chunks = (streamLength - 1) / steps
-        var state = model.cell.zeroState(batchSize: batchSize)
+        let training = try Random.withSeed(seed) {
+            try CharLSTMTraining(learningRate: learningRate, batchSize: batchSize, steps: steps)
+        }
         var losses: [Float] = []
         var sinceReport: Float = 0
         let clock = ContinuousClock()
         let start = clock.now
         for iteration in 0..<iterations {
-            let chunk = iteration % chunks
-            if chunk == 0 { state = model.cell.zeroState(batchSize: batchSize) }
-            func ids(at offset: Int) -> Tensor {
-                Tensor((0..<batchSize).map { Float(corpus.ids[$0 * streamLength + chunk * steps + offset]) })
-            }
-            let inputs = (0..<steps).map { ids(at: $0) }
-            let targets = Tensor.concat((1...steps).map { ids(at: $0) }, dim: 0)
-            let (logits, last) = model.forward(inputs, state: state)
-            let loss = lossFunction(logits, targets)
-            optimizer.zeroGrad()
-            loss.backward()
-            optimizer.step()
-            state = (last.hidden.detached(), last.cell.detached())
-            losses.append(loss.scalar)
-            sinceReport += loss.scalar
+            let loss = training.runIteration()
+            losses.append(loss)
+            sinceReport += loss
             if (iteration + 1) % reportEvery == 0 || iteration + 1 == iterations {
-                let span = (iteration % reportEvery) + 1
-                progress(iteration + 1, sinceReport / Float(span))
+                progress(iteration + 1, sinceReport / Float((iteration % reportEvery) + 1))
                 sinceReport = 0
             }
         }
         let trainingSeconds = seconds(clock.now - start)
         let tail = losses.suffix(20)
         return Outcome(
-            model: model, corpus: corpus, firstLoss: losses.first ?? .nan,
+            model: training.network, corpus: training.corpus, firstLoss: losses.first ?? .nan,
             finalLoss: tail.reduce(0, +) / Float(max(tail.count, 1)), trainingSeconds: trainingSeconds)
     }
 
@@ -155,5 +138,68 @@ public enum CharLSTM {
             }
             return String(decoding: output, as: UTF8.self)
         }
+    }
+}
+
+/// The character model as an epoch-by-epoch run: an epoch is one pass over every chunk of
+/// the 32 streams, so it starts from a zero state and needs no state carried between runs.
+final class CharLSTMTraining: EpochTraining {
+    let corpus: CharLSTM.Corpus
+    let network: CharLSTM.Model
+    let optimizer: any Optimizer
+    private let batchSize: Int
+    private let steps: Int
+    private let streamLength: Int
+    private let chunks: Int
+    private var iteration = 0
+    private var state: (hidden: Tensor, cell: Tensor)
+    private let lossFunction = CrossEntropyLoss()
+
+    init(learningRate: Float?, batchSize: Int = 32, steps: Int = 32) throws {
+        corpus = try CharLSTM.loadCorpus()
+        network = CharLSTM.Model(vocabulary: corpus.vocabulary.count)
+        optimizer = Adam(parameters: network.namedParameters, learningRate: learningRate ?? 2e-3)
+        self.batchSize = batchSize
+        self.steps = steps
+        streamLength = corpus.ids.count / batchSize
+        chunks = (streamLength - 1) / steps
+        state = network.cell.zeroState(batchSize: batchSize)
+    }
+
+    var model: any Module { network }
+    var stepsPerEpoch: Int { chunks }
+
+    /// One chunk of every stream: forward over `steps` characters, backward, one Adam step.
+    func runIteration() -> Float {
+        let chunk = iteration % chunks
+        iteration += 1
+        if chunk == 0 { state = network.cell.zeroState(batchSize: batchSize) }
+        func ids(at offset: Int) -> Tensor {
+            Tensor((0..<batchSize).map { Float(corpus.ids[$0 * streamLength + chunk * steps + offset]) })
+        }
+        let inputs = (0..<steps).map { ids(at: $0) }
+        let targets = Tensor.concat((1...steps).map { ids(at: $0) }, dim: 0)
+        let (logits, last) = network.forward(inputs, state: state)
+        let loss = lossFunction(logits, targets)
+        optimizer.zeroGrad()
+        loss.backward()
+        optimizer.step()
+        state = (last.hidden.detached(), last.cell.detached())
+        return loss.scalar
+    }
+
+    func runEpoch(_ stepDone: (Int, Float) -> Void) -> Float {
+        var total: Float = 0
+        for step in 1...chunks {
+            let loss = runIteration()
+            total += loss
+            stepDone(step, loss)
+        }
+        return total / Float(chunks)
+    }
+
+    func report() -> String {
+        let sample = CharLSTM.sample(network, corpus: corpus, prompt: "The ", count: 200, seed: Random.defaultSeed)
+        return "Unigram entropy \(fixed(corpus.unigramEntropy, 4)) nats/char. Sample:\nThe \(sample)"
     }
 }

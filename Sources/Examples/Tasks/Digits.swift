@@ -50,36 +50,18 @@ public enum Digits {
         epochs: Int = 20, seed: UInt64 = Random.defaultSeed, learningRate: Float = 0.05,
         momentum: Float = 0.9, batchSize: Int = 32, progress: (Int, Float) -> Void = { _, _ in }
     ) throws -> Outcome {
-        let train = try load("train")
-        let test = try load("test")
-        let model = Random.withSeed(seed) { makeModel() }
-        let optimizer = SGD(parameters: model.namedParameters, learningRate: learningRate, momentum: momentum)
-        let lossFunction = CrossEntropyLoss()
-        let batches = stride(from: 0, to: train.count, by: batchSize).map { start in
-            let range = start..<min(start + batchSize, train.count)
-            return (train.images.slice(dim: 0, range: range), train.labels.slice(dim: 0, range: range))
+        let training = try Random.withSeed(seed) {
+            try DigitsTraining(optimizer: "sgd", learningRate: learningRate, momentum: momentum, batchSize: batchSize)
         }
         let clock = ContinuousClock()
         let start = clock.now
         for epoch in 1...max(epochs, 1) where epochs > 0 {
-            var total: Float = 0
-            for (images, labels) in batches {
-                optimizer.zeroGrad()
-                let loss = lossFunction(model(images), labels)
-                loss.backward()
-                optimizer.step()
-                total += loss.scalar
-            }
-            progress(epoch, total / Float(batches.count))
+            progress(epoch, training.runEpoch { _, _ in })
         }
         let trainingSeconds = seconds(clock.now - start)
-        return Tensor.withoutGradients {
-            Outcome(
-                model: model,
-                testAccuracy: accuracy(logits: model(test.images), labels: test.labels),
-                trainLoss: lossFunction(model(train.images), train.labels).scalar,
-                trainingSeconds: trainingSeconds)
-        }
+        return Outcome(
+            model: training.network, testAccuracy: training.testAccuracy(), trainLoss: training.trainLoss(),
+            trainingSeconds: trainingSeconds)
     }
 
     /// The fraction of rows whose largest logit is at the label.
@@ -94,5 +76,79 @@ public enum Digits {
             if Float(predicted) == truth[row] { correct += 1 }
         }
         return Float(correct) / Float(labels.count)
+    }
+}
+
+/// The digits MLP as an epoch-by-epoch run, with minibatches in file order or reshuffled
+/// every epoch from the process's generator.
+final class DigitsTraining: EpochTraining {
+    let network = Digits.makeModel()
+    let optimizer: any Optimizer
+    private let train: Digits.Split
+    private let test: Digits.Split
+    private let batchSize: Int
+    private let shuffle: Bool
+    private let fileOrderBatches: [(images: Tensor, labels: Tensor)]
+    private let lossFunction = CrossEntropyLoss()
+
+    init(optimizer name: String?, learningRate: Float?, momentum: Float = 0.9, batchSize: Int = 32, shuffle: Bool = false) throws {
+        train = try Digits.load("train")
+        test = try Digits.load("test")
+        optimizer = makeOptimizer(
+            name, default: "sgd", for: network, sgdRate: 0.05, adamRate: 1e-3, momentum: momentum,
+            learningRate: learningRate)
+        self.batchSize = batchSize
+        self.shuffle = shuffle
+        let (images, labels) = (train.images, train.labels)
+        fileOrderBatches = stride(from: 0, to: train.count, by: batchSize).map { start in
+            let range = start..<min(start + batchSize, labels.count)
+            return (images.slice(dim: 0, range: range), labels.slice(dim: 0, range: range))
+        }
+    }
+
+    var model: any Module { network }
+    var stepsPerEpoch: Int { fileOrderBatches.count }
+
+    /// This epoch's minibatches: file order, or a fresh permutation (Fisher–Yates on the
+    /// process's generator) gathered row by row.
+    private func batches() -> [(images: Tensor, labels: Tensor)] {
+        guard shuffle else { return fileOrderBatches }
+        var order = Array(0..<train.count)
+        Random.withGenerator { generator in
+            for i in stride(from: order.count - 1, to: 0, by: -1) {
+                order.swapAt(i, Int(generator.next() % UInt64(i + 1)))
+            }
+        }
+        let labels = train.labels.reshaped([-1, 1])
+        return stride(from: 0, to: order.count, by: batchSize).map { start in
+            let rows = Tensor(order[start..<min(start + batchSize, order.count)].map(Float.init))
+            return (train.images.gatherRows(rows), labels.gatherRows(rows).reshaped([-1]))
+        }
+    }
+
+    func runEpoch(_ stepDone: (Int, Float) -> Void) -> Float {
+        var total: Float = 0
+        let batches = batches()
+        for (index, (images, labels)) in batches.enumerated() {
+            optimizer.zeroGrad()
+            let loss = lossFunction(network(images), labels)
+            loss.backward()
+            optimizer.step()
+            total += loss.scalar
+            stepDone(index + 1, loss.scalar)
+        }
+        return total / Float(batches.count)
+    }
+
+    func testAccuracy() -> Float {
+        Tensor.withoutGradients { Digits.accuracy(logits: network(test.images), labels: test.labels) }
+    }
+
+    func trainLoss() -> Float {
+        Tensor.withoutGradients { lossFunction(network(train.images), train.labels).scalar }
+    }
+
+    func report() -> String {
+        "Train loss \(fixed(trainLoss(), 4)), test accuracy \(fixed(100 * testAccuracy(), 2))%"
     }
 }

@@ -37,27 +37,68 @@ public enum XOR {
         epochs: Int = defaultEpochs, learningRate: Float = 0.1, seed: UInt64 = Random.defaultSeed,
         reportEvery: Int = 100, progress: (Int, Float) -> Void = { _, _ in }
     ) -> Outcome {
-        let model = Random.withSeed(seed) { makeModel() }
-        let optimizer = SGD(parameters: model.namedParameters, learningRate: learningRate)
-        let lossFunction = MSELoss()
-        let (inputs, targets) = (inputs, targets)
+        let training = Random.withSeed(seed) { XORTraining(optimizer: nil, learningRate: learningRate) }
         var loss: Float = .nan
         let clock = ContinuousClock()
         let start = clock.now
         for epoch in 1...max(epochs, 1) where epochs > 0 {
-            optimizer.zeroGrad()
-            let lossTensor = lossFunction(model(inputs), targets)
-            lossTensor.backward()
-            optimizer.step()
-            if epoch % reportEvery == 0 || epoch == epochs {
-                loss = lossTensor.scalar
-                progress(epoch, loss)
-            }
+            loss = training.runEpoch { _, _ in }
+            if epoch % reportEvery == 0 || epoch == epochs { progress(epoch, loss) }
         }
         let trainingSeconds = seconds(clock.now - start)
-        let predictions = Tensor.withoutGradients { model(inputs).scalars }
-        return Outcome(model: model, finalLoss: loss, predictions: predictions, trainingSeconds: trainingSeconds)
+        return Outcome(
+            model: training.network, finalLoss: loss, predictions: training.predictions(), trainingSeconds: trainingSeconds)
     }
+}
+
+/// XOR as an epoch-by-epoch run: one epoch is one full-batch step.
+final class XORTraining: EpochTraining {
+    let network = XOR.makeModel()
+    let optimizer: any Optimizer
+    private let inputs = XOR.inputs
+    private let targets = XOR.targets
+    private let lossFunction = MSELoss()
+
+    init(optimizer name: String?, learningRate: Float?) {
+        optimizer = makeOptimizer(
+            name, default: "sgd", for: network, sgdRate: 0.1, adamRate: 0.01, momentum: 0, learningRate: learningRate)
+    }
+
+    var model: any Module { network }
+    var stepsPerEpoch: Int { 1 }
+
+    func runEpoch(_ stepDone: (Int, Float) -> Void) -> Float {
+        optimizer.zeroGrad()
+        let loss = lossFunction(network(inputs), targets)
+        loss.backward()
+        optimizer.step()
+        let value = loss.scalar
+        stepDone(1, value)
+        return value
+    }
+
+    func predictions() -> [Float] {
+        Tensor.withoutGradients { network(inputs).scalars }
+    }
+
+    func report() -> String {
+        let x = inputs.scalars
+        return zip(predictions(), targets.scalars).enumerated().map { row, pair in
+            "Input: [\(Int(x[2 * row])) \(Int(x[2 * row + 1]))] -> Predicted: \(fixed(pair.0, 4)), Actual: \(Int(pair.1))"
+        }.joined(separator: "\n")
+    }
+}
+
+/// `value` with exactly `digits` decimals, without Foundation.
+public func fixed(_ value: Float, _ digits: Int) -> String {
+    guard value.isFinite else { return "\(value)" }
+    var scale = 1.0
+    for _ in 0..<digits { scale *= 10 }
+    let scaled = (Double(value) * scale).rounded()
+    let sign = scaled < 0 ? "-" : ""
+    let magnitude = Int(abs(scaled))
+    let fraction = String(magnitude % Int(scale))
+    return "\(sign)\(magnitude / Int(scale))." + String(repeating: "0", count: digits - fraction.count) + fraction
 }
 
 /// A duration in seconds.

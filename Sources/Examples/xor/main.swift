@@ -29,28 +29,15 @@ struct XORCommand: ParsableCommand {
             print("Training \(epochs) epochs: after the seed's 1,000 the loss is still on its plateau.")
         }
         let outcome = XOR.train(epochs: epochs, learningRate: learningRate, seed: seed) { epoch, loss in
-            print("Epoch \(epoch), Loss: \(format(loss, digits: 6))")
+            print("Epoch \(epoch), Loss: \(fixed(loss, 6))")
         }
         let inputs = XOR.inputs.scalars
         let targets = XOR.targets.scalars
         for row in 0..<4 {
             let input = "[\(Int(inputs[2 * row])) \(Int(inputs[2 * row + 1]))]"
-            print("Input: \(input) -> Predicted: \(format(outcome.predictions[row], digits: 4)), Actual: \(Int(targets[row]))")
+            print("Input: \(input) -> Predicted: \(fixed(outcome.predictions[row], 4)), Actual: \(Int(targets[row]))")
         }
     }
-}
-
-/// `value` with exactly `digits` decimals, without Foundation.
-func format(_ value: Float, digits: Int) -> String {
-    guard value.isFinite else { return "\(value)" }
-    var scale = 1.0
-    for _ in 0..<digits { scale *= 10 }
-    let scaled = (Double(value) * scale).rounded()
-    let sign = scaled < 0 ? "-" : ""
-    let magnitude = Int(abs(scaled))
-    let whole = magnitude / Int(scale)
-    let fraction = String(magnitude % Int(scale))
-    return "\(sign)\(whole)." + String(repeating: "0", count: digits - fraction.count) + fraction
 }
 
 XORCommand.main()

@@ -1,0 +1,119 @@
+import ArgumentParser
+import Foundation
+import Synapse
+
+/// `synapse inspect FILE`: what a checkpoint holds.
+struct InspectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect", abstract: "Show what a checkpoint holds: weights, optimizer, counters, metadata.")
+
+    @Argument(help: "A checkpoint file (.h5).")
+    var file: String
+
+    @Flag(help: "Print JSON for tools instead of a table.")
+    var json = false
+
+    func run() throws {
+        let contents = try CheckpointContents(contentsOf: file)
+        if json {
+            let data = try JSONSerialization.data(withJSONObject: jsonObject(contents), options: [.prettyPrinted, .sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            print(table(contents))
+        }
+    }
+
+    /// min, max, sum and mean of a tensor's scalars (sum in Double).
+    func statistics(_ tensor: Tensor) -> (min: Float, max: Float, sum: Double, mean: Double) {
+        let values = tensor.scalars
+        let sum = values.reduce(0.0) { $0 + Double($1) }
+        return (values.min() ?? 0, values.max() ?? 0, sum, values.isEmpty ? 0 : sum / Double(values.count))
+    }
+
+    func jsonObject(_ contents: CheckpointContents) -> [String: Any] {
+        var object: [String: Any] = [
+            "file": file,
+            "format": Checkpoint.formatName,
+            "format_version": contents.formatVersion,
+            "library_version": contents.libraryVersion,
+            "epoch": contents.progress.epoch,
+            "step": contents.progress.step,
+            "metadata": contents.metadata,
+            "weights": contents.weights.map { name, tensor in
+                let s = statistics(tensor)
+                return ["name": name, "shape": tensor.shape, "dtype": "float32", "min": s.min, "max": s.max, "sum": s.sum] as [String: Any]
+            },
+        ]
+        if let random = contents.randomState {
+            object["random_state"] = random.words.map { NSNumber(value: $0) }
+        }
+        if let optimizer = contents.optimizer {
+            object["optimizer"] = [
+                "kind": optimizer.kind,
+                "hyperparameters": optimizer.hyperparameters,
+                "state": optimizer.state.keys.sorted().flatMap { name in
+                    optimizer.state[name]!.keys.sorted().map { slot in
+                        let tensor = optimizer.state[name]![slot]!
+                        return ["parameter": name, "slot": slot, "shape": tensor.shape, "sum": statistics(tensor).sum] as [String: Any]
+                    }
+                },
+            ] as [String: Any]
+        }
+        return object
+    }
+
+    func table(_ contents: CheckpointContents) -> String {
+        var lines = [
+            "checkpoint \(file): \(Checkpoint.formatName) version \(contents.formatVersion), written by Synapse \(contents.libraryVersion)",
+            "progress: epoch \(contents.progress.epoch), step \(contents.progress.step)",
+        ]
+        if let random = contents.randomState {
+            lines.append("random generator: xoshiro256** state " + random.words.map { String($0, radix: 16) }.joined(separator: " "))
+        }
+        lines.append("metadata:" + (contents.metadata.isEmpty ? " (none)" : ""))
+        for (key, value) in contents.metadata.sorted(by: { $0.key < $1.key }) { lines.append("  \(key) = \(value)") }
+        let count = contents.weights.reduce(0) { $0 + $1.tensor.count }
+        lines.append("weights: \(contents.weights.count) tensors, \(count) scalars, float32")
+        let nameWidth = max(4, contents.weights.map(\.name.count).max() ?? 0)
+        lines.append("  " + "name".padding(toLength: nameWidth, withPad: " ", startingAt: 0) + "  shape         min         max        mean")
+        for (name, tensor) in contents.weights {
+            let s = statistics(tensor)
+            lines.append(String(
+                format: "  %@  %@ %11.5g %11.5g %11.5g", name.padding(toLength: nameWidth, withPad: " ", startingAt: 0),
+                shapeDescription(tensor.shape).padding(toLength: 12, withPad: " ", startingAt: 0), s.min, s.max, s.mean))
+        }
+        if let optimizer = contents.optimizer {
+            let hyper = optimizer.hyperparameters.sorted(by: { $0.key < $1.key }).map { "\($0.key)=\(String(format: "%g", $0.value))" }
+            lines.append("optimizer: \(optimizer.kind) " + hyper.joined(separator: " "))
+            let slots = optimizer.state.values.reduce(0) { $0 + $1.count }
+            lines.append("  state: \(optimizer.state.count) parameters, \(slots) tensors ("
+                + Set(optimizer.state.values.flatMap(\.keys)).sorted().joined(separator: ", ") + ")")
+        } else {
+            lines.append("optimizer: (none)")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    func shapeDescription(_ shape: [Int]) -> String {
+        "[" + shape.map(String.init).joined(separator: ", ") + "]"
+    }
+}
+
+/// `synapse _stress-save FILE`: saves a 1 MB checkpoint to FILE over and over, for the test
+/// that kills it mid-write and checks FILE is always whole.
+struct StressSaveCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "_stress-save", shouldDisplay: false)
+
+    @Argument var file: String
+
+    func run() throws {
+        let model = Sequential(Linear(inputs: 512, outputs: 512))
+        var counter = 0
+        while true {
+            counter += 1
+            model.parameters[1].replaceScalars(with: [Float](repeating: Float(counter), count: 512))
+            try Checkpoint.save(to: file, model: model, progress: TrainingProgress(epoch: counter, step: counter))
+            FileHandle.standardOutput.write(Data("\(counter)\n".utf8))
+        }
+    }
+}

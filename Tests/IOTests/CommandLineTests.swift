@@ -1,0 +1,111 @@
+import Core
+import Foundation
+import IO
+import Testing
+
+/// Runs the `synapse` tool built beside the tests; returns (exit status, stdout, stderr).
+@discardableResult
+func synapse(_ arguments: [String], in folder: String) throws -> (status: Int32, output: String, error: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("synapse")
+    process.arguments = arguments
+    process.currentDirectoryURL = URL(fileURLWithPath: folder)
+    let output = Pipe()
+    let error = Pipe()
+    process.standardOutput = output
+    process.standardError = error
+    try process.run()
+    let outputData = output.fileHandleForReading.readDataToEndOfFile()
+    let errorData = error.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: outputData, as: UTF8.self), String(decoding: errorData, as: UTF8.self))
+}
+
+/// Every weight and optimizer state tensor of a checkpoint, as bit patterns, by name.
+func bits(_ path: String) throws -> [String: [UInt32]] {
+    let contents = try CheckpointContents(contentsOf: path)
+    var result: [String: [UInt32]] = [:]
+    for (name, tensor) in contents.weights { result["weights/" + name] = tensor.scalars.map(\.bitPattern) }
+    for (name, slots) in contents.optimizer?.state ?? [:] {
+        for (slot, tensor) in slots { result["optimizer/\(name)/\(slot)"] = tensor.scalars.map(\.bitPattern) }
+    }
+    return result
+}
+
+@Suite("The synapse command-line tool", .serialized)
+struct CommandLineTests {
+    @Test("xor: 400 epochs in one process equal 200 then --resume to 400 in another, bit for bit")
+    func resumeXOR() throws {
+        let folder = temporaryFolder()
+        let straight = try synapse(["train", "xor", "--epochs", "400", "--checkpoint", "straight.h5"], in: folder)
+        #expect(straight.status == 0, "\(straight.error)")
+        #expect(try synapse(["train", "xor", "--epochs", "200", "--checkpoint", "split.h5"], in: folder).status == 0)
+        let resumed = try synapse(["train", "xor", "--epochs", "400", "--checkpoint", "split.h5", "--resume"], in: folder)
+        #expect(resumed.status == 0, "\(resumed.error)")
+        #expect(resumed.output.contains("Resuming xor from split.h5 at epoch 200"))
+        let a = try bits(folder + "/straight.h5")
+        #expect(!a.isEmpty)
+        #expect(a == (try bits(folder + "/split.h5")))
+        #expect(try CheckpointContents(contentsOf: folder + "/split.h5").progress == TrainingProgress(epoch: 400, step: 400))
+    }
+
+    @Test("digits with Adam and shuffled minibatches resumes bit for bit (generator and moments travel)")
+    func resumeDigits() throws {
+        let folder = temporaryFolder()
+        let common = ["train", "digits", "--optimizer", "adam", "--shuffle", "--seed", "3"]
+        #expect(try synapse(common + ["--epochs", "3", "--checkpoint", "straight.h5"], in: folder).status == 0)
+        #expect(try synapse(common + ["--epochs", "1", "--checkpoint", "split.h5"], in: folder).status == 0)
+        let resumed = try synapse(["train", "digits", "--epochs", "3", "--checkpoint", "split.h5", "--resume"], in: folder)
+        #expect(resumed.status == 0, "\(resumed.error)")
+        let a = try bits(folder + "/straight.h5")
+        #expect(a.keys.contains("optimizer/0.weight/exp_avg"))
+        #expect(a == (try bits(folder + "/split.h5")))
+        // Shuffling really draws from the generator: an unshuffled run ends elsewhere.
+        #expect(try synapse(["train", "digits", "--optimizer", "adam", "--seed", "3", "--epochs", "3", "--checkpoint", "plain.h5"], in: folder).status == 0)
+        #expect(a != (try bits(folder + "/plain.h5")))
+    }
+
+    @Test("a save killed at random instants always leaves a whole, consistent checkpoint")
+    func crashSafety() throws {
+        let folder = temporaryFolder()
+        let path = folder + "/stress.h5"
+        var generator = RandomGenerator(seed: 2)
+        var lastEpoch = 0
+        for _ in 0..<15 {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("synapse")
+            process.arguments = ["_stress-save", path]
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            // Let it complete its first save, then kill it somewhere inside a later one.
+            while !FileManager.default.fileExists(atPath: path) { usleep(1_000) }
+            usleep(useconds_t(generator.next() % 60_000))
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            let contents = try CheckpointContents(contentsOf: path)
+            let bias = contents.weights.first { $0.name == "0.bias" }!.tensor.scalars
+            #expect(bias.allSatisfy { $0 == Float(contents.progress.epoch) }, "bias and counter disagree")
+            #expect(contents.progress.epoch >= 1)
+            lastEpoch = contents.progress.epoch
+        }
+        #expect(lastEpoch >= 1)
+    }
+
+    @Test("bad input prints one line on stderr and exits 1", arguments: [
+        (["inspect", "nothing.h5"], "synapse: checkpoint nothing.h5: cannot open the file (No such file or directory)"),
+        (["inspect", "noise.h5"], "synapse: checkpoint noise.h5: not an HDF5 file"),
+        (["train", "digits", "--resume", "--checkpoint", "xor.h5"], "synapse: checkpoint xor.h5: was written by `synapse train xor`, not digits"),
+        (["train", "xor", "--resume", "--checkpoint", "nothing.h5"], "synapse: checkpoint nothing.h5: cannot open the file"),
+    ])
+    func badInput(arguments: [String], message: String) throws {
+        let folder = temporaryFolder()
+        try Data("not hdf5 at all".utf8).write(to: URL(fileURLWithPath: folder + "/noise.h5"))
+        #expect(try synapse(["train", "xor", "--epochs", "2", "--checkpoint", "xor.h5"], in: folder).status == 0)
+        let before = try Data(contentsOf: URL(fileURLWithPath: folder + "/xor.h5"))
+        let result = try synapse(arguments, in: folder)
+        #expect(result.status == 1)
+        #expect(result.error.hasPrefix(message), "stderr: \(result.error)")
+        #expect(result.error.split(separator: "\n").count == 1)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: folder + "/xor.h5")) == before)
+    }
+}
