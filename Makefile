@@ -14,7 +14,7 @@ PYTHON := $(VENV)/bin/python
 # the package index pulls several GB of CUDA libraries.
 TORCH_WHEEL := $(firstword $(wildcard /opt/wheels/torch-*+cpu-*.whl))
 
-.PHONY: deps run test bench fixtures python-env
+.PHONY: deps run test bench fixtures python-env python-test-env
 
 deps:
 	@command -v dpkg >/dev/null 2>&1 || { echo "dpkg not found: install $(APT_PACKAGES) yourself"; exit 0; }; \
@@ -31,9 +31,17 @@ deps:
 run: deps
 	$(SWIFT) run -c release xor
 
-test: deps
+test: deps python-test-env
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	$(PYTHON) -m pytest -q tools/python
+
+# What the Python tests need (h5py, numpy, pytest), in the same environment.
+python-test-env:
+	@[ -x $(PYTHON) ] || python3 -m venv $(VENV)
+	@$(PYTHON) -c "import h5py, numpy, pytest" 2>/dev/null || { \
+		echo "Installing h5py, numpy and pytest into $(VENV)"; \
+		$(PYTHON) -m pip install -q h5py numpy pytest; }
 
 python-env:
 	@[ -x $(PYTHON) ] || python3 -m venv $(VENV)

@@ -41,7 +41,7 @@ struct InspectCommand: ParsableCommand {
             "metadata": contents.metadata,
             "weights": contents.weights.map { name, tensor in
                 let s = statistics(tensor)
-                return ["name": name, "shape": tensor.shape, "dtype": "float32", "min": s.min, "max": s.max, "sum": s.sum] as [String: Any]
+                return ["name": name, "shape": tensor.shape, "dtype": "float32", "min": Double(s.min), "max": Double(s.max), "sum": s.sum] as [String: Any]
             },
         ]
         if let random = contents.randomState {
@@ -99,7 +99,7 @@ struct InspectCommand: ParsableCommand {
     }
 }
 
-/// `synapse _stress-save FILE`: saves a 1 MB checkpoint to FILE over and over, for the test
+/// `synapse _stress-save FILE`: saves a 16 MB checkpoint to FILE over and over, for the test
 /// that kills it mid-write and checks FILE is always whole.
 struct StressSaveCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "_stress-save", shouldDisplay: false)
@@ -107,11 +107,11 @@ struct StressSaveCommand: ParsableCommand {
     @Argument var file: String
 
     func run() throws {
-        let model = Sequential(Linear(inputs: 512, outputs: 512))
+        let model = Sequential(Linear(inputs: 2048, outputs: 2048))
         var counter = 0
         while true {
             counter += 1
-            model.parameters[1].replaceScalars(with: [Float](repeating: Float(counter), count: 512))
+            model.parameters[1].replaceScalars(with: [Float](repeating: Float(counter), count: 2048))
             try Checkpoint.save(to: file, model: model, progress: TrainingProgress(epoch: counter, step: counter))
             FileHandle.standardOutput.write(Data("\(counter)\n".utf8))
         }
