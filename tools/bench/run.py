@@ -67,7 +67,9 @@ def main():
     parser.add_argument("--python", default=sys.executable, help="Python with torch and numpy")
     parser.add_argument("workloads", nargs="*", default=WORKLOADS)
     args = parser.parse_args()
-    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    # Each side sets its own thread count (--threads 1); OMP_NUM_THREADS would also cap
+    # OpenBLAS' pool and hide the 2-thread sgemm figure.
+    env = dict(os.environ)
     summary = []
     for name in args.workloads:
         if name not in COMPARISONS:
