@@ -47,6 +47,7 @@ extension Tensor {
                 }
                 if !retainGraph {
                     node.creators = []
+                    node.savedForBackward = nil
                     node.isGraphFreed = true
                 }
             }
@@ -132,6 +133,7 @@ extension Tensor {
         case .concat(let dim): return concatBackward(gradient, dim: dim)
         case .slice(let dim, let range): return [sliceBackward(gradient, dim: dim, range: range)]
         case .logSoftmax(let dim): return [logSoftmaxBackward(gradient, dim: dim)]
+        case .lstmGates: return lstmGatesBackward(gradient)
         }
     }
 }

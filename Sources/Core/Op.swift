@@ -49,4 +49,8 @@ public enum Op: Equatable, Sendable {
     case slice(dim: Int, range: Range<Int>)
     /// `a - log Σ e^a` along `dim`, computed stably.
     case logSoftmax(dim: Int)
+    /// One LSTM step, fused: creators x `[B, in]`, h `[B, H]`, c `[B, H]`, the packed input
+    /// weights `[4H, in]`, hidden weights `[4H, H]` and bias `[4H]` (gate blocks in the order
+    /// f, i, o, g); the result is `[B, 2H]`, h′ then c′ (see `Tensor.lstmGates`).
+    case lstmGates
 }

@@ -28,7 +28,10 @@ public final class Tensor {
     /// The op that computed this tensor from `creators`; `nil` for a leaf.
     public internal(set) var creationOp: Op?
     /// Set once `backward()` has used and released this tensor's graph.
-    var isGraphFreed = false
+    package internal(set) var isGraphFreed = false
+    /// Intermediate values a fused op keeps for its backward (PyTorch's `save_for_backward`);
+    /// released with the graph.
+    var savedForBackward: Tensor?
 
     /// Wraps `storage` (which must hold exactly the shape's count) as a leaf.
     @usableFromInline
@@ -160,14 +163,20 @@ public final class Tensor {
     public func withUnsafeMutableBufferPointer<R>(
         _ body: (UnsafeMutableBufferPointer<Float>) throws -> R
     ) rethrows -> R {
-        try body(UnsafeMutableBufferPointer(start: storage.pointer, count: count))
+        storage.version &+= 1
+        return try body(UnsafeMutableBufferPointer(start: storage.pointer, count: count))
     }
+
+    /// Changes whenever the scalars are written through `withUnsafeMutableBufferPointer` or
+    /// `replaceScalars` (by this tensor or a view sharing its storage).
+    package var storageVersion: Int { storage.version }
 
     /// Overwrites every scalar, in row-major order, keeping this tensor's identity.
     public func replaceScalars(with scalars: [Float]) {
         require(
             scalars.count == count,
             "replaceScalars: \(scalars.count) scalars for a tensor of shape \(describe(shape))")
+        storage.version &+= 1
         scalars.withUnsafeBufferPointer {
             storage.pointer.update(from: $0.baseAddress!, count: count)
         }

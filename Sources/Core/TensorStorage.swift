@@ -6,6 +6,9 @@
 final class TensorStorage {
     @usableFromInline let pointer: UnsafeMutablePointer<Float>
     @usableFromInline let count: Int
+    /// Bumped by every write through the public mutation API, so that caches derived from
+    /// these scalars (an LSTM's packed weights) know when to rebuild.
+    @usableFromInline var version = 0
 
     /// Allocates `count` scalars, uninitialised.
     @usableFromInline

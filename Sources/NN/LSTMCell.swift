@@ -38,18 +38,45 @@ public final class LSTMCell: Module {
     /// The size of the hidden and cell states.
     public var hiddenSize: Int { hf.outputs }
 
+    /// The eight weight matrices and four biases packed gate by gate (f, i, o, g) for the
+    /// fused step, built with `concat` so gradients flow back to each parameter. Rebuilt when
+    /// a parameter changes (the optimizer's step), when the graph that used it was freed by
+    /// `backward()`, or when gradient recording was switched on or off; within one forward
+    /// sequence every step shares it, so its gradient is summed once and split once.
+    private var packed: (input: Tensor, hidden: Tensor, bias: Tensor, versions: [Int], recording: Bool)?
+
+    private var packedParts: [Tensor] {
+        [xf.weight, xi.weight, xo.weight, xc.weight, hf.weight, hi.weight, ho.weight, hc.weight,
+         xf.bias!, xi.bias!, xo.bias!, xc.bias!]
+    }
+
+    private func packedWeights() -> (input: Tensor, hidden: Tensor, bias: Tensor) {
+        let parts = packedParts
+        let versions = parts.map(\.storageVersion)
+        let recording = Tensor.isRecordingGradients
+        if let packed, packed.versions == versions, packed.recording == recording,
+           !packed.input.isGraphFreed, !packed.hidden.isGraphFreed, !packed.bias.isGraphFreed {
+            return (packed.input, packed.hidden, packed.bias)
+        }
+        let input = Tensor.concat(Array(parts[0..<4]), dim: 0)
+        let hidden = Tensor.concat(Array(parts[4..<8]), dim: 0)
+        let bias = Tensor.concat(Array(parts[8..<12]), dim: 0)
+        packed = (input, hidden, bias, versions, recording)
+        return (input, hidden, bias)
+    }
+
     /// One step: `input` `[batch, inputs]` and the state (hidden, cell), each
     /// `[batch, hidden]` → (output `[batch, outputs]`, the new state).
     public func forward(
         _ input: Tensor, state: (hidden: Tensor, cell: Tensor)
     ) -> (output: Tensor, state: (hidden: Tensor, cell: Tensor)) {
-        let (h, c) = state
-        let forget = (xf(input) + hf(h)).sigmoid()
-        let inputGate = (xi(input) + hi(h)).sigmoid()
-        let outputGate = (xo(input) + ho(h)).sigmoid()
-        let candidate = (xc(input) + hc(h)).tanh()
-        let cell = forget * c + inputGate * candidate
-        let hidden = outputGate * cell.tanh()
+        let weights = packedWeights()
+        let size = hiddenSize
+        let both = Tensor.lstmGates(
+            input: input, hidden: state.hidden, cell: state.cell,
+            inputWeights: weights.input, hiddenWeights: weights.hidden, bias: weights.bias)
+        let hidden = both.slice(dim: 1, range: 0..<size)
+        let cell = both.slice(dim: 1, range: size..<(2 * size))
         return (w_ho.map { $0(hidden) } ?? hidden, (hidden, cell))
     }
 

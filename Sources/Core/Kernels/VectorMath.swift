@@ -66,13 +66,14 @@ enum VectorMath {
         1 / (1 + exp(-x))
     }
 
-    /// `output[i] = f(input[i])` for `count` scalars, eight at a time; the tail goes through a
-    /// zero-padded vector.
+    /// `output[i] = F(input[i])` for `count` scalars, eight at a time; the tail goes through a
+    /// zero-padded vector. Generic over the function's type so each use is specialised and
+    /// the function inlined into the loop.
     @inline(__always)
-    static func map(
-        _ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, count: Int,
-        _ f: (Vector) -> Vector
+    static func map<F: VectorFunction>(
+        _ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, count: Int, _: F.Type
     ) {
+        let f = F.apply
         var i = 0
         while i + 8 <= count {
             let v = UnsafeRawPointer(input + i).loadUnaligned(as: Vector.self)
@@ -86,6 +87,23 @@ enum VectorMath {
             for j in 0..<(count - i) { output[i + j] = r[j] }
         }
     }
+}
+
+/// A function of eight lanes, as a type (see `VectorMath.map`).
+protocol VectorFunction {
+    static func apply(_ x: SIMD8<Float>) -> SIMD8<Float>
+}
+
+enum VectorExp: VectorFunction {
+    @inline(__always) static func apply(_ x: SIMD8<Float>) -> SIMD8<Float> { VectorMath.exp(x) }
+}
+
+enum VectorTanh: VectorFunction {
+    @inline(__always) static func apply(_ x: SIMD8<Float>) -> SIMD8<Float> { VectorMath.tanh(x) }
+}
+
+enum VectorSigmoid: VectorFunction {
+    @inline(__always) static func apply(_ x: SIMD8<Float>) -> SIMD8<Float> { VectorMath.sigmoid(x) }
 }
 
 extension SIMD8 where Scalar == Float {

@@ -11,44 +11,43 @@ import Darwin
 
 /// A scalar function with its derivative, written in terms of the input `x` and the
 /// output `y = value(x)`, whichever is cheaper; `values` computes eight at once.
-protocol ElementwiseFunction {
+protocol ElementwiseFunction: VectorFunction {
     static func value(_ x: Float) -> Float
-    static func values(_ x: SIMD8<Float>) -> SIMD8<Float>
     static func derivative(x: Float, y: Float) -> Float
 }
 
 /// σ(x) = 1 / (1 + e⁻ˣ); σ' = y(1 − y).
 enum SigmoidFunction: ElementwiseFunction {
     @inline(__always) static func value(_ x: Float) -> Float { 1 / (1 + expf(-x)) }
-    @inline(__always) static func values(_ x: SIMD8<Float>) -> SIMD8<Float> { VectorMath.sigmoid(x) }
+    @inline(__always) static func apply(_ x: SIMD8<Float>) -> SIMD8<Float> { VectorMath.sigmoid(x) }
     @inline(__always) static func derivative(x: Float, y: Float) -> Float { y * (1 - y) }
 }
 
 /// tanh' = 1 − y².
 enum TanhFunction: ElementwiseFunction {
     @inline(__always) static func value(_ x: Float) -> Float { tanhf(x) }
-    @inline(__always) static func values(_ x: SIMD8<Float>) -> SIMD8<Float> { VectorMath.tanh(x) }
+    @inline(__always) static func apply(_ x: SIMD8<Float>) -> SIMD8<Float> { VectorMath.tanh(x) }
     @inline(__always) static func derivative(x: Float, y: Float) -> Float { 1 - y * y }
 }
 
 /// max(x, 0); its derivative is taken as 0 at x = 0, as PyTorch does.
 enum ReLUFunction: ElementwiseFunction {
     @inline(__always) static func value(_ x: Float) -> Float { x > 0 ? x : 0 }
-    @inline(__always) static func values(_ x: SIMD8<Float>) -> SIMD8<Float> { x.replacing(with: 0, where: x .< 0) }
+    @inline(__always) static func apply(_ x: SIMD8<Float>) -> SIMD8<Float> { x.replacing(with: 0, where: x .< 0) }
     @inline(__always) static func derivative(x: Float, y: Float) -> Float { x > 0 ? 1 : 0 }
 }
 
 /// eˣ; its derivative is itself.
 enum ExpFunction: ElementwiseFunction {
     @inline(__always) static func value(_ x: Float) -> Float { expf(x) }
-    @inline(__always) static func values(_ x: SIMD8<Float>) -> SIMD8<Float> { VectorMath.exp(x) }
+    @inline(__always) static func apply(_ x: SIMD8<Float>) -> SIMD8<Float> { VectorMath.exp(x) }
     @inline(__always) static func derivative(x: Float, y: Float) -> Float { y }
 }
 
 /// ln x; its derivative is 1/x.
 enum LogFunction: ElementwiseFunction {
     @inline(__always) static func value(_ x: Float) -> Float { logf(x) }
-    @inline(__always) static func values(_ x: SIMD8<Float>) -> SIMD8<Float> {
+    @inline(__always) static func apply(_ x: SIMD8<Float>) -> SIMD8<Float> {
         var result = x
         for lane in 0..<8 { result[lane] = logf(x[lane]) }
         return result
@@ -76,7 +75,7 @@ extension Tensor {
 
     private func applying<F: ElementwiseFunction>(_: F.Type, _ op: Op) -> Tensor {
         let result = Tensor.uninitialized(shape)
-        VectorMath.map(storage.pointer, result.storage.pointer, count: count, F.values)
+        VectorMath.map(storage.pointer, result.storage.pointer, count: count, F.self)
         return result.recorded(op, [self])
     }
 

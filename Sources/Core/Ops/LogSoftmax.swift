@@ -23,7 +23,7 @@ extension Tensor {
                 var maximum = -Float.infinity
                 for k in 0..<n { maximum = Swift.max(maximum, row[k]) }
                 for k in 0..<n { out[k] = row[k] - maximum }
-                VectorMath.map(out, out, count: n, VectorMath.exp)
+                VectorMath.map(out, out, count: n, VectorExp.self)
                 var total: Float = 0
                 for k in 0..<n { total += out[k] }
                 let shift = maximum + logf(total)
@@ -53,7 +53,7 @@ extension Tensor {
         let y = storage.pointer
         let out = result.storage.pointer
         if inner == 1 {
-            VectorMath.map(y, out, count: count, VectorMath.exp)
+            VectorMath.map(y, out, count: count, VectorExp.self)
             for o in 0..<outer {
                 let row = o * n
                 var total: Float = 0

@@ -1,0 +1,116 @@
+// One LSTM step as a single op: two sgemm calls for all four gates' pre-activations, the
+// gate arithmetic in one vectorised pass, and one backward. It computes exactly the seed's
+// equations; `LSTMCell` uses it with its eight weight matrices packed by `concat`.
+
+extension Tensor {
+    /// One LSTM step with the gate blocks of the packed weights in the order f, i, o, g:
+    ///
+    ///     [f̃ ĩ õ g̃] = x·Wxᵀ + h·Whᵀ + b
+    ///     f, i, o = σ(f̃), σ(ĩ), σ(õ);  g = tanh(g̃)
+    ///     c′ = f ⊙ c + i ⊙ g;  h′ = o ⊙ tanh(c′)
+    ///
+    /// - Returns: `[B, 2H]`: h′ in columns `0..<H`, c′ in `H..<2H`.
+    public static func lstmGates(
+        input x: Tensor, hidden h: Tensor, cell c: Tensor,
+        inputWeights wx: Tensor, hiddenWeights wh: Tensor, bias b: Tensor
+    ) -> Tensor {
+        let batch = x.shape.first ?? 0
+        let size = h.shape.last ?? 0
+        require(
+            x.rank == 2 && h.shape == [batch, size] && c.shape == [batch, size]
+                && wx.shape == [4 * size, x.shape[1]] && wh.shape == [4 * size, size] && b.shape == [4 * size],
+            "lstmGates: shapes x \(describe(x.shape)), h \(describe(h.shape)), c \(describe(c.shape)), "
+                + "Wx \(describe(wx.shape)), Wh \(describe(wh.shape)), b \(describe(b.shape)) do not fit together")
+        let width = 4 * size
+        let gates = Tensor.uninitialized([batch, width])
+        let g = gates.storage.pointer
+        for row in 0..<batch { (g + row * width).update(from: b.storage.pointer, count: width) }
+        Kernels.gemm(
+            transposeA: false, transposeB: true, m: batch, n: width, k: x.shape[1], alpha: 1,
+            a: x.storage.pointer, lda: x.shape[1], b: wx.storage.pointer, ldb: x.shape[1], beta: 1, c: g, ldc: width)
+        Kernels.gemm(
+            transposeA: false, transposeB: true, m: batch, n: width, k: size, alpha: 1,
+            a: h.storage.pointer, lda: size, b: wh.storage.pointer, ldb: size, beta: 1, c: g, ldc: width)
+
+        // Activations overwrite the pre-activations in place: [f i o g] per row, then tanh(c′)
+        // in a fifth block kept for the backward.
+        let saved = Tensor.uninitialized([batch, 5 * size])
+        let result = Tensor.uninitialized([batch, 2 * size])
+        let s = saved.storage.pointer
+        let out = result.storage.pointer
+        let cell = c.storage.pointer
+        for row in 0..<batch {
+            let pre = g + row * width
+            let act = s + row * 5 * size
+            VectorMath.map(pre, act, count: 3 * size, VectorSigmoid.self)
+            VectorMath.map(pre + 3 * size, act + 3 * size, count: size, VectorTanh.self)
+            let (f, i, o, gg, tanhC) = (act, act + size, act + 2 * size, act + 3 * size, act + 4 * size)
+            let newHidden = out + row * 2 * size
+            let newCell = newHidden + size
+            let oldCell = cell + row * size
+            for j in 0..<size { newCell[j] = f[j] * oldCell[j] + i[j] * gg[j] }
+            VectorMath.map(newCell, tanhC, count: size, VectorTanh.self)
+            for j in 0..<size { newHidden[j] = o[j] * tanhC[j] }
+        }
+        // `gates` is read only through its raw pointer above: keep it alive until here.
+        withExtendedLifetime(gates) {}
+        let recorded = result.recorded(.lstmGates, [x, h, c, wx, wh, b])
+        if recorded.requiresGrad { recorded.savedForBackward = saved }
+        return recorded
+    }
+
+    /// From d(h′, c′): the gate pre-activations' gradient
+    ///
+    ///     dc′ = dc′ + dh′ ⊙ o ⊙ (1 − tanh²c′)
+    ///     df̃ = dc′ ⊙ c ⊙ f(1 − f),  dĩ = dc′ ⊙ g ⊙ i(1 − i),
+    ///     dõ = dh′ ⊙ tanh c′ ⊙ o(1 − o),  dg̃ = dc′ ⊙ i ⊙ (1 − g²),
+    ///
+    /// then dx = dG·Wx, dh = dG·Wh, dc = dc′ ⊙ f, dWx = dGᵀ·x, dWh = dGᵀ·h, db = Σ_rows dG.
+    func lstmGatesBackward(_ gradient: Tensor) -> [Tensor?] {
+        let (x, h, c, wx, wh, b) = (creators[0], creators[1], creators[2], creators[3], creators[4], creators[5])
+        let batch = x.shape[0]
+        let size = h.shape[1]
+        let width = 4 * size
+        let saved = savedForBackward!.storage.pointer
+        let upstream = gradient.storage.pointer
+        let cell = c.storage.pointer
+        let gates = Tensor.uninitialized([batch, width])
+        let dG = gates.storage.pointer
+        let cellGradient = c.requiresGrad ? Tensor.uninitialized(c.shape) : nil
+        for row in 0..<batch {
+            let act = saved + row * 5 * size
+            let (f, i, o, g, tanhC) = (act, act + size, act + 2 * size, act + 3 * size, act + 4 * size)
+            let dHidden = upstream + row * 2 * size
+            let dCellOut = dHidden + size
+            let oldCell = cell + row * size
+            let d = dG + row * width
+            let dc = cellGradient.map { $0.storage.pointer + row * size }
+            for j in 0..<size {
+                let dcNew = dCellOut[j] + dHidden[j] * o[j] * (1 - tanhC[j] * tanhC[j])
+                d[j] = dcNew * oldCell[j] * f[j] * (1 - f[j])
+                d[size + j] = dcNew * g[j] * i[j] * (1 - i[j])
+                d[2 * size + j] = dHidden[j] * tanhC[j] * o[j] * (1 - o[j])
+                d[3 * size + j] = dcNew * i[j] * (1 - g[j] * g[j])
+                dc?[j] = dcNew * f[j]
+            }
+        }
+        var biasGradient: Tensor?
+        if b.requiresGrad {
+            let sum = Tensor.zeros([width])
+            let total = sum.storage.pointer
+            for row in 0..<batch {
+                let d = dG + row * width
+                for j in 0..<width { total[j] += d[j] }
+            }
+            biasGradient = sum
+        }
+        return [
+            x.requiresGrad ? Tensor.rawMatmul(gates, wx, transposeA: false, transposeB: false) : nil,
+            h.requiresGrad ? Tensor.rawMatmul(gates, wh, transposeA: false, transposeB: false) : nil,
+            cellGradient,
+            wx.requiresGrad ? Tensor.rawMatmul(gates, x, transposeA: true, transposeB: false) : nil,
+            wh.requiresGrad ? Tensor.rawMatmul(gates, h, transposeA: true, transposeB: false) : nil,
+            biasGradient,
+        ]
+    }
+}
