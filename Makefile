@@ -2,6 +2,7 @@
 # make test      — build and run every test
 # make bench     — benchmarks beside PyTorch, with ratios (tools/bench)
 # make fixtures  — regenerate the PyTorch reference values the tests compare against
+# make proto     — regenerate Sources/IO/ONNX/synapse.pb.swift from formats/synapse.proto
 # Each first installs what it needs when it is missing: system packages with apt-get,
 # Python packages with pip into a virtual environment outside the clone ($(VENV)).
 
@@ -14,7 +15,7 @@ PYTHON := $(VENV)/bin/python
 # the package index pulls several GB of CUDA libraries.
 TORCH_WHEEL := $(firstword $(wildcard /opt/wheels/torch-*+cpu-*.whl))
 
-.PHONY: deps run test bench fixtures python-env python-test-env
+.PHONY: deps run test bench fixtures proto python-env python-test-env
 
 deps:
 	@command -v dpkg >/dev/null 2>&1 || { echo "dpkg not found: install $(APT_PACKAGES) yourself"; exit 0; }; \
@@ -56,3 +57,12 @@ bench: deps python-env
 
 fixtures: python-env
 	$(PYTHON) tools/fixtures/optimizer_fixtures.py
+
+# Only to regenerate committed code: needs protoc (apt-get install protobuf-compiler) and
+# builds swift-protobuf's generator. No normal build runs protoc.
+proto:
+	command -v protoc >/dev/null || $(SUDO) apt-get install -y -qq protobuf-compiler
+	$(SWIFT) build -c release --product protoc-gen-swift
+	mkdir -p Sources/IO/ONNX
+	protoc --plugin=protoc-gen-swift=$$($(SWIFT) build -c release --show-bin-path)/protoc-gen-swift \
+		--swift_out=Sources/IO/ONNX --swift_opt=Visibility=Public -I formats formats/synapse.proto

@@ -13,6 +13,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // OpenBLAS, opened with dlopen on first use (see Sources/CBLAS/include/synapse_blas.h).
@@ -22,7 +23,10 @@ let package = Package(
         .target(name: "Core", dependencies: ["CBLAS"]),
         .target(name: "NN", dependencies: ["Core"]),
         .target(name: "Optim", dependencies: ["Core", "NN"]),
-        .target(name: "IO", dependencies: ["Core", "NN", "Optim", "CHDF5"]),
+        .target(
+            name: "IO",
+            dependencies: ["Core", "NN", "Optim", "CHDF5", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+        ),
         .target(name: "Synapse", dependencies: ["Core", "NN", "Optim", "IO"]),
 
         // The command-line tool: train, inspect (and, with the model file, export, import).

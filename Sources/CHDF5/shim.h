@@ -19,3 +19,4 @@ static inline hid_t synapse_h5s_all(void) { return H5S_ALL; }
 // Turns off HDF5's printing of its error stack; Synapse throws errors instead.
 static inline void synapse_h5_silence_errors(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
 static inline size_t synapse_h5t_variable(void) { return H5T_VARIABLE; }
+static inline hid_t synapse_h5t_native_uint8(void) { return H5T_NATIVE_UINT8; }

@@ -1,6 +1,7 @@
 import Core
 import NN
 import Optim
+import SwiftProtobuf
 
 /// How far training has come: the counters a checkpoint carries.
 public struct TrainingProgress: Equatable, Sendable {
@@ -30,8 +31,9 @@ public enum Checkpoint {
     public static func save(
         to path: String, model: any Module, optimizer: (any Optimizer)? = nil,
         progress: TrainingProgress = TrainingProgress(), metadata: [String: String] = [:],
-        randomState: RandomState? = Random.state
+        randomState: RandomState? = Random.state, graph: TracedGraph? = nil
     ) throws {
+        let graphBytes: [UInt8]? = try graph.map { try ModelFile.graphProto($0).serializedBytes() }
         let parameters = model.namedParameters
         for (name, _) in parameters where !isStorable(name) {
             throw CheckpointError.invalidName(file: path, name: name)
@@ -52,6 +54,10 @@ public enum Checkpoint {
                 if let randomState {
                     try file.writeUInt64s("/random", randomState.words)
                     try file.setAttribute("algorithm", string: "xoshiro256**", on: "/random")
+                }
+                if let graphBytes {
+                    try file.writeBytes("/graph", graphBytes)
+                    try file.setAttribute("format", string: "onnx ModelProto without parameter initializers", on: "/graph")
                 }
                 try file.createGroup("/metadata")
                 for (key, value) in metadata.sorted(by: { $0.key < $1.key }) {

@@ -1,4 +1,5 @@
 import Core
+import SwiftProtobuf
 
 /// Everything a checkpoint file holds, read and checked against the format (not yet against
 /// any model).
@@ -17,6 +18,8 @@ public struct CheckpointContents {
     public var randomState: RandomState?
     /// User metadata.
     public var metadata: [String: String]
+    /// The model's traced graph (an ONNX model without parameter initializers), when saved.
+    public var graph: Onnx_ModelProto?
 
     /// An optimizer as saved: its kind, hyper-parameters and per-parameter state.
     public struct OptimizerRecord {
@@ -101,6 +104,20 @@ public struct CheckpointContents {
                 throw CheckpointError.unexpected(file: path, object: "/random", reason: "is all zeros, which no generator state can be")
             }
             randomState = RandomState(words: words)
+        }
+
+        if file.exists("/graph") {
+            let (shape, type) = try file.datasetInfo("/graph")
+            guard type == "uint8", shape.count == 1 else {
+                throw CheckpointError.typeMismatch(file: path, object: "/graph", found: type, expected: "uint8 bytes")
+            }
+            do {
+                graph = try Onnx_ModelProto(serializedBytes: try file.readBytes("/graph", count: shape[0]))
+            } catch is HDF5Failure {
+                throw CheckpointError.failed(file: path, object: "/graph", operation: "read")
+            } catch {
+                throw CheckpointError.unexpected(file: path, object: "/graph", reason: "is not a valid ONNX model (\(error))")
+            }
         }
 
         metadata = [:]

@@ -91,7 +91,8 @@ struct TrainCommand: ParsableCommand {
         let display = ProgressDisplay(total: target, stepsPerEpoch: training.stepsPerEpoch)
         let save = {
             try Checkpoint.save(
-                to: path, model: training.model, optimizer: training.optimizer, progress: progress, metadata: settings)
+                to: path, model: training.model, optimizer: training.optimizer, progress: progress, metadata: settings,
+                graph: try training.traceGraph())
         }
         while progress.epoch < target {
             let epoch = progress.epoch + 1

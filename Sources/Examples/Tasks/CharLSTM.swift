@@ -198,6 +198,18 @@ final class CharLSTMTraining: EpochTraining {
         return total / Float(chunks)
     }
 
+    /// One step: a batch of character ids `x` `[B]` and the state `h`, `c` → next-character
+    /// logits `y` `[B, V]` and the new state.
+    func traceGraph() throws -> TracedGraph {
+        let state = network.cell.zeroState(batchSize: 2)
+        return try TracedGraph.trace(
+            parameters: network.namedParameters, inputs: [("x", Tensor([1, 2])), ("h", state.hidden), ("c", state.cell)]
+        ) { inputs in
+            let step = network.cell.forward(network.embed(inputs[0]), state: (inputs[1], inputs[2]))
+            return [("y", network.head(step.output)), ("h_out", step.state.hidden), ("c_out", step.state.cell)]
+        }
+    }
+
     func report() -> String {
         let sample = CharLSTM.sample(network, corpus: corpus, prompt: "The ", count: 200, seed: Random.defaultSeed)
         return "Unigram entropy \(fixed(corpus.unigramEntropy, 4)) nats/char. Sample:\nThe \(sample)"

@@ -140,6 +140,10 @@ final class DigitsTraining: EpochTraining {
         return total / Float(batches.count)
     }
 
+    func traceGraph() throws -> TracedGraph {
+        try TracedGraph.trace(network, exampleInput: test.images.slice(dim: 0, range: 0..<4))
+    }
+
     func testAccuracy() -> Float {
         Tensor.withoutGradients { Digits.accuracy(logits: network(test.images), labels: test.labels) }
     }

@@ -18,6 +18,8 @@ public protocol EpochTraining: AnyObject {
     func runEpoch(_ stepDone: (Int, Float) -> Void) -> Float
     /// The figures to print after training (predictions, accuracy, a sample).
     func report() -> String
+    /// The model's graph, traced on a small example input, for checkpoints and export.
+    func traceGraph() throws -> TracedGraph
 }
 
 /// The examples `synapse train` knows.

@@ -77,6 +77,10 @@ final class XORTraining: EpochTraining {
         return value
     }
 
+    func traceGraph() throws -> TracedGraph {
+        try TracedGraph.trace(network, exampleInput: inputs)
+    }
+
     func predictions() -> [Float] {
         Tensor.withoutGradients { network(inputs).scalars }
     }

@@ -126,6 +126,27 @@ final class HDF5File {
             path, dataset, "write dataset")
     }
 
+    /// Writes a uint8 dataset holding `bytes` (a serialized graph).
+    func writeBytes(_ dataset: String, _ bytes: [UInt8]) throws {
+        let space = try dataspace([bytes.count], dataset)
+        let handle = try HDF5Handle(
+            H5Dcreate2(id, dataset, synapse_h5t_native_uint8(), space.id, synapse_h5p_default(), synapse_h5p_default(), synapse_h5p_default()),
+            H5Dclose, path, dataset, "create dataset")
+        try check(
+            H5Dwrite(handle.id, synapse_h5t_native_uint8(), synapse_h5s_all(), synapse_h5s_all(), synapse_h5p_default(), bytes),
+            path, dataset, "write dataset")
+    }
+
+    /// Reads a uint8 dataset of `count` bytes.
+    func readBytes(_ dataset: String, count: Int) throws -> [UInt8] {
+        let handle = try HDF5Handle(H5Dopen2(id, dataset, synapse_h5p_default()), H5Dclose, path, dataset, "open dataset")
+        var values = [UInt8](repeating: 0, count: max(count, 1))
+        try check(
+            H5Dread(handle.id, synapse_h5t_native_uint8(), synapse_h5s_all(), synapse_h5s_all(), synapse_h5p_default(), &values),
+            path, dataset, "read dataset")
+        return Array(values.prefix(count))
+    }
+
     /// The shape of dataset `dataset` and a description of its element type
     /// (`float32`, `float64`, `int64`, `string`, …).
     func datasetInfo(_ dataset: String) throws -> (shape: [Int], type: String) {
@@ -144,6 +165,14 @@ final class HDF5File {
         default: "an HDF5 type of class \(H5Tget_class(type.id).rawValue)"
         }
         return (dims.map { Int($0) }, name)
+    }
+
+    /// The byte offset of dataset `dataset`'s data in the file, or `nil` when it has none
+    /// (chunked, compressed or not yet allocated storage).
+    func datasetOffset(_ dataset: String) throws -> UInt64? {
+        let handle = try HDF5Handle(H5Dopen2(id, dataset, synapse_h5p_default()), H5Dclose, path, dataset, "open dataset")
+        let offset = H5Dget_offset(handle.id)
+        return offset == haddr_t.max ? nil : UInt64(offset)
     }
 
     /// Reads a float dataset (converted to native Float32 by HDF5, whatever its byte order).

@@ -1,0 +1,212 @@
+import Core
+import NN
+import Foundation
+import SwiftProtobuf
+
+/// The model file: `NAME.onnx`, a real ONNX model (IR 10, opset 21) whose initializers point
+/// with ONNX external data into `NAME.h5`, an HDF5 file holding each weight as a float32
+/// dataset under `/weights`, by name. onnxruntime runs the `.onnx` as it is; h5py reads the
+/// weights by name. See formats/FORMAT.md.
+public enum ModelFile {
+    /// The ONNX IR version written.
+    public static let irVersion: Int64 = 10
+    /// The ai.onnx opset written.
+    public static let opsetVersion: Int64 = 21
+    /// `format` attribute of the weights file and value of the `synapse.format` metadata.
+    public static let formatName = "synapse-model"
+    /// The layout version written, and the newest read.
+    public static let formatVersion = 1
+    /// Weight datasets start at multiples of this many bytes.
+    static let alignment = 64
+
+    /// `base` without a trailing `.onnx` or `.h5`.
+    public static func baseName(_ path: String) -> String {
+        for suffix in [".onnx", ".h5"] where path.hasSuffix(suffix) { return String(path.dropLast(suffix.count)) }
+        return path
+    }
+
+    /// Writes `graph` as `NAME.onnx` + `NAME.h5` (or, with `embed`, one self-contained
+    /// `NAME.onnx` with the weights inside as raw_data). Both files are written atomically,
+    /// the weights first.
+    public static func save(_ graph: TracedGraph, to name: String, embed: Bool = false) throws {
+        try write(graphProto(graph), parameters: graph.parameters, to: name, embed: embed)
+    }
+
+    /// The model without its parameters' data: nodes, inputs, outputs, constants. This is
+    /// what a checkpoint carries (`/graph`) so that it alone is enough to export.
+    public static func graphProto(_ graph: TracedGraph) -> Onnx_ModelProto {
+        let constants = graph.constants.map { name, value in
+            switch value {
+            case let .floats(values, shape): inlineTensor(name, values, shape)
+            case let .int64s(values, shape): inlineInt64s(name, values, shape)
+            }
+        }
+        return modelProto(graph, initializers: constants, metadata: [])
+    }
+
+    /// Writes `model` (a graph proto without parameter initializers) with `parameters` added
+    /// as initializers: external data into `NAME.h5`, or raw_data with `embed`.
+    public static func write(
+        _ model: Onnx_ModelProto, parameters: [(name: String, tensor: Tensor)], to name: String, embed: Bool = false
+    ) throws {
+        let base = baseName(name)
+        let onnxPath = base + ".onnx"
+        var metadata = [("synapse.format", formatName), ("synapse.format_version", "\(formatVersion)")]
+        var initializers: [Onnx_TensorProto]
+        if embed {
+            initializers = parameters.map { inlineTensor($0.name, $0.tensor.scalars, $0.tensor.shape) }
+        } else {
+            let weightsPath = base + ".h5"
+            let location = AtomicFile.split(weightsPath).name
+            let offsets = try writeWeights(parameters, to: weightsPath)
+            guard let size = FileBytes.size(weightsPath), let checksum = FileBytes.sha256(weightsPath) else {
+                throw ModelFileError.unreadable(file: weightsPath, reason: "cannot read back the weights just written")
+            }
+            metadata += [("synapse.weights", location), ("synapse.weights_size", "\(size)"), ("synapse.weights_sha256", checksum)]
+            initializers = parameters.map { name, tensor in
+                guard let offset = offsets[name], tensor.count > 0 else {
+                    return inlineTensor(name, tensor.scalars, tensor.shape)
+                }
+                var proto = Onnx_TensorProto()
+                proto.name = name
+                proto.dims = tensor.shape.map(Int64.init)
+                proto.dataType = Int32(Onnx_TensorProto.DataType.float.rawValue)
+                proto.dataLocation = .external
+                proto.externalData = [
+                    entry("location", location), entry("offset", "\(offset)"), entry("length", "\(4 * tensor.count)"),
+                ]
+                return proto
+            }
+        }
+        var model = model
+        model.graph.initializer = initializers + model.graph.initializer.filter { constant in
+            !parameters.contains { $0.name == constant.name }
+        }
+        model.metadataProps = metadata.map { entry($0.0, $0.1) }
+        let bytes: [UInt8] = try model.serializedBytes()
+        try AtomicFile.write(onnxPath) { temporary in
+            guard FileBytes.write(bytes, to: temporary) else {
+                throw ModelFileError.unreadable(file: onnxPath, reason: "cannot write \(temporary)")
+            }
+        }
+    }
+
+    /// Traces `layer` on `exampleInput` and writes it (see `save(_:to:embed:)`).
+    public static func save(_ layer: any Layer, exampleInput: Tensor, to name: String, embed: Bool = false) throws {
+        try save(try TracedGraph.trace(layer, exampleInput: exampleInput), to: name, embed: embed)
+    }
+
+    /// Writes the weights file; returns each dataset's byte offset.
+    static func writeWeights(_ parameters: [(name: String, tensor: Tensor)], to path: String) throws -> [String: UInt64] {
+        for (name, _) in parameters where !Checkpoint.isStorable(name) {
+            throw ModelFileError.cannotExport(reason: "parameter name \"\(name)\" cannot be a dataset name")
+        }
+        do {
+            try AtomicFile.write(path) { temporary in
+                let file = try HDF5File.create(temporary, alignment: alignment)
+                try file.setAttribute("format", string: formatName)
+                try file.setAttribute("format_version", integer: Int64(formatVersion))
+                try file.setAttribute("library_version", string: SynapseVersion.string)
+                try file.createGroup("/weights")
+                for (name, tensor) in parameters {
+                    try tensor.withUnsafeBufferPointer { try file.writeFloats("/weights/\(name)", shape: tensor.shape, $0) }
+                }
+                try file.flush()
+            }
+            let file = try HDF5File.openForReading(path)
+            var offsets: [String: UInt64] = [:]
+            for (name, tensor) in parameters where tensor.count > 0 {
+                offsets[name] = try file.datasetOffset("/weights/\(name)")
+            }
+            return offsets
+        } catch let failure as HDF5Failure {
+            throw ModelFileError.invalid(file: failure.file, place: failure.object, problem: "could not \(failure.operation)")
+        }
+    }
+
+    static func entry(_ key: String, _ value: String) -> Onnx_StringStringEntryProto {
+        var entry = Onnx_StringStringEntryProto()
+        entry.key = key
+        entry.value = value
+        return entry
+    }
+
+    /// A float tensor with its little-endian bytes in raw_data.
+    static func inlineTensor(_ name: String, _ values: [Float], _ shape: [Int]) -> Onnx_TensorProto {
+        var proto = Onnx_TensorProto()
+        proto.name = name
+        proto.dims = shape.map(Int64.init)
+        proto.dataType = Int32(Onnx_TensorProto.DataType.float.rawValue)
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(4 * values.count)
+        for value in values { withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes += $0 } }
+        proto.rawData = Data(bytes)
+        return proto
+    }
+
+    static func inlineInt64s(_ name: String, _ values: [Int], _ shape: [Int]) -> Onnx_TensorProto {
+        var proto = Onnx_TensorProto()
+        proto.name = name
+        proto.dims = shape.map(Int64.init)
+        proto.dataType = Int32(Onnx_TensorProto.DataType.int64.rawValue)
+        proto.int64Data = values.map(Int64.init)
+        return proto
+    }
+
+    static func modelProto(_ graph: TracedGraph, initializers: [Onnx_TensorProto], metadata: [(String, String)]) -> Onnx_ModelProto {
+        let batch = graph.inputs.first?.shape.first
+        func valueInfo(_ name: String, _ shape: [Int]) -> Onnx_ValueInfoProto {
+            var info = Onnx_ValueInfoProto()
+            info.name = name
+            var type = Onnx_TypeProto.Tensor()
+            type.elemType = Int32(Onnx_TensorProto.DataType.float.rawValue)
+            type.shape.dim = shape.enumerated().map { index, size in
+                var dimension = Onnx_TensorShapeProto.Dimension()
+                if index == 0 && size == batch { dimension.dimParam = "batch" } else { dimension.dimValue = Int64(size) }
+                return dimension
+            }
+            info.type.tensorType = type
+            return info
+        }
+        var proto = Onnx_GraphProto()
+        proto.name = "synapse"
+        proto.input = graph.inputs.map { valueInfo($0.name, $0.shape) }
+        proto.output = graph.outputs.map { valueInfo($0.name, $0.shape) }
+        proto.initializer = initializers
+        proto.node = graph.nodes.enumerated().map { index, node in
+            var nodeProto = Onnx_NodeProto()
+            nodeProto.name = "\(node.opType)_\(index)"
+            nodeProto.opType = node.opType
+            nodeProto.input = node.inputs
+            nodeProto.output = node.outputs
+            nodeProto.attribute = node.attributes.sorted { $0.key < $1.key }.map { name, value in
+                var attribute = Onnx_AttributeProto()
+                attribute.name = name
+                switch value {
+                case .int(let i):
+                    attribute.type = .int
+                    attribute.i = Int64(i)
+                case .ints(let values):
+                    attribute.type = .ints
+                    attribute.ints = values.map(Int64.init)
+                case .float(let f):
+                    attribute.type = .float
+                    attribute.f = f
+                }
+                return attribute
+            }
+            return nodeProto
+        }
+        var model = Onnx_ModelProto()
+        model.irVersion = irVersion
+        var opset = Onnx_OperatorSetIdProto()
+        opset.domain = ""
+        opset.version = opsetVersion
+        model.opsetImport = [opset]
+        model.producerName = "synapse"
+        model.producerVersion = SynapseVersion.string
+        model.graph = proto
+        model.metadataProps = metadata.map { entry($0.0, $0.1) }
+        return model
+    }
+}

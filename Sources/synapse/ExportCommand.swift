@@ -1,0 +1,29 @@
+import ArgumentParser
+import Synapse
+
+/// `synapse export CHECKPOINT -o NAME`: the checkpoint's model as NAME.onnx + NAME.h5.
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write a checkpoint's model as NAME.onnx (graph) + NAME.h5 (weights), or one .onnx with --embed.")
+
+    @Argument(help: "A checkpoint written by `synapse train` (it carries the traced graph).")
+    var checkpoint: String
+
+    @Option(name: [.short, .customLong("output")], help: "Output name: writes NAME.onnx and NAME.h5.")
+    var output: String
+
+    @Flag(help: "Write one self-contained NAME.onnx with the weights inside (raw_data).")
+    var embed = false
+
+    func run() throws {
+        let contents = try CheckpointContents(contentsOf: checkpoint)
+        guard let graph = contents.graph else {
+            throw UsageError(message: "checkpoint \(checkpoint): /graph is missing (expected the model's traced graph; "
+                + "checkpoints written by this version of synapse train carry it)")
+        }
+        try ModelFile.write(graph, parameters: contents.weights, to: output, embed: embed)
+        let base = ModelFile.baseName(output)
+        print(embed ? "Wrote \(base).onnx (weights embedded)" : "Wrote \(base).onnx and \(base).h5")
+    }
+}
