@@ -7,13 +7,14 @@ struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect", abstract: "Show what a checkpoint holds: weights, optimizer, counters, metadata.")
 
-    @Argument(help: "A checkpoint file (.h5).")
+    @Argument(help: "A checkpoint (.h5) or a model file (.onnx).")
     var file: String
 
     @Flag(help: "Print JSON for tools instead of a table.")
     var json = false
 
     func run() throws {
+        if file.hasSuffix(".onnx") { return try inspectModel() }
         let contents = try CheckpointContents(contentsOf: file)
         if json {
             let data = try JSONSerialization.data(withJSONObject: jsonObject(contents), options: [.prettyPrinted, .sortedKeys])
@@ -92,6 +93,39 @@ struct InspectCommand: ParsableCommand {
             lines.append("optimizer: (none)")
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// A model file: its inputs, outputs, nodes and weights.
+    func inspectModel() throws {
+        let model = try ModelFile.load(file)
+        let nodes = model.nodeOpTypes
+        var counts: [String: Int] = [:]
+        for op in nodes { counts[op, default: 0] += 1 }
+        let weights = model.namedParameters.map { name, tensor -> [String: Any] in
+            let s = statistics(tensor)
+            return ["name": name, "shape": tensor.shape, "min": Double(s.min), "max": Double(s.max), "sum": s.sum]
+        }
+        if json {
+            let object: [String: Any] = [
+                "file": file,
+                "inputs": model.inputs.map { ["name": $0.name, "shape": $0.shape.map { $0.map { $0 as Any } ?? "batch" }] },
+                "outputs": model.outputNames, "nodes": nodes, "weights": weights, "metadata": model.metadata,
+            ]
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        print("model \(file): \(nodes.count) nodes (" + counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ") + ")")
+        for (name, shape) in model.inputs {
+            print("  input  \(name) [" + shape.map { $0.map(String.init) ?? "batch" }.joined(separator: ", ") + "]")
+        }
+        for name in model.outputNames { print("  output \(name)") }
+        print("weights: \(model.namedParameters.count) tensors, \(model.namedParameters.reduce(0) { $0 + $1.tensor.count }) scalars")
+        for (name, tensor) in model.namedParameters {
+            let s = statistics(tensor)
+            print(String(format: "  %@ %@ min %.5g max %.5g sum %.6g", name, shapeDescription(tensor.shape), s.min, s.max, s.sum))
+        }
+        for (key, value) in model.metadata.sorted(by: { $0.key < $1.key }) { print("  \(key) = \(value)") }
     }
 
     func shapeDescription(_ shape: [Int]) -> String {

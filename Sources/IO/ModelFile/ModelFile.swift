@@ -34,14 +34,29 @@ public enum ModelFile {
 
     /// The model without its parameters' data: nodes, inputs, outputs, constants. This is
     /// what a checkpoint carries (`/graph`) so that it alone is enough to export.
+    /// Constants become `Constant` nodes, so that the initializers are exactly the
+    /// parameters.
     public static func graphProto(_ graph: TracedGraph) -> Onnx_ModelProto {
+        var model = modelProto(graph, initializers: [], metadata: [])
         let constants = graph.constants.map { name, value in
+            var tensor: Onnx_TensorProto
             switch value {
-            case let .floats(values, shape): inlineTensor(name, values, shape)
-            case let .int64s(values, shape): inlineInt64s(name, values, shape)
+            case let .floats(values, shape): tensor = inlineTensor(name, values, shape)
+            case let .int64s(values, shape): tensor = inlineInt64s(name, values, shape)
             }
+            var attribute = Onnx_AttributeProto()
+            attribute.name = "value"
+            attribute.type = .tensor
+            attribute.t = tensor
+            var node = Onnx_NodeProto()
+            node.name = "Constant_\(name)"
+            node.opType = "Constant"
+            node.output = [name]
+            node.attribute = [attribute]
+            return node
         }
-        return modelProto(graph, initializers: constants, metadata: [])
+        model.graph.node = constants + model.graph.node
+        return model
     }
 
     /// Writes `model` (a graph proto without parameter initializers) with `parameters` added

@@ -1,0 +1,144 @@
+import Core
+import NN
+
+/// A loaded ONNX graph as a runnable, trainable layer: an interpreter over Synapse's op set.
+/// Parameters are the float initializers, named as in the file; running it records a graph
+/// like any other layer, so it trains.
+public final class GraphModel: Layer {
+    public let namedParameters: [(name: String, tensor: Tensor)]
+    /// Graph inputs (not initializers), in file order, with their declared shapes (`nil` for a
+    /// symbolic dimension such as the batch).
+    public let inputs: [(name: String, shape: [Int?])]
+    /// Graph outputs, in file order.
+    public let outputNames: [String]
+    /// The nodes in an order where each value is computed before it is read.
+    let nodes: [Onnx_NodeProto]
+    let constants: [String: GraphValue]
+    let file: String
+    /// The file's metadata_props.
+    public internal(set) var metadata: [String: String] = [:]
+
+    /// The op type of each node, in execution order.
+    public var nodeOpTypes: [String] { nodes.map(\.opType) }
+
+    init(
+        _ graph: Onnx_GraphProto, parameters: [(name: String, tensor: Tensor)], constants: [String: GraphValue],
+        file: String, folder: String
+    ) throws {
+        self.namedParameters = parameters
+        self.constants = constants
+        self.file = file
+        let initializerNames = Set(parameters.map(\.name)).union(constants.keys)
+        inputs = graph.input.filter { !initializerNames.contains($0.name) }.map { info in
+            (info.name, info.type.tensorType.shape.dim.map { dimension -> Int? in
+                if case .dimValue(let size)? = dimension.value { return Int(size) }
+                return nil
+            })
+        }
+        outputNames = graph.output.map(\.name)
+        guard !outputNames.isEmpty else {
+            throw ModelFileError.invalid(file: file, place: "graph", problem: "has no outputs")
+        }
+        nodes = try Self.sorted(graph.node, available: initializerNames.union(inputs.map(\.name)), file: file)
+        for (index, node) in nodes.enumerated() {
+            guard node.domain.isEmpty || node.domain == "ai.onnx" else {
+                throw ModelFileError.unsupported(file: file, node: Self.label(node, index), opType: node.opType, reason: "domain \(node.domain) is not ai.onnx")
+            }
+            guard NodeInterpreter.supported.contains(node.opType) else {
+                throw ModelFileError.unsupported(
+                    file: file, node: Self.label(node, index), opType: node.opType,
+                    reason: "Synapse has no op for it (supported: \(NodeInterpreter.supported.sorted().joined(separator: ", ")))")
+            }
+        }
+        let produced = Set(nodes.flatMap(\.output)).union(initializerNames).union(inputs.map(\.name))
+        if let missing = outputNames.first(where: { !produced.contains($0) }) {
+            throw ModelFileError.invalid(file: file, place: "graph output \"\(missing)\"", problem: "no node produces it")
+        }
+    }
+
+    static func label(_ node: Onnx_NodeProto, _ index: Int) -> String {
+        node.name.isEmpty ? "#\(index)" : "\"\(node.name)\""
+    }
+
+    /// Kahn's algorithm: every input of every node must be available; a cycle or a dangling
+    /// input is an error naming the node.
+    static func sorted(_ nodes: [Onnx_NodeProto], available: Set<String>, file: String) throws -> [Onnx_NodeProto] {
+        var producer: [String: Int] = [:]
+        for (index, node) in nodes.enumerated() {
+            for output in node.output where !output.isEmpty {
+                guard producer[output] == nil, !available.contains(output) else {
+                    throw ModelFileError.invalid(file: file, place: "node \(label(node, index))", problem: "value \"\(output)\" is written twice")
+                }
+                producer[output] = index
+            }
+        }
+        var waiting = [Int](repeating: 0, count: nodes.count)
+        var readers: [Int: [Int]] = [:]
+        for (index, node) in nodes.enumerated() {
+            for input in node.input where !input.isEmpty && !available.contains(input) {
+                guard let source = producer[input] else {
+                    throw ModelFileError.invalid(
+                        file: file, place: "node \(label(node, index))",
+                        problem: "input \"\(input)\" is no graph input, initializer or node output")
+                }
+                waiting[index] += 1
+                readers[source, default: []].append(index)
+            }
+        }
+        var ready = (0..<nodes.count).filter { waiting[$0] == 0 }
+        var order: [Onnx_NodeProto] = []
+        while let index = ready.popLast() {
+            order.append(nodes[index])
+            for reader in readers[index] ?? [] {
+                waiting[reader] -= 1
+                if waiting[reader] == 0 { ready.append(reader) }
+            }
+        }
+        if order.count < nodes.count, let stuck = (0..<nodes.count).first(where: { waiting[$0] > 0 }) {
+            throw ModelFileError.invalid(file: file, place: "node \(label(nodes[stuck], stuck))", problem: "is part of a cycle")
+        }
+        return order
+    }
+
+    /// Runs the graph on named inputs; returns every graph output by name.
+    public func run(_ feeds: [String: Tensor]) throws -> [String: Tensor] {
+        var values = constants
+        for (name, tensor) in namedParameters { values[name] = .tensor(tensor) }
+        for (name, shape) in inputs {
+            guard let tensor = feeds[name] else {
+                throw ModelFileError.invalid(file: file, place: "input \"\(name)\"", problem: "no value was given for it")
+            }
+            let fits = tensor.rank == shape.count && zip(tensor.shape, shape).allSatisfy { $1 == nil || $0 == $1 }
+            guard fits || shape.isEmpty else {
+                throw ModelFileError.invalid(
+                    file: file, place: "input \"\(name)\"",
+                    problem: "got shape \(shapeText(tensor.shape)), the graph expects [\(shape.map { $0.map(String.init) ?? "batch" }.joined(separator: ", "))]")
+            }
+            values[name] = .tensor(tensor)
+        }
+        for (index, node) in nodes.enumerated() {
+            let interpreter = NodeInterpreter(node: node, label: Self.label(node, index), file: file)
+            let results = try interpreter.run(node.input.map { $0.isEmpty ? nil : values[$0] })
+            for (name, value) in zip(node.output, results) where !name.isEmpty { values[name] = value }
+        }
+        var outputs: [String: Tensor] = [:]
+        for name in outputNames {
+            guard case .tensor(let tensor)? = values[name] else {
+                throw ModelFileError.invalid(file: file, place: "graph output \"\(name)\"", problem: "is not a float tensor")
+            }
+            outputs[name] = tensor
+        }
+        return outputs
+    }
+
+    /// Runs a graph of one input and one output. Errors stop the program (use `run` to handle
+    /// them).
+    public func forward(_ input: Tensor) -> Tensor {
+        guard inputs.count == 1 else { fatalError("GraphModel.forward: the graph has \(inputs.count) inputs; use run(_:)") }
+        do {
+            return try run([inputs[0].name: input])[outputNames[0]]!
+        } catch {
+            fatalError("\(error)")
+        }
+    }
+}

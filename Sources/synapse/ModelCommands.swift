@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import Synapse
+
+/// `synapse predict NAME.onnx --input …`: runs a model file.
+struct PredictCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "predict", abstract: "Run a model file (.onnx) on an input and print its outputs.")
+
+    @Argument(help: "A model: NAME.onnx (with NAME.h5 beside it) or a self-contained ONNX file.")
+    var model: String
+
+    @Option(help: "The input: JSON ('[[0,1],[1,0]]'), a .csv or a .npy file; NAME=VALUE for a graph with several inputs (those not given are zeros, e.g. an LSTM's h and c).")
+    var input: [String] = []
+
+    @Flag(help: "Print a JSON object of all outputs by name.")
+    var json = false
+
+    func run() throws {
+        let graph = try ModelFile.load(model)
+        var feeds: [String: Tensor] = [:]
+        for text in input {
+            if let equals = text.firstIndex(of: "="), graph.inputs.contains(where: { $0.name == String(text[..<equals]) }) {
+                feeds[String(text[..<equals])] = try TensorInput.parse(String(text[text.index(after: equals)...]))
+            } else {
+                guard let first = graph.inputs.first else { throw UsageError(message: "model \(model): the graph has no inputs") }
+                feeds[first.name] = try TensorInput.parse(text)
+            }
+        }
+        guard let batch = feeds.values.first?.shape.first else {
+            throw UsageError(message: "give an --input for \(graph.inputs.map(\.name).joined(separator: ", "))")
+        }
+        for (name, shape) in graph.inputs where feeds[name] == nil {
+            let known = shape.dropFirst().map { $0 ?? -1 }
+            guard !known.contains(-1) else { throw UsageError(message: "model \(model): --input \(name)=… is needed") }
+            feeds[name] = Tensor.zeros([batch] + known)
+        }
+        let outputs = try Tensor.withoutGradients { try graph.run(feeds) }
+        if json || outputs.count > 1 {
+            let body = graph.outputNames.map { "\"\($0)\": \(TensorInput.json(outputs[$0]!))" }.joined(separator: ", ")
+            print("{\(body)}")
+        } else {
+            print(TensorInput.json(outputs[graph.outputNames[0]]!))
+        }
+    }
+}
+
+/// `synapse import FILE.onnx -o NAME`: validates a foreign ONNX model and rewrites it as a
+/// Synapse pair.
+struct ImportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import", abstract: "Check an ONNX model Synapse can run and rewrite it as NAME.onnx + NAME.h5.")
+
+    @Argument(help: "An ONNX model (self-contained, or with external data beside it).")
+    var file: String
+
+    @Option(name: [.short, .customLong("output")], help: "Output name: writes NAME.onnx and NAME.h5.")
+    var output: String
+
+    @Flag(help: "Write one self-contained NAME.onnx instead.")
+    var embed = false
+
+    func run() throws {
+        let graph = try ModelFile.load(file)
+        try ModelFile.rewrite(file, loaded: graph, to: output, embed: embed)
+        let base = ModelFile.baseName(output)
+        print("\(file): \(graph.inputs.count) inputs, \(graph.outputNames.count) outputs, \(graph.namedParameters.count) weights")
+        print(embed ? "Wrote \(base).onnx (weights embedded)" : "Wrote \(base).onnx and \(base).h5")
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import Synapse
+
+/// Reads a tensor given on the command line: JSON (`[[0,1],[1,0]]`), a CSV file (one row per
+/// line) or a `.npy` file (float32 or float64, C order). Every problem is a one-line error.
+enum TensorInput {
+    static func parse(_ text: String) throws -> Tensor {
+        if text.hasSuffix(".npy") { return try npy(text) }
+        if text.hasSuffix(".csv") { return try csv(text) }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]) else {
+            throw UsageError(message: "--input \(text.prefix(40)): not JSON numbers, a .csv or a .npy file")
+        }
+        var shape: [Int] = []
+        var values: [Float] = []
+        try flatten(object, depth: 0, shape: &shape, values: &values, text: text)
+        return Tensor(values, shape: shape)
+    }
+
+    private static func flatten(_ object: Any, depth: Int, shape: inout [Int], values: inout [Float], text: String) throws {
+        let number: Float? = switch object {
+        case let value as Int: Float(value)
+        case let value as Double: Float(value)
+        case let value as NSNumber where !(object is Bool): value.floatValue
+        default: nil
+        }
+        if let number {
+            guard depth == shape.count else { throw UsageError(message: "--input \(text.prefix(40)): rows of different depths") }
+            values.append(number)
+            return
+        }
+        guard let array = object as? [Any] else { throw UsageError(message: "--input \(text.prefix(40)): holds something that is not a number") }
+        if depth == shape.count { shape.append(array.count) }
+        guard depth < shape.count, shape[depth] == array.count else {
+            throw UsageError(message: "--input \(text.prefix(40)): rows of different lengths")
+        }
+        for element in array { try flatten(element, depth: depth + 1, shape: &shape, values: &values, text: text) }
+    }
+
+    private static func csv(_ path: String) throws -> Tensor {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw UsageError(message: "\(path): cannot read it")
+        }
+        let rows = try text.split(separator: "\n").enumerated().map { number, line in
+            try line.split(separator: ",").map { field -> Float in
+                guard let value = Float(field.trimmingCharacters(in: .whitespaces)) else {
+                    throw UsageError(message: "\(path):\(number + 1): \"\(field)\" is not a number")
+                }
+                return value
+            }
+        }
+        guard let width = rows.first?.count, rows.allSatisfy({ $0.count == width }) else {
+            throw UsageError(message: "\(path): rows of different lengths")
+        }
+        return Tensor(rows.flatMap { $0 }, shape: [rows.count, width])
+    }
+
+    private static func npy(_ path: String) throws -> Tensor {
+        guard let data = FileManager.default.contents(atPath: path) else { throw UsageError(message: "\(path): cannot read it") }
+        let bytes = [UInt8](data)
+        guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1...5]) == Array("NUMPY".utf8) else {
+            throw UsageError(message: "\(path): not a .npy file")
+        }
+        let major = bytes[6]
+        let headerLength = major == 1 ? Int(bytes[8]) | Int(bytes[9]) << 8
+            : bytes.count >= 12 ? Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24 : -1
+        let start = major == 1 ? 10 : 12
+        guard headerLength >= 0, start + headerLength <= bytes.count,
+              let header = String(bytes: bytes[start..<(start + headerLength)], encoding: .ascii) else {
+            throw UsageError(message: "\(path): damaged .npy header")
+        }
+        let isFloat32 = header.contains("'<f4'")
+        guard isFloat32 || header.contains("'<f8'"), header.contains("'fortran_order': False"),
+              let open = header.firstIndex(of: "("), let close = header.firstIndex(of: ")") else {
+            throw UsageError(message: "\(path): only little-endian float32/float64 arrays in C order are read")
+        }
+        let shape = header[header.index(after: open)..<close].split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        let count = shape.reduce(1, *)
+        let width = isFloat32 ? 4 : 8
+        let body = start + headerLength
+        guard shape.allSatisfy({ $0 >= 0 }), bytes.count - body == count * width else {
+            throw UsageError(message: "\(path): holds \(bytes.count - body) bytes of data, the shape \(shape) needs \(count * width)")
+        }
+        let values: [Float] = bytes[body...].withUnsafeBytes { raw in
+            (0..<count).map { i in
+                isFloat32 ? Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+                    : Float(Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))))
+            }
+        }
+        return Tensor(values, shape: shape)
+    }
+
+    /// A tensor as nested JSON arrays, each scalar with 9 significant digits (exact Float32).
+    static func json(_ tensor: Tensor) -> String {
+        let values = tensor.scalars.map { String(format: "%.9g", $0) }
+        func nest(_ dims: ArraySlice<Int>, _ offset: inout Int) -> String {
+            guard let first = dims.first else {
+                defer { offset += 1 }
+                return values[offset]
+            }
+            return "[" + (0..<first).map { _ in nest(dims.dropFirst(), &offset) }.joined(separator: ", ") + "]"
+        }
+        var offset = 0
+        return nest(tensor.shape[...], &offset)
+    }
+}
