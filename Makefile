@@ -37,12 +37,12 @@ test: deps python-test-env
 	$(SWIFT) test --skip-build
 	$(PYTHON) -m pytest -q tools/python
 
-# What the Python tests need (h5py, numpy, pytest), in the same environment.
+# What the Python tests need (h5py, numpy, pytest, onnx, onnxruntime), in the same environment.
 python-test-env:
 	@[ -x $(PYTHON) ] || python3 -m venv $(VENV)
-	@$(PYTHON) -c "import h5py, numpy, pytest" 2>/dev/null || { \
-		echo "Installing h5py, numpy and pytest into $(VENV)"; \
-		$(PYTHON) -m pip install -q h5py numpy pytest; }
+	@$(PYTHON) -c "import h5py, numpy, pytest, onnx, onnxruntime" 2>/dev/null || { \
+		echo "Installing h5py, numpy, pytest, onnx and onnxruntime into $(VENV)"; \
+		$(PYTHON) -m pip install -q h5py numpy pytest onnx onnxruntime; }
 
 python-env:
 	@[ -x $(PYTHON) ] || python3 -m venv $(VENV)

@@ -15,7 +15,7 @@ struct TrainCommand: ParsableCommand {
     @Argument(help: "The example: \(Example.allCases.map(\.rawValue).joined(separator: ", ")).")
     var example: Example
 
-    @Option(help: "Train until this many epochs are done (xor: 5000, digits: 20, char-lstm: 5).")
+    @Option(help: "Train until this many epochs are done (xor: 5000, digits: 20, char-lstm: 5); 0 saves the initial model.")
     var epochs: Int?
 
     @Option(help: "Seed of the random generator (weights, shuffling).")
@@ -40,7 +40,7 @@ struct TrainCommand: ParsableCommand {
     var shuffle = false
 
     func validate() throws {
-        if let epochs, epochs <= 0 { throw ValidationError("--epochs must be positive, got \(epochs)") }
+        if let epochs, epochs < 0 { throw ValidationError("--epochs must be 0 (save the initial model) or more, got \(epochs)") }
         if every < 0 { throw ValidationError("--every must be 0 or positive, got \(every)") }
         if let optimizer, !["sgd", "adam"].contains(optimizer) {
             throw ValidationError("--optimizer must be sgd or adam, got \(optimizer)")

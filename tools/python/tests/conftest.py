@@ -14,7 +14,15 @@ def synapse():
     if not os.path.exists(binary):
         pytest.fail(f"{binary} is missing: run `swift build` first (make test does)")
 
-    def run(*args, cwd):
-        return subprocess.run([binary, *args], cwd=cwd, capture_output=True, text=True, check=True)
+    class Runner:
+        def __call__(self, *args, cwd):
+            result = subprocess.run([binary, *args], cwd=cwd, capture_output=True, text=True)
+            if result.returncode != 0:
+                pytest.fail(f"synapse {' '.join(args)} failed: {result.stderr}")
+            return result
 
-    return run
+        def run_failing(self, *args, cwd):
+            """Runs a command expected to fail; returns the completed process."""
+            return subprocess.run([binary, *args], cwd=cwd, capture_output=True, text=True)
+
+    return Runner()
