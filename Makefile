@@ -15,7 +15,7 @@ PYTHON := $(VENV)/bin/python
 # the package index pulls several GB of CUDA libraries.
 TORCH_WHEEL := $(firstword $(wildcard /opt/wheels/torch-*+cpu-*.whl))
 
-.PHONY: deps run test bench fixtures proto python-env python-test-env
+.PHONY: deps run test bench fixtures proto python-env python-test-env plugin-check
 
 deps:
 	@command -v dpkg >/dev/null 2>&1 || { echo "dpkg not found: install $(APT_PACKAGES) yourself"; exit 0; }; \
@@ -36,6 +36,7 @@ test: deps python-test-env
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	$(PYTHON) -m pytest -q tools/python
+	$(MAKE) plugin-check
 
 # What the Python tests need (h5py, numpy, pytest, onnx, onnxruntime), in the same environment.
 python-test-env:
@@ -66,3 +67,13 @@ proto:
 	mkdir -p Sources/IO/ONNX
 	protoc --plugin=protoc-gen-swift=$$($(SWIFT) build -c release --show-bin-path)/protoc-gen-swift \
 		--swift_out=Sources/IO/ONNX --swift_opt=Visibility=Public -I formats formats/synapse.proto
+
+# The plugins from a user's package: Examples/UserPackage depends on Synapse by path, trains
+# XOR, then `swift package export-model` / `import-model` write model files there.
+plugin-check: deps python-test-env
+	cd Examples/UserPackage && $(SWIFT) run TrainXOR
+	cd Examples/UserPackage && $(SWIFT) package --allow-writing-to-package-directory export-model xor.ckpt.h5 -o xor
+	cd Examples/UserPackage && $(SWIFT) package --allow-writing-to-package-directory import-model xor.onnx -o xor_copy
+	$(PYTHON) -c "import onnxruntime as o, numpy as n; \
+		s = o.InferenceSession('Examples/UserPackage/xor_copy.onnx'); \
+		print('onnxruntime on xor_copy.onnx:', s.run(None, {'input': n.array([[0,0],[0,1],[1,0],[1,1]], n.float32)})[0].ravel())"

@@ -6,6 +6,8 @@ let package = Package(
     products: [
         .library(name: "Synapse", targets: ["Synapse"]),
         .executable(name: "synapse", targets: ["synapse"]),
+        .plugin(name: "ExportModel", targets: ["ExportModel"]),
+        .plugin(name: "ImportModel", targets: ["ImportModel"]),
         .executable(name: "xor", targets: ["xor"]),
         .executable(name: "digits", targets: ["digits"]),
         .executable(name: "char-lstm", targets: ["char-lstm"]),
@@ -33,6 +35,24 @@ let package = Package(
         .executableTarget(
             name: "synapse",
             dependencies: ["Synapse", "ExampleTasks", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+
+        // `swift package export-model` / `import-model`: run the synapse tool in the package folder.
+        .plugin(
+            name: "ExportModel",
+            capability: .command(
+                intent: .custom(verb: "export-model", description: "Export a checkpoint as NAME.onnx + NAME.h5 (synapse export)"),
+                permissions: [.writeToPackageDirectory(reason: "writes the model files into the package folder")]),
+            dependencies: ["synapse"],
+            path: "Plugins/ExportModel"
+        ),
+        .plugin(
+            name: "ImportModel",
+            capability: .command(
+                intent: .custom(verb: "import-model", description: "Check an ONNX model and rewrite it as NAME.onnx + NAME.h5 (synapse import)"),
+                permissions: [.writeToPackageDirectory(reason: "writes the model files into the package folder")]),
+            dependencies: ["synapse"],
+            path: "Plugins/ImportModel"
         ),
 
         // The examples' training code is a library so that tests run exactly what users run.

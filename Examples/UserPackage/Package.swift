@@ -1,0 +1,14 @@
+// swift-tools-version:6.0
+// A package that uses Synapse as a user would: a dependency by path, `import Synapse`, and the
+// export-model / import-model plugin verbs (`make plugin-check` runs them here).
+import PackageDescription
+
+let package = Package(
+    name: "UserPackage",
+    dependencies: [
+        .package(name: "Synapse", path: "../.."),
+    ],
+    targets: [
+        .executableTarget(name: "TrainXOR", dependencies: [.product(name: "Synapse", package: "Synapse")]),
+    ]
+)
