@@ -7,7 +7,7 @@
 # Python packages with pip into a virtual environment outside the clone ($(VENV)).
 
 SWIFT ?= swift
-APT_PACKAGES := libopenblas-dev libhdf5-dev pkg-config
+APT_PACKAGES := libopenblas-dev libhdf5-dev pkg-config libprotobuf-c-dev protobuf-c-compiler valgrind
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 VENV ?= $(HOME)/.cache/synapse/venv
 PYTHON := $(VENV)/bin/python
@@ -15,7 +15,7 @@ PYTHON := $(VENV)/bin/python
 # the package index pulls several GB of CUDA libraries.
 TORCH_WHEEL := $(firstword $(wildcard /opt/wheels/torch-*+cpu-*.whl))
 
-.PHONY: deps run test bench fixtures proto python-env python-test-env plugin-check
+.PHONY: deps run test bench fixtures proto python-env python-test-env plugin-check c-reader c-memcheck
 
 deps:
 	@command -v dpkg >/dev/null 2>&1 || { echo "dpkg not found: install $(APT_PACKAGES) yourself"; exit 0; }; \
@@ -32,18 +32,38 @@ deps:
 run: deps
 	$(SWIFT) run -c release xor
 
-test: deps python-test-env
+test: deps python-test-env c-reader
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	$(PYTHON) -m pytest -q tools/python
+	$(MAKE) c-memcheck
 	$(MAKE) plugin-check
 
-# What the Python tests need (h5py, numpy, pytest, onnx, onnxruntime), in the same environment.
+# The C reader of model files (tools/c): libsynapse_model.a and synapse-inspect-c.
+c-reader: deps
+	$(MAKE) -C tools/c
+
+# The C reader under AddressSanitizer and Valgrind on good and bad files.
+c-memcheck: c-reader
+	$(SWIFT) build --product synapse
+	rm -rf .build/c-memcheck && mkdir -p .build/c-memcheck
+	cd .build/c-memcheck && ../debug/synapse train digits --epochs 1 --checkpoint d.ckpt.h5 > /dev/null \
+		&& ../debug/synapse export d.ckpt.h5 -o digits > /dev/null \
+		&& ../debug/synapse train xor --epochs 10 --checkpoint x.ckpt.h5 > /dev/null \
+		&& ../debug/synapse export x.ckpt.h5 -o xor > /dev/null
+	tools/c/memcheck.sh $(CURDIR)/.build/c-memcheck/digits.onnx $(CURDIR)/.build/c-memcheck/xor.onnx
+
+# What the Python tests need (h5py, numpy, pytest, onnx, onnxruntime; torch from a local
+# CPU-only wheel when the machine has one, else the torch tests skip and say why), and this
+# clone's tools/python package, installed fresh each time (a few seconds).
 python-test-env:
 	@[ -x $(PYTHON) ] || python3 -m venv $(VENV)
 	@$(PYTHON) -c "import h5py, numpy, pytest, onnx, onnxruntime" 2>/dev/null || { \
 		echo "Installing h5py, numpy, pytest, onnx and onnxruntime into $(VENV)"; \
 		$(PYTHON) -m pip install -q h5py numpy pytest onnx onnxruntime; }
+	@$(PYTHON) -c "import torch" 2>/dev/null || [ -z "$(TORCH_WHEEL)" ] || { \
+		echo "Installing torch from $(TORCH_WHEEL) into $(VENV)"; $(PYTHON) -m pip install -q $(TORCH_WHEEL); }
+	@$(PYTHON) -m pip install -q --no-build-isolation --no-deps --force-reinstall tools/python
 
 python-env:
 	@[ -x $(PYTHON) ] || python3 -m venv $(VENV)
@@ -60,8 +80,10 @@ fixtures: python-env
 	$(PYTHON) tools/fixtures/optimizer_fixtures.py
 
 # Only to regenerate committed code: needs protoc (apt-get install protobuf-compiler) and
-# builds swift-protobuf's generator. No normal build runs protoc.
+# builds swift-protobuf's generator (Swift) and protoc-c (C). No normal build runs either.
 proto:
+	command -v protoc-c >/dev/null || $(SUDO) apt-get install -y -qq protobuf-c-compiler
+	$(MAKE) -C tools/c generate
 	command -v protoc >/dev/null || $(SUDO) apt-get install -y -qq protobuf-compiler
 	$(SWIFT) build -c release --product protoc-gen-swift
 	mkdir -p Sources/IO/ONNX

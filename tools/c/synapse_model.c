@@ -1,0 +1,284 @@
+#define _POSIX_C_SOURCE 200809L
+#include "synapse_model.h"
+
+#include <errno.h>
+#include <hdf5.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "generated/synapse.pb-c.h"
+
+#define MAX_PROTOBUF_BYTES ((size_t)1 << 31)
+#define MAX_ELEMENTS ((int64_t)1 << 31)
+
+struct synapse_model {
+    Onnx__ModelProto *proto;
+    size_t weight_count;
+    synapse_weight *weights;
+    char **input_names; /* graph inputs that are not initializers (borrowed from proto) */
+    size_t input_count;
+};
+
+static int fail(char *error, size_t size, int code, const char *format, ...) {
+    if (error && size > 0) {
+        va_list args;
+        va_start(args, format);
+        vsnprintf(error, size, format, args);
+        va_end(args);
+    }
+    return code;
+}
+
+static int read_file(const char *path, uint8_t **bytes, size_t *length, char *error, size_t size) {
+    FILE *file = fopen(path, "rb");
+    if (!file) return fail(error, size, SYNAPSE_ERROR_IO, "model %s: cannot open it (%s)", path, strerror(errno));
+    struct stat info;
+    if (fstat(fileno(file), &info) != 0 || !S_ISREG(info.st_mode) || (size_t)info.st_size > MAX_PROTOBUF_BYTES) {
+        fclose(file);
+        return fail(error, size, SYNAPSE_ERROR_IO, "model %s: not a regular file under 2 GiB", path);
+    }
+    *length = (size_t)info.st_size;
+    *bytes = malloc(*length ? *length : 1);
+    if (!*bytes) {
+        fclose(file);
+        return fail(error, size, SYNAPSE_ERROR_MEMORY, "model %s: out of memory", path);
+    }
+    size_t got = fread(*bytes, 1, *length, file);
+    fclose(file);
+    if (got != *length) {
+        free(*bytes);
+        return fail(error, size, SYNAPSE_ERROR_IO, "model %s: short read", path);
+    }
+    return SYNAPSE_OK;
+}
+
+static const char *entry(Onnx__StringStringEntryProto **entries, size_t count, const char *key) {
+    for (size_t i = 0; i < count; i++)
+        if (entries[i]->key && strcmp(entries[i]->key, key) == 0) return entries[i]->value;
+    return NULL;
+}
+
+/* A relative path inside the model's folder: no leading '/', no ".." component. */
+static int is_inside(const char *location) {
+    if (!location || !*location || location[0] == '/') return 0;
+    const char *p = location;
+    while (*p) {
+        const char *end = strchr(p, '/');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n == 2 && p[0] == '.' && p[1] == '.') return 0;
+        if (!end) break;
+        p = end + 1;
+    }
+    return 1;
+}
+
+/* Reads /weights/NAME from the HDF5 weight file with libhdf5, checking it is float32 in the
+ * initializer's shape and that its data sit at the offset the graph names. */
+static int read_hdf5_weight(const char *model_path, const char *h5_path, const char *name, const int64_t *dims,
+                            size_t rank, int64_t count, uint64_t offset, float *values, char *error, size_t size) {
+    if (strchr(name, '/') || !*name)
+        return fail(error, size, SYNAPSE_ERROR_FORMAT, "model %s: initializer \"%s\": not a valid weight name", model_path, name);
+    char object[4096];
+    if (snprintf(object, sizeof object, "/weights/%s", name) >= (int)sizeof object)
+        return fail(error, size, SYNAPSE_ERROR_FORMAT, "model %s: initializer name too long", model_path);
+    int code = SYNAPSE_OK;
+    hid_t file = H5Fopen(h5_path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (file < 0) return fail(error, size, SYNAPSE_ERROR_IO, "model %s: cannot open weight file %s as HDF5", model_path, h5_path);
+    hid_t dataset = H5Lexists(file, "/weights", H5P_DEFAULT) > 0 && H5Lexists(file, object, H5P_DEFAULT) > 0
+                        ? H5Dopen2(file, object, H5P_DEFAULT) : -1;
+    if (dataset < 0) {
+        code = fail(error, size, SYNAPSE_ERROR_FORMAT, "model %s: %s has no dataset %s", model_path, h5_path, object);
+        goto close_file;
+    }
+    hid_t type = H5Dget_type(dataset);
+    hid_t space = H5Dget_space(dataset);
+    int file_rank = H5Sget_simple_extent_ndims(space);
+    hsize_t file_dims[32];
+    if (type < 0 || space < 0 || H5Tget_class(type) != H5T_FLOAT || H5Tget_size(type) != 4 || file_rank < 0 ||
+        file_rank > 32 || (size_t)file_rank != rank) {
+        code = fail(error, size, SYNAPSE_ERROR_FORMAT, "model %s: %s%s is not float32 of rank %zu", model_path, h5_path, object, rank);
+        goto close_all;
+    }
+    H5Sget_simple_extent_dims(space, file_dims, NULL);
+    for (size_t i = 0; i < rank; i++) {
+        if ((int64_t)file_dims[i] != dims[i]) {
+            code = fail(error, size, SYNAPSE_ERROR_FORMAT, "model %s: %s%s dimension %zu is %llu, the graph says %lld", model_path,
+                        h5_path, object, i, (unsigned long long)file_dims[i], (long long)dims[i]);
+            goto close_all;
+        }
+    }
+    haddr_t actual = H5Dget_offset(dataset);
+    if (actual == HADDR_UNDEF || (uint64_t)actual != offset) {
+        code = fail(error, size, SYNAPSE_ERROR_FORMAT, "model %s: initializer \"%s\": offset %llu, but %s%s starts at %llu",
+                    model_path, name, (unsigned long long)offset, h5_path, object, (unsigned long long)actual);
+        goto close_all;
+    }
+    if (count > 0 && H5Dread(dataset, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, values) < 0)
+        code = fail(error, size, SYNAPSE_ERROR_IO, "model %s: cannot read %s%s", model_path, h5_path, object);
+close_all:
+    if (space >= 0) H5Sclose(space);
+    if (type >= 0) H5Tclose(type);
+    H5Dclose(dataset);
+close_file:
+    H5Fclose(file);
+    return code;
+}
+
+static int load_weight(const char *path, const char *folder, Onnx__TensorProto *init, synapse_weight *weight,
+                       char *error, size_t size) {
+    const char *name = init->name ? init->name : "";
+    int64_t count = 1;
+    for (size_t i = 0; i < init->n_dims; i++) {
+        if (init->dims[i] < 0 || (init->dims[i] > 0 && count > MAX_ELEMENTS / init->dims[i]))
+            return fail(error, size, SYNAPSE_ERROR_FORMAT, "model %s: initializer \"%s\": dims are negative or too large", path, name);
+        count *= init->dims[i];
+    }
+    weight->name = name;
+    weight->rank = init->n_dims;
+    weight->dims = init->dims;
+    weight->count = (size_t)count;
+    float *values = malloc(count > 0 ? (size_t)count * sizeof(float) : 1);
+    if (!values) return fail(error, size, SYNAPSE_ERROR_MEMORY, "model %s: out of memory", path);
+    weight->values = values;
+    if (init->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL) {
+        const char *location = entry(init->external_data, init->n_external_data, "location");
+        const char *offset_text = entry(init->external_data, init->n_external_data, "offset");
+        const char *length_text = entry(init->external_data, init->n_external_data, "length");
+        if (!is_inside(location))
+            return fail(error, size, SYNAPSE_ERROR_FORMAT, "model %s: initializer \"%s\": location must be a relative path inside the folder", path, name);
+        char *end = NULL;
+        unsigned long long offset = offset_text ? strtoull(offset_text, &end, 10) : 0;
+        if (offset_text && (!*offset_text || *end))
+            return fail(error, size, SYNAPSE_ERROR_FORMAT, "model %s: initializer \"%s\": offset is not a number", path, name);
+        unsigned long long length = length_text ? strtoull(length_text, &end, 10) : (unsigned long long)count * 4;
+        if (length_text && (!*length_text || *end))
+            return fail(error, size, SYNAPSE_ERROR_FORMAT, "model %s: initializer \"%s\": length is not a number", path, name);
+        if (length != (unsigned long long)count * 4)
+            return fail(error, size, SYNAPSE_ERROR_FORMAT, "model %s: initializer \"%s\": length %llu does not hold %lld floats", path, name, length, (long long)count);
+        char h5_path[4096];
+        if (snprintf(h5_path, sizeof h5_path, "%s/%s", folder, location) >= (int)sizeof h5_path)
+            return fail(error, size, SYNAPSE_ERROR_FORMAT, "model %s: location too long", path);
+        struct stat info;
+        if (stat(h5_path, &info) != 0)
+            return fail(error, size, SYNAPSE_ERROR_IO, "model %s: weight file %s is missing", path, h5_path);
+        if (offset > (unsigned long long)info.st_size || length > (unsigned long long)info.st_size - offset)
+            return fail(error, size, SYNAPSE_ERROR_FORMAT, "model %s: initializer \"%s\": offset %llu + length %llu lies beyond %s (%lld bytes)",
+                        path, name, offset, length, h5_path, (long long)info.st_size);
+        return read_hdf5_weight(path, h5_path, name, init->dims, init->n_dims, count, offset, values, error, size);
+    }
+    if (init->raw_data.len > 0 || count == 0) {
+        if (init->raw_data.len != (size_t)count * 4)
+            return fail(error, size, SYNAPSE_ERROR_FORMAT, "model %s: initializer \"%s\": raw_data has %zu bytes, the shape needs %lld", path, name, init->raw_data.len, (long long)count * 4);
+        for (int64_t i = 0; i < count; i++) {
+            const uint8_t *b = init->raw_data.data + 4 * i;
+            uint32_t word = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+            memcpy(&values[i], &word, 4);
+        }
+        return SYNAPSE_OK;
+    }
+    if (init->n_float_data != (size_t)count)
+        return fail(error, size, SYNAPSE_ERROR_FORMAT, "model %s: initializer \"%s\": float_data has %zu values, the shape needs %lld", path, name, init->n_float_data, (long long)count);
+    memcpy(values, init->float_data, (size_t)count * sizeof(float));
+    return SYNAPSE_OK;
+}
+
+int synapse_model_open(const char *onnx_path, synapse_model **out, char *error, size_t error_size) {
+    *out = NULL;
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    uint8_t *bytes = NULL;
+    size_t length = 0;
+    int code = read_file(onnx_path, &bytes, &length, error, error_size);
+    if (code) return code;
+    Onnx__ModelProto *proto = onnx__model_proto__unpack(NULL, length, bytes);
+    free(bytes);
+    if (!proto) return fail(error, error_size, SYNAPSE_ERROR_FORMAT, "model %s: not an ONNX model (protobuf does not parse)", onnx_path);
+    if (!proto->graph) {
+        onnx__model_proto__free_unpacked(proto, NULL);
+        return fail(error, error_size, SYNAPSE_ERROR_FORMAT, "model %s: not an ONNX model (no graph)", onnx_path);
+    }
+    synapse_model *model = calloc(1, sizeof *model);
+    if (!model) {
+        onnx__model_proto__free_unpacked(proto, NULL);
+        return fail(error, error_size, SYNAPSE_ERROR_MEMORY, "out of memory");
+    }
+    model->proto = proto;
+    Onnx__GraphProto *graph = proto->graph;
+    char folder[4096];
+    const char *slash = strrchr(onnx_path, '/');
+    if (slash) snprintf(folder, sizeof folder, "%.*s", (int)(slash - onnx_path), onnx_path);
+    else snprintf(folder, sizeof folder, ".");
+
+    model->weights = calloc(graph->n_initializer ? graph->n_initializer : 1, sizeof(synapse_weight));
+    model->input_names = calloc(graph->n_input ? graph->n_input : 1, sizeof(char *));
+    if (!model->weights || !model->input_names) {
+        synapse_model_close(model);
+        return fail(error, error_size, SYNAPSE_ERROR_MEMORY, "out of memory");
+    }
+    for (size_t i = 0; i < graph->n_initializer; i++) {
+        Onnx__TensorProto *init = graph->initializer[i];
+        if (!init->name || !*init->name) {
+            synapse_model_close(model);
+            return fail(error, error_size, SYNAPSE_ERROR_FORMAT, "model %s: initializer %zu has no name", onnx_path, i);
+        }
+        if (init->data_type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT) continue; /* shapes and indices, not weights */
+        code = load_weight(onnx_path, folder, init, &model->weights[model->weight_count], error, error_size);
+        model->weight_count++;
+        if (code) {
+            synapse_model_close(model);
+            return code;
+        }
+    }
+    for (size_t i = 0; i < graph->n_input; i++) {
+        const char *name = graph->input[i]->name ? graph->input[i]->name : "";
+        int is_initializer = 0;
+        for (size_t j = 0; j < graph->n_initializer; j++)
+            if (strcmp(graph->initializer[j]->name, name) == 0) is_initializer = 1;
+        if (!is_initializer) model->input_names[model->input_count++] = (char *)name;
+    }
+    for (size_t i = 0; i < graph->n_node; i++) {
+        if (!graph->node[i]->op_type) {
+            synapse_model_close(model);
+            return fail(error, error_size, SYNAPSE_ERROR_FORMAT, "model %s: node %zu has no op_type", onnx_path, i);
+        }
+    }
+    *out = model;
+    return SYNAPSE_OK;
+}
+
+void synapse_model_close(synapse_model *model) {
+    if (!model) return;
+    for (size_t i = 0; i < model->weight_count; i++) free((void *)model->weights[i].values);
+    free(model->weights);
+    free(model->input_names);
+    if (model->proto) onnx__model_proto__free_unpacked(model->proto, NULL);
+    free(model);
+}
+
+size_t synapse_model_input_count(const synapse_model *m) { return m->input_count; }
+const char *synapse_model_input_name(const synapse_model *m, size_t i) { return i < m->input_count ? m->input_names[i] : NULL; }
+size_t synapse_model_output_count(const synapse_model *m) { return m->proto->graph->n_output; }
+const char *synapse_model_output_name(const synapse_model *m, size_t i) {
+    return i < m->proto->graph->n_output ? m->proto->graph->output[i]->name : NULL;
+}
+size_t synapse_model_node_count(const synapse_model *m) { return m->proto->graph->n_node; }
+static const Onnx__NodeProto *node_at(const synapse_model *m, size_t i) {
+    return i < m->proto->graph->n_node ? m->proto->graph->node[i] : NULL;
+}
+const char *synapse_model_node_op_type(const synapse_model *m, size_t i) { return node_at(m, i) ? node_at(m, i)->op_type : NULL; }
+const char *synapse_model_node_name(const synapse_model *m, size_t i) { return node_at(m, i) ? node_at(m, i)->name : NULL; }
+size_t synapse_model_node_input_count(const synapse_model *m, size_t i) { return node_at(m, i) ? node_at(m, i)->n_input : 0; }
+const char *synapse_model_node_input(const synapse_model *m, size_t i, size_t j) {
+    return j < synapse_model_node_input_count(m, i) ? node_at(m, i)->input[j] : NULL;
+}
+size_t synapse_model_node_output_count(const synapse_model *m, size_t i) { return node_at(m, i) ? node_at(m, i)->n_output : 0; }
+const char *synapse_model_node_output(const synapse_model *m, size_t i, size_t j) {
+    return j < synapse_model_node_output_count(m, i) ? node_at(m, i)->output[j] : NULL;
+}
+size_t synapse_model_weight_count(const synapse_model *m) { return m->weight_count; }
+const synapse_weight *synapse_model_weight(const synapse_model *m, size_t i) { return i < m->weight_count ? &m->weights[i] : NULL; }
+const char *synapse_model_metadata(const synapse_model *m, const char *key) {
+    return entry(m->proto->metadata_props, m->proto->n_metadata_props, key);
+}

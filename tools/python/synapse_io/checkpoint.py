@@ -1,0 +1,65 @@
+"""Checkpoints (``*.ckpt.h5``): see formats/FORMAT.md, "Checkpoint"."""
+from dataclasses import dataclass, field
+
+import h5py
+import numpy as np
+
+from .errors import SynapseFileError
+
+FORMAT = "synapse-checkpoint"
+FORMAT_VERSION = 1
+
+
+@dataclass
+class Checkpoint:
+    """Everything a checkpoint holds, as plain Python and numpy values."""
+    weights: dict                      # name -> float32 ndarray
+    epoch: int
+    step: int
+    format_version: int
+    library_version: str
+    metadata: dict = field(default_factory=dict)
+    optimizer_kind: str = None
+    hyperparameters: dict = field(default_factory=dict)
+    optimizer_state: dict = field(default_factory=dict)   # name -> slot -> ndarray
+    random_state: list = None          # four uint64 words of xoshiro256**
+
+
+def _text(value):
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _float32(path, dataset):
+    if dataset.dtype.kind != "f" or dataset.dtype.itemsize != 4:
+        raise SynapseFileError(path, dataset.name, f"holds {dataset.dtype}, expected float32")
+    return dataset[()].astype("<f4")
+
+
+def load_checkpoint(path):
+    """Reads a Synapse checkpoint; raises SynapseFileError when it is not one."""
+    try:
+        f = h5py.File(path, "r")
+    except OSError as error:
+        raise SynapseFileError(path, "the file", f"not a readable HDF5 file ({error})") from None
+    with f:
+        if _text(f.attrs.get("format", "")) != FORMAT:
+            raise SynapseFileError(path, "/ attribute format", f"expected {FORMAT!r}")
+        version = int(f.attrs.get("format_version", -1))
+        if not 1 <= version <= FORMAT_VERSION:
+            raise SynapseFileError(path, "/ attribute format_version", f"{version} is not supported")
+        if "weights" not in f:
+            raise SynapseFileError(path, "/weights", "is missing")
+        checkpoint = Checkpoint(
+            weights={name: _float32(path, f["weights"][name]) for name in f["weights"]},
+            epoch=int(f.attrs["epoch"]), step=int(f.attrs["step"]), format_version=version,
+            library_version=_text(f.attrs.get("library_version", "unknown")),
+            metadata={k: _text(v) for k, v in f["metadata"].attrs.items()} if "metadata" in f else {})
+        if "optimizer" in f:
+            group = f["optimizer"]
+            checkpoint.optimizer_kind = _text(group.attrs["kind"])
+            checkpoint.hyperparameters = {k: float(v) for k, v in group.attrs.items() if k != "kind"}
+            checkpoint.optimizer_state = {
+                name: {slot: _float32(path, group[name][slot]) for slot in group[name]} for name in group}
+        if "random" in f:
+            checkpoint.random_state = [int(x) for x in np.asarray(f["random"][()], dtype=np.uint64)]
+        return checkpoint
