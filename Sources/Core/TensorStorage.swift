@@ -14,7 +14,7 @@ final class TensorStorage {
     @usableFromInline
     init(uninitializedCount count: Int) {
         self.count = count
-        pointer = .allocate(capacity: Swift.max(count, 1))
+        pointer = BufferPool.allocate(count)
     }
 
     /// Allocates `count` scalars, each set to `value`.
@@ -30,6 +30,6 @@ final class TensorStorage {
     }
 
     deinit {
-        pointer.deallocate()
+        BufferPool.release(pointer, count: count)
     }
 }
