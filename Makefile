@@ -63,6 +63,7 @@ python-test-env:
 		$(PYTHON) -m pip install -q h5py numpy pytest onnx onnxruntime; }
 	@$(PYTHON) -c "import torch" 2>/dev/null || [ -z "$(TORCH_WHEEL)" ] || { \
 		echo "Installing torch from $(TORCH_WHEEL) into $(VENV)"; $(PYTHON) -m pip install -q $(TORCH_WHEEL); }
+	@rm -rf tools/python/build tools/python/*.egg-info
 	@$(PYTHON) -m pip install -q --no-build-isolation --no-deps --force-reinstall tools/python
 
 python-env:
