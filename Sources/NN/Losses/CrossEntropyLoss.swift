@@ -18,24 +18,31 @@ public struct CrossEntropyLoss {
             logits.rank == 2 && targets.count == logits.shape[0],
             "CrossEntropyLoss: expects logits [batch, classes] and targets [batch], got "
                 + "\(describe(logits.shape)) and \(describe(targets.shape))")
-        let mask = oneHot(targets, classes: logits.shape[1], op: "CrossEntropyLoss")
-        let picked = (logits.logSoftmax(dim: 1) * mask).sum(dim: 1)
+        let (batch, classes) = (logits.shape[0], logits.shape[1])
+        let positions = flatPositions(targets, classes: classes)
+        let logProbabilities = logits.logSoftmax(dim: 1)
+        let picked: Tensor
+        if batch * classes < 1 << 24 {
+            // Gather the one log-probability per row from the flattened [batch·classes, 1]
+            // view: no [batch, classes] mask to build, multiply and sum.
+            picked = logProbabilities.reshaped([batch * classes, 1])
+                .gatherRows(Tensor(positions.map(Float.init)))
+        } else {
+            // Positions beyond 2²⁴ are not exact in Float32: multiply by a one-hot mask.
+            let mask = Tensor.zeros([batch, classes])
+            mask.withUnsafeMutableBufferPointer { buffer in for position in positions { buffer[position] = 1 } }
+            picked = (logProbabilities * mask).sum(dim: 1)
+        }
         return -reduction.apply(picked)
     }
 }
 
-/// A `[batch, classes]` constant with a 1 at each row's class: multiplying by it picks one
-/// log-probability per row with ops that already have gradients.
-func oneHot(_ targets: Tensor, classes: Int, op: String) -> Tensor {
-    let result = Tensor.zeros([targets.count, classes])
-    let labels = targets.scalars
-    result.withUnsafeMutableBufferPointer { buffer in
-        for (row, label) in labels.enumerated() {
-            require(
-                label == label.rounded() && label >= 0 && label < Float(classes),
-                "\(op): target \(label) at position \(row) is not a class index in 0..<\(classes)")
-            buffer[row * classes + Int(label)] = 1
-        }
+/// The flat index `row · classes + target` of each row's target class.
+func flatPositions(_ targets: Tensor, classes: Int) -> [Int] {
+    targets.scalars.enumerated().map { row, label in
+        require(
+            label == label.rounded() && label >= 0 && label < Float(classes),
+            "CrossEntropyLoss: target \(label) at position \(row) is not a class index in 0..<\(classes)")
+        return row * classes + Int(label)
     }
-    return result
 }
