@@ -34,7 +34,16 @@ extension Tensor {
                     node.accumulateLeafGradient(&incoming)
                     continue
                 }
-                let creatorGradients = node.creatorGradients(op, incoming)
+                // Lets an op add its gradient for a creator straight into the one already
+                // pending for it, when nothing else refers to that buffer.
+                let takePending: (Tensor) -> Tensor? = { creator in
+                    let key = ObjectIdentifier(creator)
+                    guard var existing = pending.removeValue(forKey: key) else { return nil }
+                    if isKnownUniquelyReferenced(&existing), isKnownUniquelyReferenced(&existing.storage) { return existing }
+                    pending[key] = existing
+                    return nil
+                }
+                let creatorGradients = node.creatorGradients(op, incoming, takePending: takePending)
                 for (creator, creatorGradient) in zip(node.creators, creatorGradients) {
                     guard creator.requiresGrad, let creatorGradient else { continue }
                     let key = ObjectIdentifier(creator)
@@ -108,7 +117,7 @@ extension Tensor {
 
     /// d(output)/d(creator) for each creator, given d(output)/d(self); `nil` where the
     /// creator needs none.
-    private func creatorGradients(_ op: Op, _ gradient: Tensor) -> [Tensor?] {
+    private func creatorGradients(_ op: Op, _ gradient: Tensor, takePending: (Tensor) -> Tensor?) -> [Tensor?] {
         switch op {
         case .add: return addBackward(gradient)
         case .sub: return subBackward(gradient)
@@ -133,7 +142,7 @@ extension Tensor {
         case .concat(let dim): return concatBackward(gradient, dim: dim)
         case .slice(let dim, let range): return [sliceBackward(gradient, dim: dim, range: range)]
         case .logSoftmax(let dim): return [logSoftmaxBackward(gradient, dim: dim)]
-        case .lstmGates: return lstmGatesBackward(gradient)
+        case .lstmGates: return lstmGatesBackward(gradient, takePending: takePending)
         }
     }
 }

@@ -66,7 +66,11 @@ extension Tensor {
     ///     dõ = dh′ ⊙ tanh c′ ⊙ o(1 − o),  dg̃ = dc′ ⊙ i ⊙ (1 − g²),
     ///
     /// then dx = dG·Wx, dh = dG·Wh, dc = dc′ ⊙ f, dWx = dGᵀ·x, dWh = dGᵀ·h, db = Σ_rows dG.
-    func lstmGatesBackward(_ gradient: Tensor) -> [Tensor?] {
+    ///
+    /// Every step of a sequence shares the packed weights, so their gradients are added with
+    /// sgemm's beta = 1 into the buffer already pending for them (`takePending`) rather than
+    /// computed fresh and added afterwards.
+    func lstmGatesBackward(_ gradient: Tensor, takePending: (Tensor) -> Tensor?) -> [Tensor?] {
         let (x, h, c, wx, wh, b) = (creators[0], creators[1], creators[2], creators[3], creators[4], creators[5])
         let batch = x.shape[0]
         let size = h.shape[1]
@@ -96,7 +100,7 @@ extension Tensor {
         }
         var biasGradient: Tensor?
         if b.requiresGrad {
-            let sum = Tensor.zeros([width])
+            let sum = takePending(b) ?? Tensor.zeros([width])
             let total = sum.storage.pointer
             for row in 0..<batch {
                 let d = dG + row * width
@@ -108,9 +112,20 @@ extension Tensor {
             x.requiresGrad ? Tensor.rawMatmul(gates, wx, transposeA: false, transposeB: false) : nil,
             h.requiresGrad ? Tensor.rawMatmul(gates, wh, transposeA: false, transposeB: false) : nil,
             cellGradient,
-            wx.requiresGrad ? Tensor.rawMatmul(gates, x, transposeA: true, transposeB: false) : nil,
-            wh.requiresGrad ? Tensor.rawMatmul(gates, h, transposeA: true, transposeB: false) : nil,
+            wx.requiresGrad ? Self.weightGradient(gates, x, into: takePending(wx)) : nil,
+            wh.requiresGrad ? Self.weightGradient(gates, h, into: takePending(wh)) : nil,
             biasGradient,
         ]
+    }
+
+    /// dGᵀ · input, added into `target` when there is one (beta = 1), else a new tensor.
+    private static func weightGradient(_ gates: Tensor, _ input: Tensor, into target: Tensor?) -> Tensor {
+        guard let target else { return rawMatmul(gates, input, transposeA: true, transposeB: false) }
+        let (batch, width, columns) = (gates.shape[0], gates.shape[1], input.shape[1])
+        Kernels.gemm(
+            transposeA: true, transposeB: false, m: width, n: columns, k: batch, alpha: 1,
+            a: gates.storage.pointer, lda: width, b: input.storage.pointer, ldb: columns,
+            beta: 1, c: target.storage.pointer, ldc: columns)
+        return target
     }
 }
