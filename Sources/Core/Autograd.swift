@@ -143,6 +143,7 @@ extension Tensor {
         case .slice(let dim, let range): return [sliceBackward(gradient, dim: dim, range: range)]
         case .logSoftmax(let dim): return [logSoftmaxBackward(gradient, dim: dim)]
         case .lstmGates: return lstmGatesBackward(gradient, takePending: takePending)
+        case .crossEntropy: return [crossEntropyBackward(gradient), nil]
         }
     }
 }

@@ -53,4 +53,7 @@ public enum Op: Equatable, Sendable {
     /// weights `[4H, in]`, hidden weights `[4H, H]` and bias `[4H]` (gate blocks in the order
     /// f, i, o, g); the result is `[B, 2H]`, h′ then c′ (see `Tensor.lstmGates`).
     case lstmGates
+    /// Per-row cross-entropy of logits (creator 0, `[N, C]`) against whole-number class
+    /// indices (creator 1, `[N]`): `log Σⱼ e^xⱼ − x[target]`, fused (see `crossEntropyRows`).
+    case crossEntropy
 }

@@ -65,3 +65,25 @@ struct IndexingGradientTests {
         #expect(huge[1] == -2000)
     }
 }
+
+@Suite("Fused cross-entropy")
+struct CrossEntropyOpTests {
+    @Test("per-row cross-entropy matches finite differences and log-sum-exp by hand")
+    func crossEntropyRows() {
+        let targets = Tensor([2, 0, 4])
+        expectGradientsMatchFiniteDifferences([parameter([3, 5], low: -2, high: 2)]) { $0[0].crossEntropyRows(targets: targets) }
+        let row = Tensor([[1, 2, 3]]).crossEntropyRows(targets: Tensor([0])).scalar
+        let expected = Float(3 + log(1 + exp(-1.0) + exp(-2.0)) - 1)
+        #expect(abs(row - expected) < 1e-6)
+        #expect(Tensor([[1000, -1000]]).crossEntropyRows(targets: Tensor([1])).scalar == 2000)
+    }
+
+    @Test("exports as Cast + SoftmaxCrossEntropyLoss(reduction none)")
+    func export() {
+        var context = ExportContext()
+        let nodes = Op.crossEntropy.exportNodes(
+            inputs: ["logits", "targets"], shapes: [[2, 3], [2]], output: "loss", outputShape: [2], context: &context)
+        #expect(nodes.map(\.opType) == ["Cast", "SoftmaxCrossEntropyLoss"])
+        #expect(nodes[1].attributes["reduction"] == .string("none"))
+    }
+}

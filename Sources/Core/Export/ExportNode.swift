@@ -23,6 +23,7 @@ public enum ExportAttribute: Equatable, Sendable {
     case int(Int)
     case ints([Int])
     case float(Float)
+    case string(String)
 }
 
 /// A constant the mapping needs: a float tensor (a scalar factor) or int64 values (shapes,

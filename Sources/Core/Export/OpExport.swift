@@ -69,6 +69,12 @@ extension Op {
             ], [output])]
         case .logSoftmax(let dim):
             return [ExportNode("LogSoftmax", inputs, [output], ["axis": .int(dim)])]
+        case .crossEntropy:
+            let labels = context.freshName("labels")
+            return [
+                ExportNode("Cast", [inputs[1]], [labels], ["to": .int(7)]),
+                ExportNode("SoftmaxCrossEntropyLoss", [inputs[0], labels], [output], ["reduction": .string("none")]),
+            ]
         case .lstmGates:
             return lstmGateNodes(inputs: inputs, hidden: shapes[1][1], output: output, context: &context)
         }

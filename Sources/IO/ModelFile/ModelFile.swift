@@ -207,6 +207,9 @@ public enum ModelFile {
                 case .float(let f):
                     attribute.type = .float
                     attribute.f = f
+                case .string(let text):
+                    attribute.type = .string
+                    attribute.s = Data(text.utf8)
                 }
                 return attribute
             }

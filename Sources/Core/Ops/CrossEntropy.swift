@@ -1,0 +1,75 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension Tensor {
+    /// Per-row cross-entropy of logits `[N, C]` against class indices `targets` `[N]`
+    /// (whole numbers in `0..<C`): `lᵢ = log Σⱼ e^xᵢⱼ − xᵢ,targetᵢ`, the log-sum-exp taken
+    /// after subtracting the row's maximum, so it stays finite for logits of any size. One
+    /// pass forward and one backward (`dxᵢⱼ = gᵢ (softmaxᵢⱼ − [j = targetᵢ])`), instead of a
+    /// log-softmax, a pick and their two backward passes.
+    public func crossEntropyRows(targets: Tensor) -> Tensor {
+        require(
+            rank == 2 && targets.count == shape[0],
+            "crossEntropy: expects logits [batch, classes] and targets [batch], got "
+                + "\(describe(shape)) and \(describe(targets.shape))")
+        let (rows, classes) = (shape[0], shape[1])
+        let labels = targets.storage.pointer
+        for row in 0..<rows {
+            let label = labels[row]
+            require(
+                label == label.rounded() && label >= 0 && label < Float(classes),
+                "crossEntropy: target \(label) at position \(row) is not a class index in 0..<\(classes)")
+        }
+        let result = Tensor.uninitialized([rows])
+        let logSumExps = Tensor.uninitialized([rows])
+        let scratch = Tensor.uninitialized([classes])
+        let x = storage.pointer
+        let out = result.storage.pointer
+        let lse = logSumExps.storage.pointer
+        let e = scratch.storage.pointer
+        for row in 0..<rows {
+            let logits = x + row * classes
+            var maximum = -Float.infinity
+            for k in 0..<classes { maximum = Swift.max(maximum, logits[k]) }
+            for k in 0..<classes { e[k] = logits[k] - maximum }
+            VectorMath.map(e, e, count: classes, VectorExp.self)
+            var total: Float = 0
+            for k in 0..<classes { total += e[k] }
+            lse[row] = maximum + logf(total)
+            out[row] = lse[row] - logits[Int(labels[row])]
+        }
+        withExtendedLifetime(scratch) {}
+        let recorded = result.recorded(.crossEntropy, [self, targets])
+        if recorded.requiresGrad { recorded.savedForBackward = logSumExps }
+        return recorded
+    }
+
+    /// dxᵢⱼ = gᵢ · (e^(xᵢⱼ − lseᵢ) − [j = targetᵢ]).
+    func crossEntropyBackward(_ gradient: Tensor) -> Tensor? {
+        let logits = creators[0]
+        guard logits.requiresGrad else { return nil }
+        let (rows, classes) = (logits.shape[0], logits.shape[1])
+        let result = Tensor.uninitialized(logits.shape)
+        let x = logits.storage.pointer
+        let out = result.storage.pointer
+        let lse = savedForBackward!.storage.pointer
+        let labels = creators[1].storage.pointer
+        let g = gradient.storage.pointer
+        for row in 0..<rows {
+            let source = x + row * classes
+            let target = out + row * classes
+            let shift = lse[row]
+            for k in 0..<classes { target[k] = source[k] - shift }
+            VectorMath.map(target, target, count: classes, VectorExp.self)
+            target[Int(labels[row])] -= 1
+            let scale = g[row]
+            for k in 0..<classes { target[k] *= scale }
+        }
+        return result
+    }
+}
