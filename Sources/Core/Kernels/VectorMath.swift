@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// exp, tanh and sigmoid on eight lanes at once.
 ///
 /// The C library evaluates these one scalar at a time and they dominated the profile of an
@@ -86,6 +94,20 @@ enum VectorMath {
             let r = f(v)
             for j in 0..<(count - i) { output[i + j] = r[j] }
         }
+    }
+}
+
+extension VectorMath {
+    /// log Σₖ e^row[k], stably: the row's maximum is subtracted before exponentiating.
+    /// `scratch` (count scalars, may be the output row of the caller) receives e^(row − max).
+    static func logSumExp(_ row: UnsafePointer<Float>, count: Int, scratch: UnsafeMutablePointer<Float>) -> Float {
+        var maximum = -Float.infinity
+        for k in 0..<count { maximum = Swift.max(maximum, row[k]) }
+        for k in 0..<count { scratch[k] = row[k] - maximum }
+        map(scratch, scratch, count: count, VectorExp.self)
+        var total: Float = 0
+        for k in 0..<count { total += scratch[k] }
+        return maximum + logf(total)
     }
 }
 

@@ -34,13 +34,7 @@ extension Tensor {
         let e = scratch.storage.pointer
         for row in 0..<rows {
             let logits = x + row * classes
-            var maximum = -Float.infinity
-            for k in 0..<classes { maximum = Swift.max(maximum, logits[k]) }
-            for k in 0..<classes { e[k] = logits[k] - maximum }
-            VectorMath.map(e, e, count: classes, VectorExp.self)
-            var total: Float = 0
-            for k in 0..<classes { total += e[k] }
-            lse[row] = maximum + logf(total)
+            lse[row] = VectorMath.logSumExp(logits, count: classes, scratch: e)
             out[row] = lse[row] - logits[Int(labels[row])]
         }
         withExtendedLifetime(scratch) {}

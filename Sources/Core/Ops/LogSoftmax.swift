@@ -20,13 +20,7 @@ extension Tensor {
             for o in 0..<outer {
                 let row = x + o * n
                 let out = y + o * n
-                var maximum = -Float.infinity
-                for k in 0..<n { maximum = Swift.max(maximum, row[k]) }
-                for k in 0..<n { out[k] = row[k] - maximum }
-                VectorMath.map(out, out, count: n, VectorExp.self)
-                var total: Float = 0
-                for k in 0..<n { total += out[k] }
-                let shift = maximum + logf(total)
+                let shift = VectorMath.logSumExp(row, count: n, scratch: out)
                 for k in 0..<n { out[k] = row[k] - shift }
             }
             return result.recorded(.logSoftmax(dim: dim), [self])
