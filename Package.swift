@@ -24,7 +24,7 @@ let package = Package(
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         .target(name: "Core", dependencies: ["CBLAS"]),
         .target(name: "NN", dependencies: ["Core"]),
-        .target(name: "Optim", dependencies: ["Core", "NN"]),
+        .target(name: "Optim", dependencies: ["Core"]),
         .target(
             name: "IO",
             dependencies: ["Core", "NN", "Optim", "CHDF5", .product(name: "SwiftProtobuf", package: "swift-protobuf")]

@@ -127,20 +127,28 @@ extension Tensor {
         case .affine(let scale, _): return [affineBackward(gradient, scale: scale)]
         case .matmul(let transposeA, let transposeB):
             return matmulBackward(gradient, transposeA: transposeA, transposeB: transposeB)
-        case .transpose: return [gradient.rawTransposed()]
+        case .permute(let permutation): return [permuteBackward(gradient, permutation: permutation)]
         case .reshape: return [Tensor(storage: gradient.storage, shape: creators[0].shape)]
         case .sum(let dim, _): return [sumBackward(gradient, dim: dim, scale: 1)]
         case .mean(let dim, _): return [meanBackward(gradient, dim: dim)]
+        case .max(let dim, _), .min(let dim, _): return [extremumBackward(gradient, dim: dim)]
         case .expand(let dim, _): return [expandBackward(gradient, dim: dim)]
         case .sigmoid: return [sigmoidBackward(gradient)]
         case .tanh: return [tanhBackward(gradient)]
         case .relu: return [reluBackward(gradient)]
         case .exp: return [expBackward(gradient)]
         case .log: return [logBackward(gradient)]
+        case .sqrt: return [sqrtBackward(gradient)]
+        case .erf: return [erfBackward(gradient)]
+        case .gelu(let approximate): return [geluBackward(gradient, approximate: approximate)]
         case .pow(let exponent): return [powBackward(gradient, exponent: exponent)]
+        case .clamp(let low, let high): return [clampBackward(gradient, min: low, max: high)]
+        case .compare: return [nil, nil]
+        case .select: return selectBackward(gradient)
         case .gatherRows: return [gatherRowsBackward(gradient), nil]
         case .concat(let dim): return concatBackward(gradient, dim: dim)
         case .slice(let dim, let range): return [sliceBackward(gradient, dim: dim, range: range)]
+        case .softmax(let dim): return [softmaxBackward(gradient, dim: dim)]
         case .logSoftmax(let dim): return [logSoftmaxBackward(gradient, dim: dim)]
         case .lstmGates: return lstmGatesBackward(gradient, takePending: takePending)
         case .crossEntropy: return [crossEntropyBackward(gradient), nil]

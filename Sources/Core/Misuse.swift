@@ -14,7 +14,38 @@ package func misuse(_ message: String) -> Never {
     fatalError(message)
 }
 
-/// `[2, 3]`: the way messages print a shape.
+/// `[2, 3]`: the way every message prints a shape.
 package func describe(_ shape: [Int]) -> String {
     "[" + shape.map(String.init).joined(separator: ", ") + "]"
+}
+
+/// A dimension counted from the end when negative (`-1` is the last), as PyTorch counts;
+/// `nil` when it is out of range for `rank`.
+package func resolvedDim(_ dim: Int, rank: Int) -> Int? {
+    let resolved = dim < 0 ? dim + rank : dim
+    return resolved >= 0 && resolved < rank ? resolved : nil
+}
+
+/// The shape a reshape of `count` scalars into `requested` gives: one `-1` is inferred and,
+/// with `copyingZerosFrom` (ONNX's Reshape), a `0` copies that dimension of the input.
+/// `nil` when the request cannot be met. Shared by `reshaped` and the importer.
+package func resolvedReshape(_ requested: [Int], count: Int, copyingZerosFrom input: [Int]? = nil) -> [Int]? {
+    var shape = requested
+    if let input {
+        for (i, size) in requested.enumerated() where size == 0 {
+            guard i < input.count else { return nil }
+            shape[i] = input[i]
+        }
+    }
+    guard shape.allSatisfy({ $0 >= -1 }) else { return nil }
+    let inferred = shape.indices.filter { shape[$0] == -1 }
+    guard inferred.count <= 1 else { return nil }
+    let known = shape.filter { $0 != -1 }.reduce(1, *)
+    if let position = inferred.first {
+        guard known > 0, count % known == 0 else { return nil }
+        shape[position] = count / known
+    } else if known != count {
+        return nil
+    }
+    return shape
 }

@@ -29,12 +29,12 @@ public enum Checkpoint {
     /// Writes a checkpoint of `model` (and `optimizer`) to `path`, atomically: the previous
     /// file at `path` stays whole until the new one is complete and on disk.
     public static func save(
-        to path: String, model: any Module, optimizer: (any Optimizer)? = nil,
+        to path: String, model: Module, optimizer: (any Optimizer)? = nil,
         progress: TrainingProgress = TrainingProgress(), metadata: [String: String] = [:],
         randomState: RandomState? = Random.state, graph: TracedGraph? = nil
     ) throws {
         let graphBytes: [UInt8]? = try graph.map { try ModelFile.graphProto($0).serializedBytes() }
-        let parameters = model.namedParameters
+        let parameters = model.namedState
         for (name, _) in parameters where !isStorable(name) {
             throw CheckpointError.invalidName(file: path, name: name)
         }

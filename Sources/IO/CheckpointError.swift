@@ -1,3 +1,5 @@
+import Core
+
 /// Why a checkpoint could not be written or used. Each names the file, the place in it and
 /// what was expected, e.g. `checkpoint xor.ckpt.h5: /weights/0.weight has shape [3, 4], the
 /// model expects [3, 2]`.
@@ -34,7 +36,7 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
         case let .unexpected(file, object, reason):
             "checkpoint \(file): \(object) \(reason)"
         case let .shapeMismatch(file, object, found, expected):
-            "checkpoint \(file): \(object) has shape \(shapeText(found)), the model expects \(shapeText(expected))"
+            "checkpoint \(file): \(object) has shape \(describe(found)), the model expects \(describe(expected))"
         case let .typeMismatch(file, object, found, expected):
             "checkpoint \(file): \(object) holds \(found), expected \(expected)"
         case let .invalidName(file, name):
@@ -43,10 +45,6 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
             "checkpoint \(file): could not \(operation) at \(object)"
         }
     }
-}
-
-func shapeText(_ shape: [Int]) -> String {
-    "[" + shape.map(String.init).joined(separator: ", ") + "]"
 }
 
 extension CheckpointError {

@@ -14,17 +14,17 @@ extension Checkpoint {
     /// - Returns: the whole contents, for the counters and metadata.
     @discardableResult
     public static func load(
-        from path: String, into model: any Module, optimizer: (any Optimizer)? = nil,
+        from path: String, into model: Module, optimizer: (any Optimizer)? = nil,
         restoreRandomState: Bool = true
     ) throws -> CheckpointContents {
         let contents = try CheckpointContents(contentsOf: path)
         let stored = Dictionary(contents.weights.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
-        let parameters = model.namedParameters
+        let parameters = model.namedState
         let expected = Set(parameters.map(\.name))
         for (name, parameter) in parameters {
             guard let tensor = stored[name] else {
                 throw CheckpointError.missing(
-                    file: path, object: "/weights/\(name)", expected: "a float32 dataset of shape \(shapeText(parameter.shape))")
+                    file: path, object: "/weights/\(name)", expected: "a float32 dataset of shape \(describe(parameter.shape))")
             }
             guard tensor.shape == parameter.shape else {
                 throw CheckpointError.shapeMismatch(

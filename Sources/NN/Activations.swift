@@ -1,25 +1,22 @@
 import Core
 
 /// σ(x) = 1 / (1 + e⁻ˣ), elementwise.
-public final class Sigmoid: ParameterlessLayer {
-    public init() {}
+public final class Sigmoid: Module, Layer {
     public func forward(_ input: Tensor) -> Tensor { input.sigmoid() }
 }
 
 /// tanh(x), elementwise.
-public final class Tanh: ParameterlessLayer {
-    public init() {}
+public final class Tanh: Module, Layer {
     public func forward(_ input: Tensor) -> Tensor { input.tanh() }
 }
 
 /// max(x, 0), elementwise.
-public final class ReLU: ParameterlessLayer {
-    public init() {}
+public final class ReLU: Module, Layer {
     public func forward(_ input: Tensor) -> Tensor { input.relu() }
 }
 
 /// softmax along `dim`: e^xᵢ / Σⱼ e^xⱼ, computed as the exponential of `logSoftmax`.
-public final class Softmax: ParameterlessLayer {
+public final class Softmax: Module, Layer {
     /// The dimension that sums to one.
     public let dim: Int
     public init(dim: Int = -1) { self.dim = dim }
@@ -27,7 +24,7 @@ public final class Softmax: ParameterlessLayer {
 }
 
 /// log softmax along `dim`, computed stably.
-public final class LogSoftmax: ParameterlessLayer {
+public final class LogSoftmax: Module, Layer {
     /// The dimension normalised over.
     public let dim: Int
     public init(dim: Int = -1) { self.dim = dim }

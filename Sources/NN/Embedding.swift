@@ -4,7 +4,7 @@ import Core
 ///
 /// `weight` is `[count, dimension]` (PyTorch's `nn.Embedding.weight`), initialised from a
 /// standard normal as PyTorch does. Its gradient is non-zero only in the rows used.
-public final class Embedding: Layer {
+public final class Embedding: Module, Layer {
     /// `[count, dimension]`.
     public let weight: Tensor
 
@@ -16,6 +16,4 @@ public final class Embedding: Layer {
 
     /// `indices` of any shape (whole numbers in `0..<count`) → `indices.shape + [dimension]`.
     public func forward(_ indices: Tensor) -> Tensor { weight.gatherRows(indices) }
-
-    public var namedParameters: [(name: String, tensor: Tensor)] { [("weight", weight)] }
 }

@@ -85,11 +85,4 @@ public final class LSTMCell: Module {
         (Tensor.zeros([batchSize, hiddenSize]), Tensor.zeros([batchSize, hiddenSize]))
     }
 
-    public var namedParameters: [(name: String, tensor: Tensor)] {
-        var parts: [(String, Linear)] = [
-            ("xf", xf), ("xi", xi), ("xo", xo), ("xc", xc), ("hf", hf), ("hi", hi), ("ho", ho), ("hc", hc),
-        ]
-        if let w_ho { parts.append(("w_ho", w_ho)) }
-        return parts.flatMap { $0.1.namedParameters(prefixedWith: $0.0) }
-    }
 }

@@ -1,24 +1,202 @@
 import Core
 
-/// Anything with trainable tensors: layers, recurrent cells, whole models.
+/// Anything with trainable tensors or state: layers, recurrent cells, whole models
+/// (PyTorch's `nn.Module`).
 ///
-/// `namedParameters` gives each trainable tensor a stable dotted name, as PyTorch's
-/// `state_dict` does (`0.weight`, `cell.w_ih.bias`); optimizers, checkpoints and model files
-/// key tensors by these names, so a module lists them explicitly and in a fixed order.
-public protocol Module: AnyObject {
-    /// Every trainable tensor with its dotted name, in a fixed order.
-    var namedParameters: [(name: String, tensor: Tensor)] { get }
+/// A module's parameters, buffers and submodules are found from its stored properties, in
+/// declaration order, so a model lists nothing by hand:
+///
+///     final class Model: Module, Layer {
+///         let hidden = Linear(inputs: 3, outputs: 8)
+///         let head = Sequential(Tanh(), Linear(inputs: 8, outputs: 1))
+///         func forward(_ x: Tensor) -> Tensor { head(hidden(x)) }
+///     }
+///     // namedParameters: hidden.weight, hidden.bias, head.1.weight, head.1.bias
+///
+/// - A stored `Tensor` (or `Tensor?` when present, or `[Tensor]`) is a parameter, named after
+///   the property.
+/// - A stored `Module` (or optional, or array: `blocks.0`, `blocks.1`, …) is a submodule whose
+///   names are prefixed with the property's name and a dot.
+/// - `@Buffer` marks a tensor that is state but not trained (BatchNorm's running
+///   statistics): it is in `namedBuffers`, saved in checkpoints and model files, and never
+///   given to an optimizer.
+/// - `@Key("name")` gives a property another name in files (`@Key("w_ho") var output = …`).
+/// - Properties whose names start with `_` (caches) and values of any other type are skipped.
+///
+/// A module may still override `namedParameters` (or `members`) to list its state itself.
+/// Names are what checkpoints and model files key tensors by, so they are stable.
+open class Module {
+    /// Whether the module is in training mode (the default) rather than evaluation mode:
+    /// Dropout and BatchNorm behave differently in each. Set by `train()` and `eval()`.
+    public private(set) var isTraining = true
+
+    public init() {}
+
+    /// The module's direct members, in declaration order: found by reflection unless
+    /// overridden (`Sequential` names its layers by position).
+    open var members: [(name: String, member: ModuleMember)] {
+        var chain: [Mirror] = []
+        var mirror: Mirror? = Mirror(reflecting: self)
+        while let current = mirror, current.subjectType != Module.self {
+            chain.append(current)
+            mirror = current.superclassMirror
+        }
+        var found: [(name: String, member: ModuleMember)] = []
+        for current in chain.reversed() {
+            for child in current.children {
+                guard let label = child.label else { continue }
+                ModuleMember.collect(label, child.value, isBuffer: false, into: &found)
+            }
+        }
+        return found
+    }
+
+    /// Every trainable tensor with its dotted name (`hidden.weight`, `head.1.bias`), in a
+    /// fixed order; a tensor reachable under two names is listed once, under the first.
+    open var namedParameters: [(name: String, tensor: Tensor)] {
+        collectTensors { member in if case .parameter(let t) = member { return t } else { return nil } } parametersOf: { $0.namedParameters }
+    }
+
+    /// Every buffer (state that is saved but not trained) with its dotted name.
+    open var namedBuffers: [(name: String, tensor: Tensor)] {
+        collectTensors { member in if case .buffer(let t) = member { return t } else { return nil } } parametersOf: { $0.namedBuffers }
+    }
+
+    private func collectTensors(
+        _ pick: (ModuleMember) -> Tensor?, parametersOf nested: (Module) -> [(name: String, tensor: Tensor)]
+    ) -> [(name: String, tensor: Tensor)] {
+        var seen = Set<ObjectIdentifier>()
+        var result: [(name: String, tensor: Tensor)] = []
+        for (name, member) in members {
+            var found: [(String, Tensor)] = []
+            if let tensor = pick(member) {
+                found = [(name, tensor)]
+            } else if case .module(let module) = member {
+                found = nested(module).map { ("\(name).\($0.name)", $0.tensor) }
+            }
+            for (fullName, tensor) in found where seen.insert(ObjectIdentifier(tensor)).inserted {
+                result.append((fullName, tensor))
+            }
+        }
+        return result
+    }
+
+    /// The direct submodules with their names.
+    public var namedChildren: [(name: String, module: Module)] {
+        members.compactMap { name, member in
+            if case .module(let module) = member { return (name, module) }
+            return nil
+        }
+    }
+
+    /// Switches this module and every submodule to training mode (`true`) or evaluation
+    /// mode (`false`).
+    public func train(_ mode: Bool = true) {
+        var pending: [Module] = [self]
+        var seen = Set<ObjectIdentifier>()
+        while let module = pending.popLast() {
+            guard seen.insert(ObjectIdentifier(module)).inserted else { continue }
+            module.isTraining = mode
+            pending.append(contentsOf: module.namedChildren.map(\.module))
+        }
+    }
+
+    /// Switches this module and every submodule to evaluation mode (`train(false)`).
+    public func eval() { train(false) }
 }
 
 extension Module {
     /// The trainable tensors, in the order of `namedParameters`.
     public var parameters: [Tensor] { namedParameters.map(\.tensor) }
 
+    /// Parameters then buffers: everything a checkpoint or model file stores for this
+    /// module (PyTorch's `state_dict`).
+    public var namedState: [(name: String, tensor: Tensor)] { namedParameters + namedBuffers }
+
     /// The parameters with every name prefixed by `prefix` and a dot: how a container names
     /// the parameters of what it contains (`w_ih.weight`, `0.bias`).
     public func namedParameters(prefixedWith prefix: String) -> [(name: String, tensor: Tensor)] {
         namedParameters.map { ("\(prefix).\($0.name)", $0.tensor) }
     }
+}
+
+/// What a module holds under one name.
+public enum ModuleMember {
+    case parameter(Tensor)
+    case buffer(Tensor)
+    case module(Module)
+
+    /// Adds what a stored property holds: tensors, modules, optionals and arrays of them,
+    /// and the `@Key`/`@Buffer` wrappers; anything else is skipped.
+    static func collect(_ label: String, _ value: Any, isBuffer: Bool, into found: inout [(name: String, member: ModuleMember)]) {
+        if let wrapper = value as? ModulePropertyWrapper {
+            let name = wrapper.key ?? String(label.dropFirst())
+            collect(name, wrapper.wrappedMember, isBuffer: isBuffer || wrapper.marksBuffer, into: &found)
+            return
+        }
+        guard !label.hasPrefix("_") else { return }
+        if let tensor = value as? Tensor {
+            found.append((label, isBuffer ? .buffer(tensor) : .parameter(tensor)))
+        } else if let module = value as? Module {
+            found.append((label, .module(module)))
+        } else {
+            let mirror = Mirror(reflecting: value)
+            switch mirror.displayStyle {
+            case .optional:
+                if let some = mirror.children.first { collect(label, some.value, isBuffer: isBuffer, into: &found) }
+            case .collection:
+                for (index, element) in mirror.children.enumerated() {
+                    collect("\(label).\(index)", element.value, isBuffer: isBuffer, into: &found)
+                }
+            default:
+                break
+            }
+        }
+    }
+}
+
+/// The property wrappers reflection looks into.
+protocol ModulePropertyWrapper {
+    var key: String? { get }
+    var marksBuffer: Bool { get }
+    var wrappedMember: Any { get }
+}
+
+/// Gives a module's property another name in `namedParameters` and files:
+/// `@Key("w_ho") var output = Linear(inputs: 8, outputs: 2)` names its weight `w_ho.weight`.
+@propertyWrapper
+public struct Key<Value>: ModulePropertyWrapper {
+    public var wrappedValue: Value
+    /// The name used instead of the property's.
+    public let name: String
+
+    public init(wrappedValue: Value, _ name: String) {
+        self.wrappedValue = wrappedValue
+        self.name = name
+    }
+
+    var key: String? { name }
+    var marksBuffer: Bool { false }
+    var wrappedMember: Any { wrappedValue }
+}
+
+/// Marks a tensor as a buffer: state saved in checkpoints and model files but never trained
+/// (BatchNorm's `running_mean`). `@Buffer("running_mean") var runningMean = Tensor.zeros([4])`
+/// names it in files; without a name the property's name is used.
+@propertyWrapper
+public struct Buffer<Value>: ModulePropertyWrapper {
+    public var wrappedValue: Value
+    /// The name used instead of the property's, if any.
+    public let name: String?
+
+    public init(wrappedValue: Value, _ name: String? = nil) {
+        self.wrappedValue = wrappedValue
+        self.name = name
+    }
+
+    var key: String? { name }
+    var marksBuffer: Bool { true }
+    var wrappedMember: Any { wrappedValue }
 }
 
 /// A module that maps one tensor to one tensor.
@@ -32,10 +210,6 @@ extension Layer {
     public func callAsFunction(_ input: Tensor) -> Tensor { forward(input) }
 }
 
-/// A layer without parameters (activations): it lists none.
+/// A layer without parameters (activations). Kept for source compatibility: reflection finds
+/// that such a layer has no tensors.
 public protocol ParameterlessLayer: Layer {}
-
-extension ParameterlessLayer {
-    /// None.
-    public var namedParameters: [(name: String, tensor: Tensor)] { [] }
-}

@@ -5,7 +5,7 @@ import Core
 /// `weight` is `[outputs, inputs]` and `bias` `[outputs]`, PyTorch's layout, so a weight
 /// file loads into `torch.nn.Linear` as it is. The product reads `W` transposed through
 /// sgemm's flag, without copying it.
-public final class Linear: Layer {
+public final class Linear: Module, Layer {
     /// `[outputs, inputs]`.
     public let weight: Tensor
     /// `[outputs]`, or `nil` for a layer made with `bias: false`.
@@ -32,10 +32,5 @@ public final class Linear: Layer {
             "Linear: expects input of shape [batch, \(inputs)], got \(describe(input.shape))")
         let product = input.matmul(weight, transposeB: true)
         return bias.map { product + $0 } ?? product
-    }
-
-    /// `weight`, then `bias`.
-    public var namedParameters: [(name: String, tensor: Tensor)] {
-        [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
     }
 }

@@ -46,8 +46,4 @@ public final class RNNCell: Module {
         Tensor.zeros([batchSize, hiddenSize])
     }
 
-    public var namedParameters: [(name: String, tensor: Tensor)] {
-        w_ih.namedParameters(prefixedWith: "w_ih") + w_hh.namedParameters(prefixedWith: "w_hh")
-            + w_ho.namedParameters(prefixedWith: "w_ho")
-    }
 }

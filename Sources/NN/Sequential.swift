@@ -2,7 +2,7 @@ import Core
 
 /// Layers applied one after another; parameters are named by position, as PyTorch's
 /// `nn.Sequential` names them (`0.weight`, `2.bias`; nested: `0.1.weight`).
-public final class Sequential: Layer {
+public final class Sequential: Module, Layer {
     /// The layers, in order.
     public let layers: [any Layer]
 
@@ -16,7 +16,8 @@ public final class Sequential: Layer {
         layers.reduce(input) { $1.forward($0) }
     }
 
-    public var namedParameters: [(name: String, tensor: Tensor)] {
-        layers.enumerated().flatMap { index, layer in layer.namedParameters(prefixedWith: "\(index)") }
+    /// The layers, named by position.
+    override public var members: [(name: String, member: ModuleMember)] {
+        layers.enumerated().map { ("\($0.offset)", .module($0.element)) }
     }
 }

@@ -4,7 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Core
-import NN
+
 
 /// Adam (Kingma and Ba) with PyTorch's update rule (`torch.optim.Adam`, amsgrad off):
 ///

@@ -1,5 +1,5 @@
 import Core
-import NN
+
 
 /// Updates parameters from their gradients.
 ///

@@ -1,5 +1,5 @@
 import Core
-import NN
+
 
 /// Stochastic gradient descent with momentum, Nesterov momentum and weight decay, with
 /// PyTorch's update rule (`torch.optim.SGD`, dampening 0):

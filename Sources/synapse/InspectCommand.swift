@@ -81,7 +81,7 @@ struct InspectCommand: ParsableCommand {
             let s = statistics(tensor)
             lines.append(String(
                 format: "  %@  %@ %11.5g %11.5g %11.5g", name.padding(toLength: nameWidth, withPad: " ", startingAt: 0),
-                shapeDescription(tensor.shape).padding(toLength: 12, withPad: " ", startingAt: 0), s.min, s.max, s.mean))
+                describe(tensor.shape).padding(toLength: 12, withPad: " ", startingAt: 0), s.min, s.max, s.mean))
         }
         if let optimizer = contents.optimizer {
             let hyper = optimizer.hyperparameters.sorted(by: { $0.key < $1.key }).map { "\($0.key)=\(String(format: "%g", $0.value))" }
@@ -123,12 +123,8 @@ struct InspectCommand: ParsableCommand {
         print("weights: \(model.namedParameters.count) tensors, \(model.namedParameters.reduce(0) { $0 + $1.tensor.count }) scalars")
         for (name, tensor) in model.namedParameters {
             let s = statistics(tensor)
-            print(String(format: "  %@ %@ min %.5g max %.5g sum %.6g", name, shapeDescription(tensor.shape), s.min, s.max, s.sum))
+            print(String(format: "  %@ %@ min %.5g max %.5g sum %.6g", name, describe(tensor.shape), s.min, s.max, s.sum))
         }
         for (key, value) in model.metadata.sorted(by: { $0.key < $1.key }) { print("  \(key) = \(value)") }
-    }
-
-    func shapeDescription(_ shape: [Int]) -> String {
-        "[" + shape.map(String.init).joined(separator: ", ") + "]"
     }
 }

@@ -77,7 +77,7 @@ struct CheckpointTests {
     func invalidName() {
         final class Bad: Module {
             let t = Tensor([1])
-            var namedParameters: [(name: String, tensor: Tensor)] { [("a/b", t)] }
+            override var namedParameters: [(name: String, tensor: Tensor)] { [("a/b", t)] }
         }
         let path = temporaryFolder() + "/bad.h5"
         #expect(throws: CheckpointError.invalidName(file: path, name: "a/b")) {

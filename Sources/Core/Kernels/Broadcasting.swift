@@ -1,18 +1,29 @@
 /// NumPy's broadcasting rule: shapes are aligned on the right, and each pair of sizes must
-/// be equal or contain a 1. Stops with a message naming `op` and both shapes otherwise.
-func broadcastShape(_ a: [Int], _ b: [Int], op: String) -> [Int] {
+/// be equal or contain a 1. `nil` when they cannot combine. The one rule Core's ops and the
+/// importer share.
+package func broadcastShapeIfPossible(_ a: [Int], _ b: [Int]) -> [Int]? {
     if a == b { return a }
     let rank = max(a.count, b.count)
     var result = [Int](repeating: 1, count: rank)
     for d in 0..<rank {
         let sa = d - (rank - a.count) >= 0 ? a[d - (rank - a.count)] : 1
         let sb = d - (rank - b.count) >= 0 ? b[d - (rank - b.count)] : 1
-        require(
-            sa == sb || sa == 1 || sb == 1,
-            "\(op): shapes \(describe(a)) and \(describe(b)) cannot broadcast (dimension \(d): \(sa) vs \(sb))")
+        guard sa == sb || sa == 1 || sb == 1 else { return nil }
         result[d] = sa == 1 ? sb : sa
     }
     return result
+}
+
+/// Whether two shapes combine under NumPy's broadcasting rule.
+package func broadcastable(_ a: [Int], _ b: [Int]) -> Bool { broadcastShapeIfPossible(a, b) != nil }
+
+/// The broadcast shape of `a` and `b`; stops with a message naming `op` and both shapes when
+/// they cannot combine.
+func broadcastShape(_ a: [Int], _ b: [Int], op: String) -> [Int] {
+    guard let shape = broadcastShapeIfPossible(a, b) else {
+        misuse("\(op): shapes \(describe(a)) and \(describe(b)) cannot broadcast")
+    }
+    return shape
 }
 
 /// The element strides with which a contiguous tensor of `shape` is read as `target`

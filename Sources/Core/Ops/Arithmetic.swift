@@ -114,3 +114,29 @@ extension Tensor {
     /// `c / a`, as `c · a⁻¹`.
     public static func / (c: Float, a: Tensor) -> Tensor { a.pow(-1).affine(scale: c, shift: 0) }
 }
+
+// MARK: Export and import
+
+extension Tensor {
+    /// `Mul` and/or `Add` with scalar constants.
+    static func exportAffine(scale: Float, shift: Float, _ site: ExportSite, _ context: inout ExportContext) -> [ExportNode] {
+        let (input, output) = (site.inputs[0], site.output)
+        if shift == 0 { return [ExportNode("Mul", [input, context.scalar(scale, hint: "scale")], [output])] }
+        if scale == 1 { return [ExportNode("Add", [input, context.scalar(shift, hint: "shift")], [output])] }
+        let scaled = context.freshName("scaled")
+        return [
+            ExportNode("Mul", [input, context.scalar(scale, hint: "scale")], [scaled]),
+            ExportNode("Add", [scaled, context.scalar(shift, hint: "shift")], [output]),
+        ]
+    }
+
+    /// Broadcasting arithmetic; on integers (shape arithmetic) the result is integers, and
+    /// integer division truncates as ONNX's does.
+    static let arithmeticImporters: [String: OpImporter] = [
+        "Add": { try $0.binary(+) },
+        "Sub": { try $0.binary(-) },
+        "Mul": { try $0.binary(*) },
+        "Div": { try $0.binary(/) },
+        "Neg": { node in try node.numeric { -$0[0] } },
+    ]
+}

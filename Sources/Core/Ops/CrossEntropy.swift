@@ -67,3 +67,16 @@ extension Tensor {
         return result
     }
 }
+
+// MARK: Export
+
+extension Tensor {
+    /// Labels cast to integers, then `SoftmaxCrossEntropyLoss` without reduction.
+    static func exportCrossEntropy(_ site: ExportSite, _ context: inout ExportContext) -> [ExportNode] {
+        let labels = context.freshName("labels")
+        return [
+            ExportNode("Cast", [site.inputs[1]], [labels], ["to": .int(7)]),
+            ExportNode("SoftmaxCrossEntropyLoss", [site.inputs[0], labels], [site.output], ["reduction": .string("none")]),
+        ]
+    }
+}

@@ -73,14 +73,14 @@ extension Tensor {
     func expBackward(_ gradient: Tensor) -> Tensor { chainRule(ExpFunction.self, gradient) }
     func logBackward(_ gradient: Tensor) -> Tensor { chainRule(LogFunction.self, gradient) }
 
-    private func applying<F: ElementwiseFunction>(_: F.Type, _ op: Op) -> Tensor {
+    func applying<F: ElementwiseFunction>(_: F.Type, _ op: Op) -> Tensor {
         let result = Tensor.uninitialized(shape)
         VectorMath.map(storage.pointer, result.storage.pointer, count: count, F.self)
         return result.recorded(op, [self])
     }
 
     /// gradient · f'(x), for this node `y = f(x)`.
-    private func chainRule<F: ElementwiseFunction>(_: F.Type, _ gradient: Tensor) -> Tensor {
+    func chainRule<F: ElementwiseFunction>(_: F.Type, _ gradient: Tensor) -> Tensor {
         let result = Tensor.uninitialized(shape)
         let g = gradient.storage.pointer
         let x = creators[0].storage.pointer
@@ -118,4 +118,26 @@ extension Tensor {
         }
         return result
     }
+}
+
+// MARK: Export and import
+
+extension Tensor {
+    static let elementwiseImporters: [String: OpImporter] = [
+        "Relu": { try $0.unary { $0.relu() } },
+        "Sigmoid": { try $0.unary { $0.sigmoid() } },
+        "Tanh": { try $0.unary { $0.tanh() } },
+        "Exp": { try $0.unary { $0.exp() } },
+        "Log": { try $0.unary { $0.log() } },
+        "Pow": { node in
+            guard case .tensor(let exponent)? = node.has(1) ? try node.value(1) : nil, exponent.count == 1,
+                  exponent.creationOp == nil, !exponent.requiresGrad else {
+                if let exponent = try node.integers(1), exponent.count == 1 {
+                    return try node.unary { $0.pow(Float(exponent[0])) }
+                }
+                throw node.fail("the exponent must be a constant scalar")
+            }
+            return try node.unary { $0.pow(exponent.scalars[0]) }
+        },
+    ]
 }

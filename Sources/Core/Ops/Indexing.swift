@@ -45,11 +45,11 @@ extension Tensor {
 
     // MARK: concat
 
-    /// The tensors joined along `dim`; their shapes must agree everywhere else.
+    /// The tensors joined along `dim` (negative counts from the end); their shapes must agree everywhere else.
     public static func concat(_ tensors: [Tensor], dim: Int) -> Tensor {
         require(!tensors.isEmpty, "concat: needs at least one tensor")
         let first = tensors[0].shape
-        require(dim >= 0 && dim < first.count, "concat: dim \(dim) is out of range for shape \(describe(first))")
+        let dim = tensors[0].checkedDim(dim, op: "concat")
         for tensor in tensors {
             var a = tensor.shape
             var b = first
@@ -89,7 +89,8 @@ extension Tensor {
 
     /// The part of this tensor whose index along `dim` lies in `range` (a copy).
     public func slice(dim: Int, range: Range<Int>) -> Tensor {
-        rawSlice(dim: checkedDim(dim, op: "slice"), range: range).recorded(.slice(dim: dim, range: range), [self])
+        let dim = checkedDim(dim, op: "slice")
+        return rawSlice(dim: dim, range: range).recorded(.slice(dim: dim, range: range), [self])
     }
 
     func rawSlice(dim: Int, range: Range<Int>) -> Tensor {
@@ -120,4 +121,85 @@ extension Tensor {
         }
         return result
     }
+}
+
+// MARK: Export and import
+
+extension Tensor {
+    /// Indices travel as whole-number floats; ONNX's `Gather` wants integers: `Cast`, then
+    /// `Gather` on axis 0.
+    static func exportGatherRows(_ site: ExportSite, _ context: inout ExportContext) -> [ExportNode] {
+        let indices = context.freshName("indices")
+        return [
+            ExportNode("Cast", [site.inputs[1]], [indices], ["to": .int(7)]),
+            ExportNode("Gather", [site.inputs[0], indices], [site.output], ["axis": .int(0)]),
+        ]
+    }
+
+    /// `Slice` of one dimension.
+    static func exportSlice(dim: Int, range: Range<Int>, _ site: ExportSite, _ context: inout ExportContext) -> [ExportNode] {
+        [ExportNode("Slice", [
+            site.inputs[0], context.int64s([range.lowerBound], hint: "starts"),
+            context.int64s([range.upperBound], hint: "ends"), context.int64s([dim], hint: "axes"),
+        ], [site.output])]
+    }
+
+    static let indexingImporters: [String: OpImporter] = [
+        "Gather": { node in
+            let data = try node.value(0)
+            let shape = data.shape
+            guard !shape.isEmpty else { throw node.fail("cannot gather from a scalar") }
+            let axis = try node.axis(node.int("axis", default: 0), rank: shape.count)
+            let size = shape[axis]
+            let indexValue = try node.value(1)
+            let indices = indexValue.asTensor.scalars
+            guard indices.allSatisfy({ $0 == $0.rounded() && $0 >= -Float(size) && $0 < Float(size) }) else {
+                throw node.fail("an index is not a whole number in -\(size)..<\(size)")
+            }
+            let positive = Tensor(indices.map { $0 < 0 ? $0 + Float(size) : $0 }, shape: indexValue.shape)
+            return try node.numeric { inputs in
+                // The gathered axis moved to the front, rows picked, the axes put back.
+                let rank = shape.count
+                var order = [axis] + (0..<rank).filter { $0 != axis }
+                let front = axis == 0 ? inputs[0] : inputs[0].permuted(order)
+                let rest = Array(order.dropFirst().map { shape[$0] })
+                let rows = front.reshaped([size, rest.reduce(1, *)]).gatherRows(positive)
+                let gathered = rows.reshaped(positive.shape + rest)
+                guard axis > 0 else { return gathered }
+                let q = positive.rank
+                order = Array(q..<(q + axis)) + Array(0..<q) + Array((q + axis)..<(q + rank - 1))
+                return gathered.permuted(order)
+            }
+        },
+        "Concat": { node in
+            let values = try (0..<node.inputs.count).map { try node.value($0) }
+            guard let first = values.first else { throw node.fail("has no inputs") }
+            let rank = first.shape.count
+            let dim = try node.axis(node.int("axis", default: 0), rank: rank)
+            for value in values where value.shape.count != rank || (0..<rank).contains(where: { $0 != dim && value.shape[$0] != first.shape[$0] }) {
+                throw node.fail("shapes \(values.map { describe($0.shape) }) differ outside axis \(dim)")
+            }
+            return try node.numeric { Tensor.concat($0, dim: dim) }
+        },
+        "Slice": { node in
+            let x = try node.value(0)
+            guard let starts = try node.integers(1), let ends = try node.integers(2), starts.count == ends.count else {
+                throw node.fail("starts and ends must be constants of equal length")
+            }
+            let axes = try node.integers(3) ?? Array(0..<starts.count)
+            let steps = try node.integers(4) ?? Array(repeating: 1, count: starts.count)
+            guard axes.count == starts.count, steps.count == starts.count, steps.allSatisfy({ $0 == 1 }) else {
+                throw node.fail("only steps of 1 are supported")
+            }
+            var bounds: [(dim: Int, range: Range<Int>)] = []
+            for (index, rawAxis) in axes.enumerated() {
+                let dim = try node.axis(rawAxis, rank: x.shape.count)
+                let size = x.shape[dim]
+                func clamp(_ value: Int) -> Int { Swift.min(Swift.max(value < 0 ? value + size : value, 0), size) }
+                let (lower, upper) = (clamp(starts[index]), clamp(ends[index]))
+                bounds.append((dim, lower..<Swift.max(lower, upper)))
+            }
+            return try node.numeric { bounds.reduce($0[0]) { $0.slice(dim: $1.dim, range: $1.range) } }
+        },
+    ]
 }

@@ -129,3 +129,50 @@ extension Tensor {
         return target
     }
 }
+
+// MARK: Export
+
+extension Tensor {
+    /// The fused LSTM step as elementwise ONNX ops over the same packed weights:
+    /// Gemm(x, Wx, b) + Gemm(h, Wh), four Slices, σ/tanh, c′ = f·c + i·g, h′ = o·tanh c′,
+    /// Concat(h′, c′).
+    static func exportLSTMGates(_ site: ExportSite, _ context: inout ExportContext) -> [ExportNode] {
+        let inputs = site.inputs
+        let hidden = site.shapes[1][1]
+        let (x, h, c, wx, wh, b) = (inputs[0], inputs[1], inputs[2], inputs[3], inputs[4], inputs[5])
+        let fromInput = context.freshName("gates_x")
+        let fromHidden = context.freshName("gates_h")
+        let gates = context.freshName("gates")
+        var nodes = [
+            ExportNode("Gemm", [x, wx, b], [fromInput], ["transB": .int(1)]),
+            ExportNode("Gemm", [h, wh], [fromHidden], ["transB": .int(1)]),
+            ExportNode("Add", [fromInput, fromHidden], [gates]),
+        ]
+        let axes = context.int64s([1], hint: "axes")
+        var activated: [String] = []
+        for (k, function) in ["Sigmoid", "Sigmoid", "Sigmoid", "Tanh"].enumerated() {
+            let part = context.freshName("gate")
+            let value = context.freshName("gate_act")
+            nodes.append(ExportNode("Slice", [
+                gates, context.int64s([k * hidden], hint: "starts"), context.int64s([(k + 1) * hidden], hint: "ends"), axes,
+            ], [part]))
+            nodes.append(ExportNode(function, [part], [value]))
+            activated.append(value)
+        }
+        let (f, i, o, g) = (activated[0], activated[1], activated[2], activated[3])
+        let kept = context.freshName("kept")
+        let added = context.freshName("added")
+        let newCell = context.freshName("cell")
+        let squashed = context.freshName("cell_tanh")
+        let newHidden = context.freshName("hidden")
+        nodes += [
+            ExportNode("Mul", [f, c], [kept]),
+            ExportNode("Mul", [i, g], [added]),
+            ExportNode("Add", [kept, added], [newCell]),
+            ExportNode("Tanh", [newCell], [squashed]),
+            ExportNode("Mul", [o, squashed], [newHidden]),
+            ExportNode("Concat", [newHidden, newCell], [site.output], ["axis": .int(1)]),
+        ]
+        return nodes
+    }
+}

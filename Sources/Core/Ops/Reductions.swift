@@ -1,4 +1,4 @@
-// Sums and means, over everything or along one dimension.
+// Sums, means, maxima and minima, over everything or along one dimension.
 
 extension Tensor {
     // MARK: sum
@@ -8,10 +8,10 @@ extension Tensor {
         rawReduce(dim: nil, keepDim: false, scale: 1).recorded(.sum(dim: nil, keepDim: false), [self])
     }
 
-    /// The sum along `dim`, which is dropped from the shape unless `keepDim`.
+    /// The sum along `dim` (negative counts from the end), which is dropped from the shape unless `keepDim`.
     public func sum(dim: Int, keepDim: Bool = false) -> Tensor {
-        rawReduce(dim: checkedDim(dim, op: "sum"), keepDim: keepDim, scale: 1)
-            .recorded(.sum(dim: dim, keepDim: keepDim), [self])
+        let dim = checkedDim(dim, op: "sum")
+        return rawReduce(dim: dim, keepDim: keepDim, scale: 1).recorded(.sum(dim: dim, keepDim: keepDim), [self])
     }
 
     /// Every input scalar receives the gradient of the sum it went into, times `scale`.
@@ -37,7 +37,7 @@ extension Tensor {
             .recorded(.mean(dim: nil, keepDim: false), [self])
     }
 
-    /// The mean along `dim`, which is dropped from the shape unless `keepDim`.
+    /// The mean along `dim` (negative counts from the end), which is dropped from the shape unless `keepDim`.
     public func mean(dim: Int, keepDim: Bool = false) -> Tensor {
         let dim = checkedDim(dim, op: "mean")
         return rawReduce(dim: dim, keepDim: keepDim, scale: 1 / Float(shape[dim]))
@@ -51,10 +51,13 @@ extension Tensor {
 
     // MARK: shared
 
-    /// `dim` checked against this tensor's rank, for ops that take a dimension.
+    /// `dim` checked against this tensor's rank, for ops that take a dimension; negative
+    /// values count from the end (`-1` is the last), as in PyTorch.
     func checkedDim(_ dim: Int, op: String) -> Int {
-        require(dim >= 0 && dim < rank, "\(op): dim \(dim) is out of range for shape \(describe(shape))")
-        return dim
+        guard let resolved = resolvedDim(dim, rank: rank) else {
+            misuse("\(op): dim \(dim) is out of range for shape \(describe(shape))")
+        }
+        return resolved
     }
 
     /// `scale · Σ` over everything or along `dim`, recording no graph.
@@ -73,4 +76,97 @@ extension Tensor {
             storage.pointer, into: result.storage.pointer, outer: outer, n: n, inner: inner, scale: scale)
         return result
     }
+}
+
+// MARK: max and min
+
+extension Tensor {
+    /// The largest scalar along `dim` (negative counts from the end), which is dropped from
+    /// the shape unless `keepDim`. The gradient goes to the first position of the maximum.
+    public func max(dim: Int, keepDim: Bool = false) -> Tensor {
+        let dim = checkedDim(dim, op: "max")
+        return rawExtremum(dim: dim, keepDim: keepDim, largest: true).recorded(.max(dim: dim, keepDim: keepDim), [self])
+    }
+
+    /// The smallest scalar along `dim`; see `max(dim:keepDim:)`.
+    public func min(dim: Int, keepDim: Bool = false) -> Tensor {
+        let dim = checkedDim(dim, op: "min")
+        return rawExtremum(dim: dim, keepDim: keepDim, largest: false).recorded(.min(dim: dim, keepDim: keepDim), [self])
+    }
+
+    /// The extremum and, kept for the backward, the flat input position of each.
+    private func rawExtremum(dim: Int, keepDim: Bool, largest: Bool) -> Tensor {
+        require(shape[dim] > 0, "\(largest ? "max" : "min"): dim \(dim) of shape \(describe(shape)) is empty")
+        var newShape = shape
+        if keepDim { newShape[dim] = 1 } else { newShape.remove(at: dim) }
+        let result = Tensor.uninitialized(newShape)
+        let positions = Tensor.uninitialized(newShape)
+        let (outer, n, inner) = Kernels.split(shape, around: dim)
+        let x = storage.pointer
+        let y = result.storage.pointer
+        let at = positions.storage.pointer
+        for o in 0..<outer {
+            for i in 0..<inner {
+                var best = o * n * inner + i
+                for k in 1..<n {
+                    let candidate = o * n * inner + k * inner + i
+                    if largest ? x[candidate] > x[best] : x[candidate] < x[best] { best = candidate }
+                }
+                y[o * inner + i] = x[best]
+                at[o * inner + i] = Float(best)
+            }
+        }
+        result.savedForBackward = positions
+        return result
+    }
+
+    /// Each gradient scalar goes to the input position its extremum came from.
+    func extremumBackward(_ gradient: Tensor, dim: Int) -> Tensor {
+        let result = Tensor.zeros(creators[0].shape)
+        let positions = savedForBackward!.storage.pointer
+        let g = gradient.storage.pointer
+        let out = result.storage.pointer
+        for i in 0..<count { out[Int(positions[i])] += g[i] }
+        return result
+    }
+}
+
+// MARK: Export and import
+
+extension Tensor {
+    /// `ReduceSum`/`ReduceMean`/`ReduceMax`/`ReduceMin` with the axes as an input (opset 18+).
+    static func exportReduction(
+        _ opType: String, _ dim: Int?, _ keepDim: Bool, _ site: ExportSite, _ context: inout ExportContext
+    ) -> ExportNode {
+        guard let dim else { return ExportNode(opType, [site.inputs[0]], [site.output], ["keepdims": .int(0)]) }
+        return ExportNode(
+            opType, [site.inputs[0], context.int64s([dim], hint: "axes")], [site.output], ["keepdims": .int(keepDim ? 1 : 0)])
+    }
+
+    /// The four reductions, with axes as an input or (before opset 18) an attribute.
+    static let reductionImporters: [String: OpImporter] = {
+        @Sendable func reduce(_ node: ImportNode) throws -> [GraphValue] {
+            let x = try node.tensor(0)
+            let keep = node.int("keepdims", default: 1) != 0
+            let axes = try node.integers(1) ?? node.ints("axes") ?? []
+            let all: (Tensor) -> Tensor
+            let along: (Tensor, Int) -> Tensor
+            switch node.opType {
+            case "ReduceSum": (all, along) = ({ $0.sum() }, { $0.sum(dim: $1, keepDim: keep) })
+            case "ReduceMean": (all, along) = ({ $0.mean() }, { $0.mean(dim: $1, keepDim: keep) })
+            case "ReduceMax": (all, along) = ({ $0.reshaped([-1]).max(dim: 0) }, { $0.max(dim: $1, keepDim: keep) })
+            default: (all, along) = ({ $0.reshaped([-1]).min(dim: 0) }, { $0.min(dim: $1, keepDim: keep) })
+            }
+            if axes.isEmpty {
+                if node.int("noop_with_empty_axes", default: 0) != 0 { return [try node.value(0)] }
+                guard x.count > 0 else { throw node.fail("cannot reduce an empty tensor") }
+                let result = all(x)
+                return try node.numeric { _ in keep ? result.reshaped(Array(repeating: 1, count: x.rank)) : result }
+            }
+            let dims = try Set(axes.map { try node.axis($0, rank: x.rank) }).sorted(by: >)
+            guard dims.allSatisfy({ x.shape[$0] > 0 }) else { throw node.fail("cannot reduce an empty dimension of \(describe(x.shape))") }
+            return try node.numeric { _ in dims.reduce(x) { along($0, $1) } }
+        }
+        return ["ReduceSum": reduce, "ReduceMean": reduce, "ReduceMax": reduce, "ReduceMin": reduce]
+    }()
 }

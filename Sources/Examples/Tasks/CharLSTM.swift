@@ -48,10 +48,6 @@ public enum CharLSTM {
             head = Linear(inputs: hidden, outputs: vocabulary)
         }
 
-        public var namedParameters: [(name: String, tensor: Tensor)] {
-            embed.namedParameters(prefixedWith: "embed") + cell.namedParameters(prefixedWith: "cell")
-                + head.namedParameters(prefixedWith: "head")
-        }
 
         /// Steps the cell over `inputs` (one `[batch]` tensor of ids per time step) from
         /// `state`; returns logits `[steps · batch, V]` (time-major rows) and the last state.
@@ -166,7 +162,7 @@ final class CharLSTMTraining: EpochTraining {
         state = network.cell.zeroState(batchSize: batchSize)
     }
 
-    var model: any Module { network }
+    var model: Module { network }
     var stepsPerEpoch: Int { chunks }
 
     /// One chunk of every stream: forward over `steps` characters, backward, one Adam step.

@@ -39,7 +39,7 @@ public enum DelayedRecall {
         seed: UInt64 = Random.defaultSeed
     ) -> Float {
         var generator = RandomGenerator(seed: seed &+ UInt64(delay))
-        let recurrent: any Module
+        let recurrent: Module
         let step: ([Tensor]) -> Tensor
         switch kind {
         case .rnn:

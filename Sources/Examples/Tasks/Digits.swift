@@ -106,7 +106,7 @@ final class DigitsTraining: EpochTraining {
         }
     }
 
-    var model: any Module { network }
+    var model: Module { network }
     var stepsPerEpoch: Int { fileOrderBatches.count }
 
     /// This epoch's minibatches: file order, or a fresh permutation (Fisher–Yates on the

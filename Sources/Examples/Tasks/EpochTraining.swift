@@ -8,7 +8,7 @@ import Synapse
 /// gives the same bits as never stopping.
 public protocol EpochTraining: AnyObject {
     /// The network being trained.
-    var model: any Module { get }
+    var model: Module { get }
     /// Its optimizer.
     var optimizer: any Optimizer { get }
     /// Optimizer steps in one epoch.
@@ -46,7 +46,7 @@ public enum Example: String, CaseIterable, Sendable {
 
 /// `sgd` (SGD with `momentum`) or `adam` over `model`'s named parameters.
 func makeOptimizer(
-    _ name: String?, default defaultName: String, for model: any Module, sgdRate: Float, adamRate: Float,
+    _ name: String?, default defaultName: String, for model: Module, sgdRate: Float, adamRate: Float,
     momentum: Float, learningRate: Float?
 ) -> any Optimizer {
     switch name ?? defaultName {

@@ -64,7 +64,7 @@ final class XORTraining: EpochTraining {
             name, default: "sgd", for: network, sgdRate: 0.1, adamRate: 0.01, momentum: 0, learningRate: learningRate)
     }
 
-    var model: any Module { network }
+    var model: Module { network }
     var stepsPerEpoch: Int { 1 }
 
     func runEpoch(_ stepDone: (Int, Float) -> Void) -> Float {

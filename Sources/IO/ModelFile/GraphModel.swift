@@ -4,16 +4,26 @@ import NN
 /// A loaded ONNX graph as a runnable, trainable layer: an interpreter over Synapse's op set.
 /// Parameters are the float initializers, named as in the file; running it records a graph
 /// like any other layer, so it trains.
-public final class GraphModel: Layer {
-    public let namedParameters: [(name: String, tensor: Tensor)]
+public final class GraphModel: Module, Layer {
+    /// The float initializers, named as in the file.
+    let parameterList: [(name: String, tensor: Tensor)]
+    override public var namedParameters: [(name: String, tensor: Tensor)] { parameterList }
     /// Graph inputs (not initializers), in file order, with their declared shapes (`nil` for a
     /// symbolic dimension such as the batch).
     public let inputs: [(name: String, shape: [Int?])]
     /// Graph outputs, in file order.
     public let outputNames: [String]
-    /// The nodes in an order where each value is computed before it is read.
+    /// The nodes left to run, in an order where each value is computed before it is read.
     let nodes: [Onnx_NodeProto]
+    /// The file's integer initializers.
     let constants: [String: GraphValue]
+    /// Values computed once at load: every node that reads only constants.
+    let folded: [String: GraphValue]
+    /// How many leading entries of `nodes` compute only from the inputs' shapes
+    /// (`Shape → Gather → Concat → …`); their results are kept per input shapes.
+    let shapeNodeCount: Int
+    /// Those results for the input shapes seen so far (a few at most).
+    var shapeValues: [[[Int]]: [String: GraphValue]] = [:]
     let file: String
     /// The file's metadata_props.
     public internal(set) var metadata: [String: String] = [:]
@@ -25,7 +35,7 @@ public final class GraphModel: Layer {
         _ graph: Onnx_GraphProto, parameters: [(name: String, tensor: Tensor)], constants: [String: GraphValue],
         file: String, folder: String
     ) throws {
-        self.namedParameters = parameters
+        self.parameterList = parameters
         self.constants = constants
         self.file = file
         let initializerNames = Set(parameters.map(\.name)).union(constants.keys)
@@ -39,17 +49,40 @@ public final class GraphModel: Layer {
         guard !outputNames.isEmpty else {
             throw ModelFileError.invalid(file: file, place: "graph", problem: "has no outputs")
         }
-        nodes = try Self.sorted(graph.node, available: initializerNames.union(inputs.map(\.name)), file: file)
-        for (index, node) in nodes.enumerated() {
+        let order = try Self.sorted(graph.node, available: initializerNames.union(inputs.map(\.name)), file: file)
+        for (index, node) in order.enumerated() {
             guard node.domain.isEmpty || node.domain == "ai.onnx" else {
                 throw ModelFileError.unsupported(file: file, node: Self.label(node, index), opType: node.opType, reason: "domain \(node.domain) is not ai.onnx")
             }
-            guard NodeInterpreter.supported.contains(node.opType) else {
+            guard OpImport.table[node.opType] != nil else {
                 throw ModelFileError.unsupported(
                     file: file, node: Self.label(node, index), opType: node.opType,
-                    reason: "Synapse has no op for it (supported: \(NodeInterpreter.supported.sorted().joined(separator: ", ")))")
+                    reason: "Synapse has no op for it (supported: \(OpImport.table.keys.sorted().joined(separator: ", ")))")
             }
         }
+        // Fold what reads only constants; put first what reads only the inputs' shapes.
+        var folded: [String: GraphValue] = [:]
+        var shapeOnly: Set<String> = []
+        let inputNames = Set(inputs.map(\.name))
+        var shapeNodes: [Onnx_NodeProto] = []
+        var rest: [Onnx_NodeProto] = []
+        for (index, node) in order.enumerated() {
+            let reads = node.input.filter { !$0.isEmpty }
+            if reads.allSatisfy({ constants[$0] != nil || folded[$0] != nil }) {
+                let interpreter = NodeInterpreter(node: node, label: Self.label(node, index), file: file)
+                let results = try interpreter.run(node.input.map { $0.isEmpty ? nil : constants[$0] ?? folded[$0] })
+                for (name, value) in zip(node.output, results) where !name.isEmpty { folded[name] = value }
+            } else if reads.allSatisfy({ constants[$0] != nil || folded[$0] != nil || shapeOnly.contains($0) })
+                        || ((node.opType == "Shape" || node.opType == "Size") && inputNames.contains(reads.first ?? "")) {
+                shapeOnly.formUnion(node.output)
+                shapeNodes.append(node)
+            } else {
+                rest.append(node)
+            }
+        }
+        self.folded = folded
+        nodes = shapeNodes + rest
+        shapeNodeCount = shapeNodes.count
         let produced = Set(nodes.flatMap(\.output)).union(initializerNames).union(inputs.map(\.name))
         if let missing = outputNames.first(where: { !produced.contains($0) }) {
             throw ModelFileError.invalid(file: file, place: "graph output \"\(missing)\"", problem: "no node produces it")
@@ -102,7 +135,7 @@ public final class GraphModel: Layer {
 
     /// Runs the graph on named inputs; returns every graph output by name.
     public func run(_ feeds: [String: Tensor]) throws -> [String: Tensor] {
-        var values = constants
+        var values = constants.merging(folded) { a, _ in a }
         for (name, tensor) in namedParameters { values[name] = .tensor(tensor) }
         for (name, shape) in inputs {
             guard let tensor = feeds[name] else {
@@ -112,14 +145,26 @@ public final class GraphModel: Layer {
             guard fits || shape.isEmpty else {
                 throw ModelFileError.invalid(
                     file: file, place: "input \"\(name)\"",
-                    problem: "got shape \(shapeText(tensor.shape)), the graph expects [\(shape.map { $0.map(String.init) ?? "batch" }.joined(separator: ", "))]")
+                    problem: "got shape \(describe(tensor.shape)), the graph expects [\(shape.map { $0.map(String.init) ?? "batch" }.joined(separator: ", "))]")
             }
             values[name] = .tensor(tensor)
         }
-        for (index, node) in nodes.enumerated() {
+        let shapes = inputs.map { values[$0.name]!.shape }
+        var first = 0
+        if let known = shapeValues[shapes] {
+            values.merge(known) { a, _ in a }
+            first = shapeNodeCount
+        }
+        for index in first..<nodes.count {
+            let node = nodes[index]
             let interpreter = NodeInterpreter(node: node, label: Self.label(node, index), file: file)
             let results = try interpreter.run(node.input.map { $0.isEmpty ? nil : values[$0] })
             for (name, value) in zip(node.output, results) where !name.isEmpty { values[name] = value }
+            if index + 1 == shapeNodeCount && shapeValues.count < 16 {
+                shapeValues[shapes] = Dictionary(uniqueKeysWithValues: nodes[..<shapeNodeCount].flatMap(\.output).compactMap { name in
+                    values[name].map { (name, $0) }
+                })
+            }
         }
         var outputs: [String: Tensor] = [:]
         for name in outputNames {

@@ -167,12 +167,6 @@ extension ModelFile {
     }
 }
 
-/// A value flowing through a loaded graph: a float tensor, or integers (shapes, axes,
-/// indices) that ops read as constants.
-public enum GraphValue {
-    case tensor(Tensor)
-    case integers([Int], shape: [Int])
-}
 
 extension ModelFile {
     /// Writes the model at `path` (already loaded as `loaded`, so checked) as a Synapse pair:

@@ -7,10 +7,14 @@ import Darwin
 #endif
 
 extension Tensor {
-    /// log softmax along `dim`: yᵢ = xᵢ − m − log Σⱼ e^(xⱼ − m) with m = maxⱼ xⱼ, which
+    /// log softmax along `dim` (negative counts from the end): yᵢ = xᵢ − m − log Σⱼ e^(xⱼ − m) with m = maxⱼ xⱼ, which
     /// stays finite for logits of any size.
     public func logSoftmax(dim: Int) -> Tensor {
         let dim = checkedDim(dim, op: "logSoftmax")
+        return rawLogSoftmax(dim: dim).recorded(.logSoftmax(dim: dim), [self])
+    }
+
+    func rawLogSoftmax(dim: Int) -> Tensor {
         let result = Tensor.uninitialized(shape)
         let (outer, n, inner) = Kernels.split(shape, around: dim)
         let x = storage.pointer
@@ -23,7 +27,7 @@ extension Tensor {
                 let shift = VectorMath.logSumExp(row, count: n, scratch: out)
                 for k in 0..<n { out[k] = row[k] - shift }
             }
-            return result.recorded(.logSoftmax(dim: dim), [self])
+            return result
         }
         for o in 0..<outer {
             for i in 0..<inner {
@@ -36,7 +40,7 @@ extension Tensor {
                 for k in 0..<n { y[base + k * inner] = x[base + k * inner] - shift }
             }
         }
-        return result.recorded(.logSoftmax(dim: dim), [self])
+        return result
     }
 
     /// dxᵢ = gᵢ − softmaxᵢ · Σⱼ gⱼ, with softmax = e^y.
@@ -69,4 +73,50 @@ extension Tensor {
         }
         return result
     }
+}
+
+// MARK: softmax
+
+extension Tensor {
+    /// softmax along `dim` (negative counts from the end): e^(xᵢ − m) / Σⱼ e^(xⱼ − m) with
+    /// m = maxⱼ xⱼ, so it stays finite for logits of any size.
+    public func softmax(dim: Int) -> Tensor {
+        let dim = checkedDim(dim, op: "softmax")
+        let result = rawLogSoftmax(dim: dim)
+        VectorMath.map(result.storage.pointer, result.storage.pointer, count: count, VectorExp.self)
+        return result.recorded(.softmax(dim: dim), [self])
+    }
+
+    /// dxᵢ = yᵢ (gᵢ − Σⱼ gⱼ yⱼ).
+    func softmaxBackward(_ gradient: Tensor, dim: Int) -> Tensor {
+        let result = Tensor.uninitialized(shape)
+        let (outer, n, inner) = Kernels.split(shape, around: dim)
+        let g = gradient.storage.pointer
+        let y = storage.pointer
+        let out = result.storage.pointer
+        for o in 0..<outer {
+            for i in 0..<inner {
+                let base = o * n * inner + i
+                var total: Float = 0
+                for k in 0..<n { total += g[base + k * inner] * y[base + k * inner] }
+                for k in 0..<n {
+                    let at = base + k * inner
+                    out[at] = y[at] * (g[at] - total)
+                }
+            }
+        }
+        return result
+    }
+
+    /// `Softmax` and `LogSoftmax` at any axis (opset 13+ semantics: one axis).
+    static let softmaxImporters: [String: OpImporter] = {
+        func importer(_ log: Bool) -> OpImporter {
+            { node in
+                let x = try node.tensor(0)
+                let dim = try node.axis(node.int("axis", default: -1), rank: x.rank)
+                return [.tensor(log ? x.logSoftmax(dim: dim) : x.softmax(dim: dim))]
+            }
+        }
+        return ["Softmax": importer(false), "LogSoftmax": importer(true)]
+    }()
 }

@@ -1,0 +1,151 @@
+/// A value flowing through an imported graph: a float tensor, or integers (shapes, axes,
+/// indices) such as the shape arithmetic PyTorch's exporters write.
+public enum GraphValue {
+    case tensor(Tensor)
+    case integers([Int], shape: [Int])
+
+    /// The value's shape.
+    public var shape: [Int] {
+        switch self {
+        case .tensor(let tensor): return tensor.shape
+        case .integers(_, let shape): return shape
+        }
+    }
+
+    /// The value as a float tensor (integers become whole-number floats).
+    public var asTensor: Tensor {
+        switch self {
+        case .tensor(let tensor): return tensor
+        case .integers(let values, let shape): return Tensor(values.map(Float.init), shape: shape)
+        }
+    }
+}
+
+/// An attribute of an imported node, independent of any file format.
+public enum NodeAttribute {
+    case int(Int)
+    case ints([Int])
+    case float(Float)
+    case floats([Float])
+    case string(String)
+    case value(GraphValue)
+}
+
+/// An op of an imported graph could not be run: names the node, its type and the reason.
+public struct ImportError: Error, Equatable {
+    /// How the node is named in messages: `"name"` or `#index`.
+    public var node: String
+    public var opType: String
+    public var reason: String
+}
+
+/// One node of an imported graph as ops see it: its ONNX op type, attributes and input values
+/// (`nil` for an omitted optional input). `IO` builds it from protobuf; each op's file under
+/// `Ops/` reads it (see `OpImport.table`).
+public struct ImportNode {
+    public var opType: String
+    /// How messages name the node.
+    public var label: String
+    public var attributes: [String: NodeAttribute]
+    public var inputs: [GraphValue?]
+
+    public init(opType: String, label: String, attributes: [String: NodeAttribute], inputs: [GraphValue?]) {
+        self.opType = opType
+        self.label = label
+        self.attributes = attributes
+        self.inputs = inputs
+    }
+
+    /// The error to throw for this node.
+    public func fail(_ reason: String) -> ImportError {
+        ImportError(node: label, opType: opType, reason: reason)
+    }
+
+    // MARK: Attributes
+
+    public func int(_ name: String, default value: Int) -> Int {
+        if case .int(let v)? = attributes[name] { return v }
+        return value
+    }
+
+    public func float(_ name: String, default value: Float) -> Float {
+        if case .float(let v)? = attributes[name] { return v }
+        return value
+    }
+
+    public func ints(_ name: String) -> [Int]? {
+        if case .ints(let v)? = attributes[name] { return v }
+        return nil
+    }
+
+    public func string(_ name: String, default value: String) -> String {
+        if case .string(let v)? = attributes[name] { return v }
+        return value
+    }
+
+    // MARK: Inputs
+
+    /// Whether input `index` was given.
+    public func has(_ index: Int) -> Bool { index < inputs.count && inputs[index] != nil }
+
+    /// Input `index`, which must be present.
+    public func value(_ index: Int) throws -> GraphValue {
+        guard index < inputs.count, let value = inputs[index] else { throw fail("input \(index) is missing") }
+        return value
+    }
+
+    /// Input `index` as a float tensor.
+    public func tensor(_ index: Int) throws -> Tensor { try value(index).asTensor }
+
+    /// Input `index` as constant integers (axes, shapes, bounds), or `nil` when omitted.
+    public func integers(_ index: Int) throws -> [Int]? {
+        guard has(index) else { return nil }
+        switch inputs[index]! {
+        case .integers(let values, _): return values
+        case .tensor(let tensor) where tensor.creationOp == nil && !tensor.requiresGrad:
+            let values = tensor.scalars
+            guard values.allSatisfy({ $0 == $0.rounded() && abs($0) < 1e15 }) else { throw fail("input \(index) must hold integers") }
+            return values.map { Int($0) }
+        case .tensor:
+            throw fail("input \(index) must be a constant (shapes, axes and bounds are read when the graph runs)")
+        }
+    }
+
+    /// `value` (negative counts from the end) checked against `rank`.
+    public func axis(_ value: Int, rank: Int) throws -> Int {
+        let resolved = value < 0 ? value + rank : value
+        guard resolved >= 0 && resolved < Swift.max(rank, 1) else { throw fail("axis \(value) is out of range for rank \(rank)") }
+        return resolved
+    }
+
+    /// Whether every present input is integers: the node is shape arithmetic, and its result
+    /// is integers too.
+    public var isIntegerArithmetic: Bool {
+        let present = inputs.compactMap { $0 }
+        return !present.isEmpty && present.allSatisfy { if case .integers = $0 { return true } else { return false } }
+    }
+
+    /// Runs `body` on the inputs as tensors; when they were all integers, the result is
+    /// turned back into integers (exact for the small values shapes hold).
+    public func numeric(_ body: ([Tensor]) throws -> Tensor) throws -> [GraphValue] {
+        let tensors = try (0..<inputs.count).map { has($0) ? try tensor($0) : Tensor(scalar: 0) }
+        let result = try body(tensors)
+        guard isIntegerArithmetic else { return [.tensor(result)] }
+        return [.integers(result.scalars.map { Int($0.rounded(.towardZero)) }, shape: result.shape)]
+    }
+
+    /// A binary elementwise op with broadcasting, checked first.
+    public func binary(_ op: (Tensor, Tensor) -> Tensor) throws -> [GraphValue] {
+        let (a, b) = (try value(0).shape, try value(1).shape)
+        guard broadcastable(a, b) else { throw fail("shapes \(describe(a)) and \(describe(b)) cannot broadcast") }
+        return try numeric { op($0[0], $0[1]) }
+    }
+
+    /// A unary elementwise op on a float input.
+    public func unary(_ op: (Tensor) -> Tensor) throws -> [GraphValue] {
+        [.tensor(op(try tensor(0)))]
+    }
+}
+
+/// A function that runs one imported node.
+public typealias OpImporter = @Sendable (ImportNode) throws -> [GraphValue]

@@ -1,0 +1,84 @@
+// Importers of nodes that make or convert values rather than compute with tensors:
+// constants, casts and the shape arithmetic PyTorch's exporters write
+// (Shape → Gather → Unsqueeze → Concat → Reshape, ConstantOfShape, Range). No `Op` case
+// corresponds to them: they become constants or integers when a graph is loaded or run.
+
+extension OpImport {
+    /// The most scalars a value made from a shape may have (2³¹).
+    static let largestMadeValue = 1 << 31
+
+    static let valueImporters: [String: OpImporter] = [
+        "Identity": { node in [try node.value(0)] },
+        "Constant": { node in
+            switch node.attributes["value"] ?? node.attributes["value_float"] ?? node.attributes["value_floats"]
+                ?? node.attributes["value_int"] ?? node.attributes["value_ints"] {
+            case .value(let value)?: return [value]
+            case .float(let f)?: return [.tensor(Tensor(scalar: f))]
+            case .floats(let fs)?: return [.tensor(Tensor(fs))]
+            case .int(let i)?: return [.integers([i], shape: [])]
+            case .ints(let values)?: return [.integers(values, shape: [values.count])]
+            default: throw node.fail("only value, value_float(s) and value_int(s) constants are supported")
+            }
+        },
+        "Cast": { node in
+            let to = node.int("to", default: 1)
+            let value = try node.value(0)
+            switch to {
+            case 1, 10, 11: return [.tensor(value.asTensor)]  // float, float16, double: Synapse computes in float32
+            case 2, 3, 4, 5, 6, 7, 12, 13:  // the integer types
+                if case .tensor(let tensor) = value, tensor.creationOp == nil, !tensor.requiresGrad {
+                    return [.integers(tensor.scalars.map { Int($0.rounded(.towardZero)) }, shape: tensor.shape)]
+                }
+                return [value]
+            case 9:  // bool: 0 or 1
+                switch value {
+                case .integers(let values, let shape): return [.integers(values.map { $0 != 0 ? 1 : 0 }, shape: shape)]
+                case .tensor(let tensor): return [.tensor(1 - (tensor .== Tensor(scalar: 0)))]
+                }
+            default: throw node.fail("cast to data type \(to) (only float, integer and bool types)")
+            }
+        },
+        "Shape": { node in
+            let shape = try node.value(0).shape
+            func bound(_ value: Int) -> Int { Swift.min(Swift.max(value < 0 ? value + shape.count : value, 0), shape.count) }
+            let start = bound(node.int("start", default: 0))
+            let end = bound(node.int("end", default: shape.count))
+            let part = Array(shape[start..<Swift.max(start, end)])
+            return [.integers(part, shape: [part.count])]
+        },
+        "Size": { node in [.integers([try node.value(0).shape.reduce(1, *)], shape: [])] },
+        "ConstantOfShape": { node in
+            let shape = try node.integers(0) ?? []
+            guard shape.allSatisfy({ $0 >= 0 }), shape.reduce(1, *) <= largestMadeValue else {
+                throw node.fail("shape \(describe(shape)) is negative or too large")
+            }
+            let count = shape.reduce(1, *)
+            switch node.attributes["value"] {
+            case nil: return [.tensor(Tensor.zeros(shape))]
+            case .value(.integers(let values, _))?:
+                guard values.count == 1 else { throw node.fail("value must hold one element") }
+                return [.integers(Array(repeating: values[0], count: count), shape: shape)]
+            case .value(.tensor(let tensor))?:
+                guard tensor.count == 1 else { throw node.fail("value must hold one element") }
+                return [.tensor(Tensor(shape: shape, repeating: tensor.scalars[0]))]
+            default: throw node.fail("value must be a one-element tensor")
+            }
+        },
+        "Range": { node in
+            let values = try (0..<3).map { try node.value($0) }
+            let numbers = try values.map { value -> Double in
+                let scalars = value.asTensor.scalars
+                guard scalars.count == 1 else { throw node.fail("start, limit and delta must be scalars") }
+                if case .integers(let i, _) = value { return Double(i[0]) }
+                return Double(scalars[0])
+            }
+            let (start, limit, delta) = (numbers[0], numbers[1], numbers[2])
+            guard delta != 0, delta.isFinite, start.isFinite, limit.isFinite else { throw node.fail("delta must be finite and non-zero") }
+            let count = Swift.max(Int(((limit - start) / delta).rounded(.up)), 0)
+            guard count <= largestMadeValue else { throw node.fail("\(count) elements is too many") }
+            let sequence = (0..<count).map { start + Double($0) * delta }
+            if node.isIntegerArithmetic { return [.integers(sequence.map { Int($0) }, shape: [count])] }
+            return [.tensor(Tensor(sequence.map { Float($0) }, shape: [count]))]
+        },
+    ]
+}

@@ -1,0 +1,82 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// √x, erf and GELU: value and derivative side by side, as in Elementwise.swift.
+
+/// √x; its derivative is 1 / (2y).
+enum SquareRootFunction: ElementwiseFunction {
+    @inline(__always) static func value(_ x: Float) -> Float { x.squareRoot() }
+    @inline(__always) static func apply(_ x: SIMD8<Float>) -> SIMD8<Float> { x.squareRoot() }
+    @inline(__always) static func derivative(x: Float, y: Float) -> Float { 0.5 / y }
+}
+
+/// erf x; its derivative is 2/√π · e^(−x²).
+enum ErrorFunction: ElementwiseFunction {
+    @inline(__always) static func value(_ x: Float) -> Float { erff(x) }
+    @inline(__always) static func apply(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        var result = x
+        for lane in 0..<8 { result[lane] = erff(x[lane]) }
+        return result
+    }
+    @inline(__always) static func derivative(x: Float, y: Float) -> Float { 1.1283791671 * expf(-x * x) }
+}
+
+/// GELU, exact: x · Φ(x) = x/2 · (1 + erf(x/√2)); its derivative is Φ(x) + x · φ(x).
+enum GELUFunction: ElementwiseFunction {
+    @inline(__always) static func value(_ x: Float) -> Float { 0.5 * x * (1 + erff(x * 0.70710678118)) }
+    @inline(__always) static func apply(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        var result = x
+        for lane in 0..<8 { result[lane] = value(x[lane]) }
+        return result
+    }
+    @inline(__always) static func derivative(x: Float, y: Float) -> Float {
+        0.5 * (1 + erff(x * 0.70710678118)) + x * 0.3989422804 * expf(-0.5 * x * x)
+    }
+}
+
+/// GELU, tanh approximation: x/2 · (1 + tanh(√(2/π) (x + 0.044715 x³))).
+enum GELUTanhFunction: ElementwiseFunction {
+    static let k: Float = 0.7978845608
+    @inline(__always) static func value(_ x: Float) -> Float { 0.5 * x * (1 + tanhf(k * (x + 0.044715 * x * x * x))) }
+    @inline(__always) static func apply(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        let inner = k * (x + 0.044715 * x * x * x)
+        return 0.5 * x * (1 + VectorMath.tanh(inner))
+    }
+    @inline(__always) static func derivative(x: Float, y: Float) -> Float {
+        let t = tanhf(k * (x + 0.044715 * x * x * x))
+        return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * k * (1 + 3 * 0.044715 * x * x)
+    }
+}
+
+extension Tensor {
+    /// √x, elementwise.
+    public func sqrt() -> Tensor { applying(SquareRootFunction.self, .sqrt) }
+    /// The error function erf x = 2/√π ∫₀ˣ e^(−t²) dt, elementwise.
+    public func erf() -> Tensor { applying(ErrorFunction.self, .erf) }
+    /// The Gaussian error linear unit x · Φ(x) (Φ the standard normal CDF), elementwise;
+    /// `approximate: true` uses PyTorch's `approximate='tanh'` form.
+    public func gelu(approximate: Bool = false) -> Tensor {
+        approximate ? applying(GELUTanhFunction.self, .gelu(approximate: true)) : applying(GELUFunction.self, .gelu(approximate: false))
+    }
+
+    func sqrtBackward(_ gradient: Tensor) -> Tensor { chainRule(SquareRootFunction.self, gradient) }
+    func erfBackward(_ gradient: Tensor) -> Tensor { chainRule(ErrorFunction.self, gradient) }
+    func geluBackward(_ gradient: Tensor, approximate: Bool) -> Tensor {
+        approximate ? chainRule(GELUTanhFunction.self, gradient) : chainRule(GELUFunction.self, gradient)
+    }
+
+    static let specialFunctionImporters: [String: OpImporter] = [
+        "Sqrt": { try $0.unary { $0.sqrt() } },
+        "Erf": { try $0.unary { $0.erf() } },
+        "Gelu": { node in
+            let form = node.string("approximate", default: "none")
+            guard form == "none" || form == "tanh" else { throw node.fail("approximate \"\(form)\" (none or tanh)") }
+            return try node.unary { $0.gelu(approximate: form == "tanh") }
+        },
+    ]
+}
