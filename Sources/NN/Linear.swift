@@ -25,11 +25,12 @@ public final class Linear: Module, Layer {
     /// The number of output features.
     public var outputs: Int { weight.shape[0] }
 
-    /// `input` `[batch, inputs]` → `[batch, outputs]`.
+    /// `input` `[..., inputs]` → `[..., outputs]`: any leading dimensions (batch, time) are
+    /// kept, as in PyTorch; all rows go through one sgemm.
     public func forward(_ input: Tensor) -> Tensor {
         require(
-            input.rank == 2 && input.shape[1] == inputs,
-            "Linear: expects input of shape [batch, \(inputs)], got \(describe(input.shape))")
+            input.rank >= 1 && input.shape[input.rank - 1] == inputs,
+            "Linear: expects input of shape [..., \(inputs)], got \(describe(input.shape))")
         let product = input.matmul(weight, transposeB: true)
         return bias.map { product + $0 } ?? product
     }

@@ -6,7 +6,7 @@ public enum OpImport {
         let parts: [[String: OpImporter]] = [
             valueImporters, Tensor.arithmeticImporters, Tensor.matrixImporters, Tensor.reductionImporters,
             Tensor.reshapingImporters, Tensor.elementwiseImporters, Tensor.specialFunctionImporters,
-            Tensor.selectionImporters, Tensor.indexingImporters, Tensor.softmaxImporters,
+            Tensor.selectionImporters, Tensor.indexingImporters, Tensor.softmaxImporters, Tensor.crossEntropyImporters,
         ]
         var table: [String: OpImporter] = [:]
         for part in parts {

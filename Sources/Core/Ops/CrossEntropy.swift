@@ -80,3 +80,30 @@ extension Tensor {
         ]
     }
 }
+
+// MARK: Import
+
+extension Tensor {
+    /// `SoftmaxCrossEntropyLoss` on `[N, C]` logits and `[N]` labels, without class weights
+    /// or `ignore_index`; reduction none, mean or sum.
+    static let crossEntropyImporters: [String: OpImporter] = [
+        "SoftmaxCrossEntropyLoss": { node in
+            let (logits, labels) = (try node.tensor(0), try node.tensor(1))
+            guard !node.has(2), node.attributes["ignore_index"] == nil else { throw node.fail("class weights and ignore_index are not supported") }
+            guard logits.rank == 2, labels.rank == 1, labels.shape[0] == logits.shape[0] else {
+                throw node.fail("needs logits [N, C] and labels [N], got \(describe(logits.shape)) and \(describe(labels.shape))")
+            }
+            let classes = Float(logits.shape[1])
+            guard labels.scalars.allSatisfy({ $0 == $0.rounded() && $0 >= 0 && $0 < classes }) else {
+                throw node.fail("a label is not a class index in 0..<\(logits.shape[1])")
+            }
+            let rows = logits.crossEntropyRows(targets: labels)
+            switch node.string("reduction", default: "mean") {
+            case "none": return [.tensor(rows)]
+            case "sum": return [.tensor(rows.sum())]
+            case "mean": return [.tensor(rows.mean())]
+            case let other: throw node.fail("reduction \"\(other)\"")
+            }
+        },
+    ]
+}

@@ -72,16 +72,15 @@ extension Tensor {
 
     func selectBackward(_ gradient: Tensor) -> [Tensor?] {
         let (condition, a, b) = (creators[0], creators[1], creators[2])
-        let mask = condition.broadcastCopy(shape).storage.pointer
-        let g = gradient.storage.pointer
+        let broadcastCondition = condition.broadcastCopy(shape)
         func part(_ taken: Bool, _ operand: Tensor) -> Tensor? {
             guard operand.requiresGrad else { return nil }
             let full = Tensor.uninitialized(shape)
-            let out = full.storage.pointer
+            let (mask, g, out) = (broadcastCondition.storage.pointer, gradient.storage.pointer, full.storage.pointer)
             for i in 0..<count { out[i] = (mask[i] != 0) == taken ? g[i] : 0 }
             return Tensor.reduced(full, to: operand.shape)
         }
-        return [nil, part(true, a), part(false, b)]
+        return withExtendedLifetime(broadcastCondition) { [nil, part(true, a), part(false, b)] }
     }
 }
 
