@@ -99,11 +99,12 @@ extension ModelFile {
             count = product
         }
         let type = Onnx_TensorProto.DataType(rawValue: Int(proto.dataType))
-        guard type == .float || type == .int64 || type == .int32 else {
+        let widths: [Onnx_TensorProto.DataType: Int] = [.float: 4, .int64: 8, .int32: 4, .bool: 1, .uint8: 1, .int8: 1]
+        guard let type, let width = widths[type] else {
             throw ModelFileError.unsupported(
-                file: file, node: place, opType: "TensorProto", reason: "data type \(proto.dataType) is not float32 (or int64 for shapes and indices)")
+                file: file, node: place, opType: "TensorProto",
+                reason: "data type \(proto.dataType) is not float32 (or an integer or bool type for shapes, indices and masks)")
         }
-        let width = type == .float || type == .int32 ? 4 : 8
         var raw: [UInt8]?
         if proto.dataLocation == .external {
             let entries = Dictionary(proto.externalData.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
@@ -153,8 +154,12 @@ extension ModelFile {
         default:
             var values: [Int]
             if let raw {
-                values = width == 8 ? littleEndianWords(UInt64.self, raw).map { Int(Int64(bitPattern: $0)) }
-                    : littleEndianWords(UInt32.self, raw).map { Int(Int32(bitPattern: $0)) }
+                switch type {
+                case .int64: values = littleEndianWords(UInt64.self, raw).map { Int(Int64(bitPattern: $0)) }
+                case .int32: values = littleEndianWords(UInt32.self, raw).map { Int(Int32(bitPattern: $0)) }
+                case .int8: values = raw.map { Int(Int8(bitPattern: $0)) }
+                default: values = raw.map { Int($0) }  // bool, uint8
+                }
             } else {
                 values = type == .int64 ? proto.int64Data.map { Int($0) } : proto.int32Data.map { Int($0) }
                 guard values.count == count else {
