@@ -54,7 +54,8 @@ c-memcheck: c-reader
 	tools/c/memcheck.sh $(CURDIR)/.build/c-memcheck/digits.onnx $(CURDIR)/.build/c-memcheck/xor.onnx
 
 # What the Python tests need (h5py, numpy, pytest, onnx, onnxruntime; torch from a local
-# CPU-only wheel when the machine has one, else the torch tests skip and say why), and this
+# CPU-only wheel when the machine has one, with onnxscript for its default exporter; else the
+# torch tests skip and say why), and this
 # clone's tools/python package, installed fresh each time (a few seconds).
 python-test-env:
 	@[ -x $(PYTHON) ] || python3 -m venv $(VENV)
@@ -63,6 +64,9 @@ python-test-env:
 		$(PYTHON) -m pip install -q h5py numpy pytest onnx onnxruntime; }
 	@$(PYTHON) -c "import torch" 2>/dev/null || [ -z "$(TORCH_WHEEL)" ] || { \
 		echo "Installing torch from $(TORCH_WHEEL) into $(VENV)"; $(PYTHON) -m pip install -q $(TORCH_WHEEL); }
+	@$(PYTHON) -c "import torch" 2>/dev/null && ! $(PYTHON) -c "import onnxscript" 2>/dev/null && { \
+		echo "Installing onnxscript (PyTorch's default ONNX exporter needs it) into $(VENV)"; \
+		$(PYTHON) -m pip install -q onnxscript; } || true
 	@rm -rf tools/python/build tools/python/*.egg-info
 	@$(PYTHON) -m pip install -q --no-build-isolation --no-deps --force-reinstall tools/python
 
@@ -95,6 +99,11 @@ proto:
 # XOR, then `swift package export-model` / `import-model` write model files there.
 plugin-check: deps python-test-env
 	cd Examples/UserPackage && $(SWIFT) run TrainXOR
+	cd Examples/UserPackage && $(SWIFT) run CustomModel
+	cd Examples/UserPackage && $(SWIFT) package --allow-writing-to-package-directory export-model custom.ckpt.h5 -o custom
+	$(PYTHON) -c "import onnxruntime as o, numpy as n; \
+		s = o.InferenceSession('Examples/UserPackage/custom.onnx'); \
+		print('onnxruntime on custom.onnx:', s.run(None, {'input': n.array([[1, 0, -1], [0, 1, 1]], n.float32)})[0].ravel(), '(targets 2, -1)')"
 	cd Examples/UserPackage && $(SWIFT) package --allow-writing-to-package-directory export-model xor.ckpt.h5 -o xor
 	cd Examples/UserPackage && $(SWIFT) package --allow-writing-to-package-directory import-model xor.onnx -o xor_copy
 	$(PYTHON) -c "import onnxruntime as o, numpy as n; \

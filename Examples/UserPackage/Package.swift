@@ -10,5 +10,8 @@ let package = Package(
     ],
     targets: [
         .executableTarget(name: "TrainXOR", dependencies: [.product(name: "Synapse", package: "Synapse")]),
+        // A model of the user's own, declared without a parameter list: trains, checkpoints,
+        // resumes bit-exactly and exports.
+        .executableTarget(name: "CustomModel", dependencies: [.product(name: "Synapse", package: "Synapse")]),
     ]
 )

@@ -17,7 +17,7 @@ public final class Tensor {
     public let count: Int
     @usableFromInline var storage: TensorStorage
 
-    /// Whether gradients flow to this tensor (the seed's `autograd` flag).
+    /// Whether gradients flow to this tensor (the original tutorial's `autograd` flag).
     public var requiresGrad: Bool
     /// The accumulated gradient of a leaf after `backward()`; `nil` until then and after an
     /// optimizer's `zeroGrad()`. Intermediate results do not keep theirs.

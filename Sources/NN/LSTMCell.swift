@@ -1,6 +1,6 @@
 import Core
 
-/// The seed's long short-term memory cell.
+/// The original tutorial's long short-term memory cell.
 ///
 ///     f = σ(xf(x) + hf(h))     forget gate
 ///     i = σ(xi(x) + hi(h))     input gate
@@ -12,7 +12,7 @@ import Core
 ///
 /// `xf xi xo xc` are `Linear(inputs, hidden)` with bias, `hf hi ho hc` are
 /// `Linear(hidden, hidden)` without, `w_ho` is `Linear(hidden, outputs)` without; parameters
-/// are named after them (`xf.weight`, `hc.weight`, `w_ho.weight`), as in the seed.
+/// are named after them (`xf.weight`, `hc.weight`, `w_ho.weight`), as in the original tutorial.
 /// A cell made without `outputs` has no `w_ho` and its output is h′ itself, for models that
 /// apply their own head to the stacked hidden states.
 public final class LSTMCell: Module {

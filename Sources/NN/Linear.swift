@@ -11,7 +11,7 @@ public final class Linear: Module, Layer {
     /// `[outputs]`, or `nil` for a layer made with `bias: false`.
     public let bias: Tensor?
 
-    /// A layer from `inputs` to `outputs` features, initialised as in the seed: weights
+    /// A layer from `inputs` to `outputs` features, initialised as in the original tutorial: weights
     /// normal · √(2 / inputs), bias zero.
     public init(inputs: Int, outputs: Int, bias: Bool = true) {
         require(inputs > 0 && outputs > 0, "Linear: sizes must be positive, got \(inputs) → \(outputs)")

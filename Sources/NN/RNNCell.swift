@@ -1,13 +1,13 @@
 import Core
 
-/// The seed's recurrent cell: h′ = act(w_ih(x) + w_hh(h)), y = w_ho(h′).
+/// The original tutorial's recurrent cell: h′ = act(w_ih(x) + w_hh(h)), y = w_ho(h′).
 ///
 /// `w_ih`, `w_hh` and `w_ho` are `Linear` layers with biases; parameters are named
-/// `w_ih.weight`, `w_ih.bias`, `w_hh.weight`, … as in the seed.
+/// `w_ih.weight`, `w_ih.bias`, `w_hh.weight`, … as in the original tutorial.
 public final class RNNCell: Module {
     /// The nonlinearity applied to the new hidden state.
     public enum Activation: String, Sendable {
-        /// The logistic sigmoid (the seed's default).
+        /// The logistic sigmoid (the original tutorial's default).
         case sigmoid
         /// The hyperbolic tangent.
         case tanh

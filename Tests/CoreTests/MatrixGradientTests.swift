@@ -51,7 +51,7 @@ struct MatrixGradientTests {
         expectGradientsMatchFiniteDifferences([parameter([2, 3, 2])]) { $0[0].reshaped([6, 2]).transposed() }
     }
 
-    @Test("expand as in the seed: a new dimension of copies", arguments: [0, 1, 2])
+    @Test("expand as in the original tutorial: a new dimension of copies", arguments: [0, 1, 2])
     func expand(dim: Int) {
         expectGradientsMatchFiniteDifferences([parameter([2, 3])]) { $0[0].expand(dim: dim, copies: 4) }
     }

@@ -51,7 +51,7 @@ struct RecurrentCellTests {
         }
     }
 
-    @Test("LSTMCell equals the seed's formulas computed independently with plain loops")
+    @Test("LSTMCell equals the original tutorial's formulas computed independently with plain loops")
     func lstmEquations() {
         let cell = Random.withSeed(6) { LSTMCell(inputs: 3, hidden: 4, outputs: 2) }
         let x = Random.withSeed(7) { Tensor.uniform([2, 3], low: -1, high: 1) }

@@ -5,7 +5,7 @@ extension Tensor {
 
     /// The rows of this matrix (a `[rows, columns]` table) named by `indices`, a tensor of
     /// whole numbers of any shape; the result has shape `indices.shape + [columns]`.
-    /// Gradients flow to the table only (the seed's `index_select`).
+    /// Gradients flow to the table only (the original tutorial's `index_select`).
     public func gatherRows(_ indices: Tensor) -> Tensor {
         require(rank == 2, "gatherRows: the table must be a matrix, got shape \(describe(shape))")
         let (rows, columns) = (shape[0], shape[1])

@@ -1,5 +1,5 @@
 // One LSTM step as a single op: two sgemm calls for all four gates' pre-activations, the
-// gate arithmetic in one vectorised pass, and one backward. It computes exactly the seed's
+// gate arithmetic in one vectorised pass, and one backward. It computes exactly the original tutorial's
 // equations; `LSTMCell` uses it with its eight weight matrices packed by `concat`.
 
 extension Tensor {

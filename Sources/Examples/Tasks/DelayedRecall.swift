@@ -1,13 +1,13 @@
 import Synapse
 
-/// The seed's claim made visible: recall the symbol seen k steps back.
+/// The original tutorial's claim made visible: recall the symbol seen k steps back.
 ///
 /// Each sequence is k + 1 random symbols (one-hot, from an alphabet of `symbols`); after
 /// reading the last one the model must name the first. Every symbol in between is a random
 /// distractor from the same alphabet, so only a memory that survives k steps beats chance
-/// (1 / symbols). Both cells are the seed's, with the same hidden size; the answer is the
+/// (1 / symbols). Both cells are the original tutorial's, with the same hidden size; the answer is the
 /// cell's output after the last step, trained with cross-entropy and Adam, gradients clipped
-/// to norm 1 for both. `forgetBias` sets the LSTM's forget-gate bias after the seed's
+/// to norm 1 for both. `forgetBias` sets the LSTM's forget-gate bias after the original tutorial's
 /// initialisation (which makes it 0); a positive bias keeps the cell's memory open from the
 /// start (Gers et al. 2000; Jozefowicz et al. 2015).
 public enum DelayedRecall {

@@ -1,6 +1,6 @@
 import Synapse
 
-/// The seed's first network: Linear(2, 3) → Tanh → Linear(3, 1) → Sigmoid learning XOR
+/// The original tutorial's first network: Linear(2, 3) → Tanh → Linear(3, 1) → Sigmoid learning XOR
 /// with mean squared error and plain SGD on the full batch of four examples.
 public enum XOR {
     /// The four inputs, one per row.
@@ -8,7 +8,7 @@ public enum XOR {
     /// Their XOR, `[4, 1]`.
     public static var targets: Tensor { Tensor([[0], [1], [1], [0]]) }
 
-    /// Epochs the example trains by default. The seed trains 1,000; from the seed's
+    /// Epochs the example trains by default. The original tutorial trains 1,000; from the original tutorial's
     /// initialisation (normal · √(2/inputs)) at learning rate 0.1 the loss is then still on
     /// its plateau (PyTorch's own run of this network sits at 0.23 after 1,000 epochs), so
     /// the example trains longer, as its output and the README say.
@@ -26,7 +26,7 @@ public enum XOR {
         public let trainingSeconds: Double
     }
 
-    /// The seed's network with fresh weights from the generator in use.
+    /// The original tutorial's network with fresh weights from the generator in use.
     public static func makeModel() -> Sequential {
         Sequential(Linear(inputs: 2, outputs: 3), Tanh(), Linear(inputs: 3, outputs: 1), Sigmoid())
     }

@@ -30,7 +30,7 @@ struct DelayedRecallCommand: ParsableCommand {
     @Option(help: "Adam learning rate.")
     var learningRate: Float = 0.003
 
-    @Option(help: "Forget-gate bias of the third column's LSTM (the seed initialises it to 0).")
+    @Option(help: "Forget-gate bias of the third column's LSTM (the original tutorial initialises it to 0).")
     var forgetBias: Float = 2
 
     func parsedDelays() throws -> [Int] {

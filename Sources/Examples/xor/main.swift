@@ -2,10 +2,10 @@ import ArgumentParser
 import ExampleTasks
 import Synapse
 
-/// `swift run -c release xor`: trains the seed's XOR network and prints its predictions.
+/// `swift run -c release xor`: trains the original tutorial's XOR network and prints its predictions.
 struct XORCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "xor", abstract: "Train the seed's 2-3-1 network on XOR and print its predictions.")
+        commandName: "xor", abstract: "Train the original tutorial's 2-3-1 network on XOR and print its predictions.")
 
     @Option(help: "Full-batch epochs to train.")
     var epochs = XOR.defaultEpochs
@@ -26,7 +26,7 @@ struct XORCommand: ParsableCommand {
     func run() {
         print("XOR: Linear(2,3)-Tanh-Linear(3,1)-Sigmoid, MSE, SGD lr \(learningRate), seed \(seed)")
         if epochs > 1_000 {
-            print("Training \(epochs) epochs: after the seed's 1,000 the loss is still on its plateau.")
+            print("Training \(epochs) epochs: after the original tutorial's 1,000 the loss is still on its plateau.")
         }
         let outcome = XOR.train(epochs: epochs, learningRate: learningRate, seed: seed) { epoch, loss in
             print("Epoch \(epoch), Loss: \(fixed(loss, 6))")

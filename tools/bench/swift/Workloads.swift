@@ -16,7 +16,7 @@ func median(_ values: [Double]) -> Double {
     return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
 }
 
-/// The seed's XOR network: 1,000 and then 10,000 full-batch epochs, each from the seed.
+/// The original tutorial's XOR network: 1,000 and then 10,000 full-batch epochs, each from the seed.
 func benchmarkXOR() {
     _ = XOR.train(epochs: 100, seed: seed, reportEvery: 100)  // warm-up
     let short = XOR.train(epochs: 1_000, seed: seed, reportEvery: 1_000)

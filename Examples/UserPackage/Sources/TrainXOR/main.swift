@@ -1,6 +1,6 @@
 import Synapse
 
-// Trains the seed's XOR network and saves a checkpoint that carries its graph, ready for
+// Trains the XOR network of the original tutorial and saves a checkpoint that carries its graph, ready for
 // `swift package --allow-writing-to-package-directory export-model xor.ckpt.h5 -o xor`.
 Random.seed(42)
 let inputs = Tensor([[0, 0], [0, 1], [1, 0], [1, 1]])
