@@ -1,11 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Recycles large scalar buffers per thread.
 ///
 /// glibc serves allocations of 128 KiB and more with a fresh `mmap` and returns them with

@@ -1,11 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Whether ops record a graph on the current thread.
 ///
 /// Per thread, as in PyTorch: evaluation in one thread never stops another from training.

@@ -1,9 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
+import Core
 /// Writes a file so that a crash at any instant leaves either the old file or the new one
 /// whole: `write` fills a temporary file in the same folder, which is flushed to disk
 /// (fsync) and renamed over `path`; the folder is synced so the rename itself survives.
@@ -15,7 +10,7 @@ enum AtomicFile {
             try write(temporary)
             try sync(temporary, path: path)
             guard rename(temporary, path) == 0 else {
-                throw CheckpointError.failed(file: path, object: "/", operation: "rename \(temporary) over it (\(errorText()))")
+                throw AtomicWriteError(file: path, operation: "rename \(temporary) over it (\(errorText()))")
             }
         } catch {
             unlink(temporary)
@@ -34,13 +29,21 @@ enum AtomicFile {
     private static func sync(_ target: String, path: String) throws {
         let descriptor = open(target, O_RDONLY)
         guard descriptor >= 0 else {
-            throw CheckpointError.failed(file: path, object: "/", operation: "open \(target) to sync it (\(errorText()))")
+            throw AtomicWriteError(file: path, operation: "open \(target) to sync it (\(errorText()))")
         }
         defer { close(descriptor) }
         guard fsync(descriptor) == 0 else {
-            throw CheckpointError.failed(file: path, object: "/", operation: "sync \(target) (\(errorText()))")
+            throw AtomicWriteError(file: path, operation: "sync \(target) (\(errorText()))")
         }
     }
 
     private static func errorText() -> String { String(cString: strerror(errno)) }
+}
+
+/// A file could not be put in place: the operation that failed, for any kind of file
+/// (checkpoints turn it into `CheckpointError.failed`; model files report it as it is).
+public struct AtomicWriteError: Error, Equatable, CustomStringConvertible {
+    public var file: String
+    public var operation: String
+    public var description: String { "cannot write \(file): \(operation) failed" }
 }

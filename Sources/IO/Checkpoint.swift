@@ -46,10 +46,7 @@ public enum Checkpoint {
                 try file.setAttribute("library_version", string: SynapseVersion.string)
                 try file.setAttribute("epoch", integer: Int64(progress.epoch))
                 try file.setAttribute("step", integer: Int64(progress.step))
-                try file.createGroup("/weights")
-                for (name, tensor) in parameters {
-                    try tensor.withUnsafeBufferPointer { try file.writeFloats("/weights/\(name)", shape: tensor.shape, $0) }
-                }
+                try file.writeWeights(parameters)
                 if let optimizer { try write(optimizer, to: file) }
                 if let randomState {
                     try file.writeUInt64s("/random", randomState.words)
@@ -67,6 +64,8 @@ public enum Checkpoint {
             }
         } catch let failure as HDF5Failure {
             throw CheckpointError(failure)
+        } catch let failure as AtomicWriteError {
+            throw CheckpointError.failed(file: failure.file, object: "/", operation: failure.operation)
         }
     }
 

@@ -163,6 +163,3 @@ private func readTensor(_ file: HDF5File, _ object: String) throws -> Tensor {
     return Tensor(values, shape: shape)
 }
 
-#if canImport(Glibc)
-import Glibc
-#endif

@@ -1,9 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
+import Core
 /// Plain file access for model files, without Foundation.
 enum FileBytes {
     /// The size of `path` in bytes, or `nil` when it cannot be read.

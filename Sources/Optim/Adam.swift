@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Core
 
 
@@ -15,7 +10,7 @@ import Core
 ///     p = p − (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)
 ///
 /// State per parameter: `exp_avg` (m), `exp_avg_sq` (v) and `step` (t, a scalar tensor).
-public final class Adam: Optimizer {
+public final class Adam: ParameterwiseOptimizer {
     public let namedParameters: [(name: String, tensor: Tensor)]
     public var state: [String: [String: Tensor]] = [:]
     /// The step size lr.
@@ -81,13 +76,12 @@ public final class Adam: Optimizer {
         }
     }
 
-    public func step() {
+    public func update(_ parameter: Tensor, named name: String, gradient: Tensor) {
         let (beta1, beta2) = betas
         let (decay, epsilon) = (weightDecay, epsilon)
-        for (name, parameter) in namedParameters {
-            guard let gradient = parameter.grad else { continue }
-            let m = stateSlot(&state, name: name, slot: "exp_avg", like: parameter).tensor
-            let v = stateSlot(&state, name: name, slot: "exp_avg_sq", like: parameter).tensor
+        do {
+            let m = slot("exp_avg", of: name, like: parameter).tensor
+            let v = slot("exp_avg_sq", of: name, like: parameter).tensor
             let stepTensor = state[name]?["step"] ?? Tensor(scalar: 0)
             state[name, default: [:]]["step"] = stepTensor
             let t = stepTensor.withUnsafeMutableBufferPointer { step in

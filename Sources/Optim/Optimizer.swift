@@ -35,6 +35,32 @@ extension Optimizer {
     }
 }
 
+/// An optimizer whose update of one parameter reads only that parameter, its gradient and
+/// its own state slots (SGD, Adam): the protocol owns the loop over parameters, skips those
+/// without a gradient, records no graph and keeps the slots; an optimizer writes `update`.
+public protocol ParameterwiseOptimizer: Optimizer {
+    /// Updates `parameter` (named `name`) in place from `gradient`.
+    func update(_ parameter: Tensor, named name: String, gradient: Tensor)
+}
+
+extension ParameterwiseOptimizer {
+    /// One update of every parameter that has a gradient, recording no graph.
+    public func step() {
+        Tensor.withoutGradients {
+            for (name, parameter) in namedParameters {
+                guard let gradient = parameter.grad else { continue }
+                update(parameter, named: name, gradient: gradient)
+            }
+        }
+    }
+
+    /// State slot `slot` of parameter `name`, created as zeros in the parameter's shape the
+    /// first time it is asked for; `isNew` tells which happened.
+    public func slot(_ slot: String, of name: String, like parameter: Tensor) -> (tensor: Tensor, isNew: Bool) {
+        stateSlot(&state, name: name, slot: slot, like: parameter)
+    }
+}
+
 /// Names for parameters passed without names: their positions, `"0"`, `"1"`, ….
 func namedByPosition(_ parameters: [Tensor]) -> [(name: String, tensor: Tensor)] {
     parameters.enumerated().map { ("\($0.offset)", $0.element) }

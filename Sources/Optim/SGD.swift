@@ -11,7 +11,7 @@ import Core
 ///     p = p − lr·d
 ///
 /// The momentum buffer is kept in `state[name]["momentum_buffer"]`.
-public final class SGD: Optimizer {
+public final class SGD: ParameterwiseOptimizer {
     public let namedParameters: [(name: String, tensor: Tensor)]
     public var state: [String: [String: Tensor]] = [:]
     /// The step size lr.
@@ -73,11 +73,10 @@ public final class SGD: Optimizer {
         slot == "momentum_buffer" ? parameterShape : nil
     }
 
-    public func step() {
+    public func update(_ parameter: Tensor, named name: String, gradient: Tensor) {
         let (rate, mu, decay, nesterov) = (learningRate, momentum, weightDecay, nesterov)
-        for (name, parameter) in namedParameters {
-            guard let gradient = parameter.grad else { continue }
-            let buffer = mu != 0 ? stateSlot(&state, name: name, slot: "momentum_buffer", like: parameter) : nil
+        do {
+            let buffer = mu != 0 ? slot("momentum_buffer", of: name, like: parameter) : nil
             parameter.withUnsafeMutableBufferPointer { p in
                 gradient.withUnsafeBufferPointer { g in
                     guard let buffer else {

@@ -24,6 +24,8 @@ struct SynapseCommand: ParsableCommand {
             fail("\(error)")
         } catch let error as ModelFileError {
             fail("\(error)")
+        } catch let error as AtomicWriteError {
+            fail("\(error)")
         } catch let error as UsageError {
             fail(error.message)
         } catch {

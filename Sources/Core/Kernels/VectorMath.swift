@@ -1,11 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// exp, tanh and sigmoid on eight lanes at once.
 ///
 /// The C library evaluates these one scalar at a time and they dominated the profile of an

@@ -1,11 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 extension Tensor {
     /// Per-row cross-entropy of logits `[N, C]` against class indices `targets` `[N]`
     /// (whole numbers in `0..<C`): `lᵢ = log Σⱼ e^xᵢⱼ − xᵢ,targetᵢ`, the log-sum-exp taken

@@ -1,11 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 // Elementwise functions of one tensor: each as a type with its value and its derivative
 // side by side, so the forward and backward loops specialise and vectorise.
 

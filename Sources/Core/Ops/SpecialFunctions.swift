@@ -1,11 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 // √x, erf and GELU: value and derivative side by side, as in Elementwise.swift.
 
 /// √x; its derivative is 1 / (2y).

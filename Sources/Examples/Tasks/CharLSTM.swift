@@ -1,14 +1,10 @@
 import Synapse
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// A character-level language model: Embedding(V, 32) → LSTMCell(32, 128) stepped over 32
 /// characters → Linear(128, V) on the stacked hidden states, cross-entropy, Adam, truncated
 /// backpropagation through time (the state is carried, detached, from one chunk to the next).
 ///
-/// The data layout follows shared/bench/char_lstm.py: the corpus cut into 32 contiguous
+/// The data layout follows tools/bench/pytorch/char_lstm.py (the team's reference workload): the corpus cut into 32 contiguous
 /// streams, iteration i reads chunk i mod chunks of each, the state resets at chunk 0.
 public enum CharLSTM {
     /// The corpus as class indices, with the vocabulary (sorted distinct bytes).

@@ -1,3 +1,4 @@
+import Core
 import CHDF5
 
 /// A failed libhdf5 call: which file, which object in it, and what was being done.
@@ -320,4 +321,15 @@ final class HDF5Handle {
 /// Throws unless `status` (an HDF5 return value) is non-negative.
 func check(_ status: herr_t, _ file: String, _ object: String, _ operation: String) throws {
     guard status >= 0 else { throw HDF5Failure(file: file, object: object, operation: operation) }
+}
+
+extension HDF5File {
+    /// The `/weights` group: one contiguous float32 dataset per tensor, named by its dotted
+    /// name, in its shape. Checkpoints and model weight files both write their tensors here.
+    func writeWeights(_ tensors: [(name: String, tensor: Tensor)]) throws {
+        try createGroup("/weights")
+        for (name, tensor) in tensors {
+            try tensor.withUnsafeBufferPointer { try writeFloats("/weights/\(name)", shape: tensor.shape, $0) }
+        }
+    }
 }

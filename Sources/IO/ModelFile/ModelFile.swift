@@ -122,10 +122,7 @@ public enum ModelFile {
                 try file.setAttribute("format", string: formatName)
                 try file.setAttribute("format_version", integer: Int64(formatVersion))
                 try file.setAttribute("library_version", string: SynapseVersion.string)
-                try file.createGroup("/weights")
-                for (name, tensor) in parameters {
-                    try tensor.withUnsafeBufferPointer { try file.writeFloats("/weights/\(name)", shape: tensor.shape, $0) }
-                }
+                try file.writeWeights(parameters)
                 try file.flush()
             }
             let file = try HDF5File.openForReading(path)
