@@ -12,7 +12,7 @@ public struct TracedGraph {
     public var nodes: [ExportNode]
     /// Constants the nodes read (shapes, axes, scalar factors, constant tensors).
     public var constants: [(name: String, value: ExportConstant)]
-    /// The trainable tensors, by their dotted names.
+    /// The trainable tensors and buffers, by their dotted names (initializers of the graph).
     public var parameters: [(name: String, tensor: Tensor)]
 
     /// Traces `forward` once on `inputs`: every op it records becomes nodes (`Op.exportNodes`),
@@ -87,13 +87,13 @@ public struct TracedGraph {
 
     /// A layer's graph: input `input`, output `output`.
     public static func trace(_ layer: any Layer, exampleInput: Tensor) throws -> TracedGraph {
-        try trace(parameters: layer.namedParameters, inputs: [("input", exampleInput)]) { [("output", layer($0[0]))] }
+        try trace(parameters: layer.namedState, inputs: [("input", exampleInput)]) { [("output", layer($0[0]))] }
     }
 
     /// One step of an LSTM cell: inputs `x`, `h`, `c`; outputs `y`, `h_out`, `c_out`.
     public static func trace(_ cell: LSTMCell, exampleInput: Tensor) throws -> TracedGraph {
         let state = cell.zeroState(batchSize: exampleInput.shape[0])
-        return try trace(parameters: cell.namedParameters, inputs: [("x", exampleInput), ("h", state.hidden), ("c", state.cell)]) {
+        return try trace(parameters: cell.namedState, inputs: [("x", exampleInput), ("h", state.hidden), ("c", state.cell)]) {
             let step = cell.forward($0[0], state: ($0[1], $0[2]))
             return [("y", step.output), ("h_out", step.state.hidden), ("c_out", step.state.cell)]
         }
@@ -102,7 +102,7 @@ public struct TracedGraph {
     /// One step of an RNN cell: inputs `x`, `h`; outputs `y`, `h_out`.
     public static func trace(_ cell: RNNCell, exampleInput: Tensor) throws -> TracedGraph {
         let hidden = cell.zeroHidden(batchSize: exampleInput.shape[0])
-        return try trace(parameters: cell.namedParameters, inputs: [("x", exampleInput), ("h", hidden)]) {
+        return try trace(parameters: cell.namedState, inputs: [("x", exampleInput), ("h", hidden)]) {
             let step = cell.forward($0[0], hidden: $0[1])
             return [("y", step.output), ("h_out", step.hidden)]
         }
