@@ -1,6 +1,7 @@
 # make run       — build in release and run the XOR example
 # make test      — build and run every test
 # make bench     — benchmarks beside PyTorch, with ratios (tools/bench)
+# make bench-against REV=…  — the same, plus a build of commit REV in the same rounds
 # make fixtures  — regenerate the PyTorch reference values the tests compare against
 # make proto     — regenerate Sources/IO/ONNX/synapse.pb.swift from formats/synapse.proto
 # Each first installs what it needs when it is missing: system packages with apt-get,
@@ -15,7 +16,7 @@ PYTHON := $(VENV)/bin/python
 # the package index pulls several GB of CUDA libraries.
 TORCH_WHEEL := $(firstword $(wildcard /opt/wheels/torch-*+cpu-*.whl))
 
-.PHONY: deps run test bench fixtures proto python-env python-test-env plugin-check c-reader c-memcheck
+.PHONY: deps run test bench bench-against fixtures proto python-env python-test-env plugin-check c-reader c-memcheck
 
 deps:
 	@command -v dpkg >/dev/null 2>&1 || { echo "dpkg not found: install $(APT_PACKAGES) yourself"; exit 0; }; \
@@ -80,6 +81,16 @@ python-env:
 bench: deps python-env
 	$(SWIFT) build -c release --product synapse-bench
 	$(PYTHON) tools/bench/run.py $(BENCH_ARGS)
+
+# The same benchmarks with a second Synapse built from commit REV, run in the same rounds:
+# `make bench-against REV=HEAD~3` says whether this build got slower than that one.
+bench-against: deps python-env
+	test -n "$(REV)" || { echo "usage: make bench-against REV=<commit>"; exit 2; }
+	rm -rf .build-baseline && git worktree prune && git worktree add --detach .build-baseline $(REV)
+	cd .build-baseline && $(SWIFT) build -c release --product synapse-bench
+	$(SWIFT) build -c release --product synapse-bench
+	$(PYTHON) tools/bench/run.py --baseline .build-baseline/.build/release/synapse-bench $(BENCH_ARGS)
+	git worktree remove --force .build-baseline
 
 fixtures: python-env
 	$(PYTHON) tools/fixtures/optimizer_fixtures.py

@@ -3,7 +3,10 @@
 For each workload, `rounds` times: the Synapse driver (.build/release/synapse-bench), then the
 PyTorch script of the same name (tools/bench/pytorch), each on 1 thread. Each side's line is
 printed as it arrives, with its peak memory (max RSS of the process) appended; the medians and
-the ratio per workload close the run. Usage: python3 tools/bench/run.py [--rounds N] [NAME ...]
+the ratio per workload close the run. With `--baseline PATH` (a synapse-bench built from an
+earlier commit, as `make bench-against REV=…` does) that driver runs too, in the same rounds,
+and the closing lines also give this build against it. Usage:
+python3 tools/bench/run.py [--rounds N] [--baseline PATH] [NAME ...]
 """
 import argparse
 import os
@@ -65,6 +68,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--python", default=sys.executable, help="Python with torch and numpy")
+    parser.add_argument("--baseline", help="another synapse-bench to compare this build with, in the same run")
     parser.add_argument("workloads", nargs="*", default=WORKLOADS)
     args = parser.parse_args()
     # Each side sets its own thread count (--threads 1); OMP_NUM_THREADS would also cap
@@ -74,10 +78,17 @@ def main():
     for name in args.workloads:
         if name not in COMPARISONS:
             sys.exit(f"bench: unknown workload {name} (choose from {', '.join(WORKLOADS)})")
-        ours, theirs = [], []
+        ours, theirs, before = [], [], []
         for _ in range(args.rounds):
             ours.append(run([SYNAPSE, name, "--threads", "1"], env))
             theirs.append(run([args.python, os.path.join(HERE, "pytorch", name + ".py"), "--threads", "1"], env))
+            if args.baseline:
+                before.append(run([args.baseline, name, "--threads", "1"], env))
+        for our_key, _, higher_is_better, meaning in COMPARISONS[name] if args.baseline else []:
+            a, b = med(ours, our_key), med(before, our_key)
+            ratio = a / b if higher_is_better else b / a
+            summary.append(f"baseline bench={name} {our_key}: this build {ratio:.3g}x the baseline "
+                           f"(above 1 is faster; this {a:.6g}, baseline {b:.6g})")
         for our_key, their_key, higher_is_better, meaning in COMPARISONS[name]:
             a, b = med(ours, our_key), med(theirs, their_key)
             ratio = a / b if higher_is_better else b / a
