@@ -127,7 +127,7 @@ extension Tensor {
         case .affine(let scale, _): return [affineBackward(gradient, scale: scale)]
         case .matmul(let transposeA, let transposeB):
             return matmulBackward(gradient, transposeA: transposeA, transposeB: transposeB)
-        case .permute(let permutation): return [permuteBackward(gradient, permutation: permutation)]
+        case .permute(let permutation): return [permuteBackward(gradient, permutation: permutation.axes)]
         case .reshape: return [Tensor(storage: gradient.storage, shape: creators[0].shape)]
         case .sum(let dim, _): return [sumBackward(gradient, dim: dim, scale: 1)]
         case .mean(let dim, _): return [meanBackward(gradient, dim: dim)]

@@ -21,8 +21,8 @@ public enum Op: Equatable, Sendable {
     /// `op(A) · op(B)`, batched over leading dimensions with broadcasting (`torch.matmul`),
     /// where `op` swaps the last two dimensions when the flag is set.
     case matmul(transposeA: Bool, transposeB: Bool)
-    /// The dimensions reordered: result dimension `i` is input dimension `permutation[i]`.
-    case permute([Int])
+    /// The dimensions reordered: result dimension `i` is input dimension `permutation.axes[i]`.
+    case permute(Permutation)
     /// The same scalars in another shape (also `squeeze`, `unsqueeze`, `flattened`).
     case reshape
     /// The sum of all scalars (`dim == nil`) or along one dimension.
@@ -78,6 +78,24 @@ public enum Op: Equatable, Sendable {
     /// Per-row cross-entropy of logits (creator 0, `[N, C]`) against whole-number class
     /// indices (creator 1, `[N]`): `log Σⱼ e^xⱼ − x[target]`, fused (see `crossEntropyRows`).
     case crossEntropy
+}
+
+/// A reordering of up to 16 dimensions, packed into one word so that `Op` stays a plain
+/// value (no reference counting when ops are recorded and released).
+public struct Permutation: Equatable, Sendable {
+    private let packed: UInt64
+    /// The number of dimensions.
+    public let rank: Int
+
+    /// `axes` must be a permutation of `0..<axes.count`, with at most 16 entries.
+    public init(_ axes: [Int]) {
+        require(axes.count <= 16, "permute: at most 16 dimensions, got \(axes.count)")
+        rank = axes.count
+        packed = axes.enumerated().reduce(0) { $0 | UInt64($1.element) << UInt64(4 * $1.offset) }
+    }
+
+    /// Result dimension `i` is input dimension `axes[i]`.
+    public var axes: [Int] { (0..<rank).map { Int((packed >> UInt64(4 * $0)) & 0xF) } }
 }
 
 /// The comparisons `Op.compare` makes.

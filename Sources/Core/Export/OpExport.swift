@@ -15,7 +15,7 @@ extension Op {
         case .neg: return [ExportNode("Neg", inputs, [output])]
         case .affine(let scale, let shift): return Tensor.exportAffine(scale: scale, shift: shift, site, &context)
         case .matmul(let transposeA, let transposeB): return Tensor.exportMatmul(transposeA, transposeB, site, &context)
-        case .permute(let permutation): return [ExportNode("Transpose", inputs, [output], ["perm": .ints(permutation)])]
+        case .permute(let permutation): return [ExportNode("Transpose", inputs, [output], ["perm": .ints(permutation.axes)])]
         case .reshape: return Tensor.exportReshape(site, &context)
         case .sum(let dim, let keepDim): return [Tensor.exportReduction("ReduceSum", dim, keepDim, site, &context)]
         case .mean(let dim, let keepDim): return [Tensor.exportReduction("ReduceMean", dim, keepDim, site, &context)]

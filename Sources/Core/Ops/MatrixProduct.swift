@@ -41,6 +41,13 @@ extension Tensor {
             "matmul: inner sizes differ: \(describe(a.shape))\(transposeA ? "ᵀ" : "") · "
                 + "\(describe(b.shape))\(transposeB ? "ᵀ" : "") (\(k) vs \(k2))")
         let (lda, ldb) = (a.shape[a.rank - 1], b.shape[b.rank - 1])
+        if a.rank == 2 && b.rank == 2 {
+            let result = Tensor.uninitialized([m, n])
+            Kernels.gemm(
+                transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1, a: a.storage.pointer, lda: lda,
+                b: b.storage.pointer, ldb: ldb, beta: 0, c: result.storage.pointer, ldc: n)
+            return result
+        }
         // A stack times one matrix is one product of all the stacked rows.
         if b.rank == 2 && !transposeA {
             let rows = a.shape.dropLast().reduce(1, *)
@@ -92,11 +99,11 @@ extension Tensor {
         if b.rank == 2 && !transposeA {
             // The stacked form: A's rows are one matrix.
             let k = a.shape[a.rank - 1]
-            let rows = Tensor(storage: a.storage, shape: [a.count / Swift.max(k, 1), k])
-            let g = Tensor(storage: gradient.storage, shape: [rows.shape[0], gradient.shape[gradient.rank - 1]])
+            let rows = a.rank == 2 ? a : Tensor(storage: a.storage, shape: [a.count / Swift.max(k, 1), k])
+            let g = a.rank == 2 ? gradient : Tensor(storage: gradient.storage, shape: [rows.shape[0], gradient.shape[gradient.rank - 1]])
             if a.requiresGrad {
                 let product = Tensor.rawMatmul(g, b, transposeA: false, transposeB: !transposeB)
-                gradientA = Tensor(storage: product.storage, shape: a.shape)
+                gradientA = a.rank == 2 ? product : Tensor(storage: product.storage, shape: a.shape)
             }
             if b.requiresGrad {
                 gradientB = transposeB
@@ -129,7 +136,7 @@ extension Tensor {
         require(
             resolved.count == rank && Set(resolved).count == rank && !resolved.contains(-1),
             "permute: \(permutation) is not a permutation of the dimensions of shape \(describe(shape))")
-        return rawPermuted(resolved).recorded(.permute(resolved), [self])
+        return rawPermuted(resolved).recorded(.permute(Permutation(resolved)), [self])
     }
 
     /// Dimensions `first` and `second` swapped (negative values count from the end).
