@@ -8,7 +8,7 @@
 # Python packages with pip into a virtual environment outside the clone ($(VENV)).
 
 SWIFT ?= swift
-APT_PACKAGES := libopenblas-dev libhdf5-dev pkg-config libprotobuf-c-dev protobuf-c-compiler valgrind
+APT_PACKAGES := libopenblas-dev libhdf5-dev libssl-dev pkg-config libprotobuf-c-dev protobuf-c-compiler valgrind
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 VENV ?= $(HOME)/.cache/synapse/venv
 PYTHON := $(VENV)/bin/python

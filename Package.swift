@@ -22,12 +22,14 @@ let package = Package(
         .target(name: "CBLAS", linkerSettings: [.linkedLibrary("dl")]),
         // libhdf5 (Debian's libhdf5-dev) with a shim for the macros Swift cannot import.
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+        // libcrypto (Debian's libssl-dev) for SHA-256 at the speed of the CPU's SHA extensions.
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .target(name: "Core", dependencies: ["CBLAS"]),
         .target(name: "NN", dependencies: ["Core"]),
         .target(name: "Optim", dependencies: ["Core"]),
         .target(
             name: "IO",
-            dependencies: ["Core", "NN", "Optim", "CHDF5", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+            dependencies: ["Core", "NN", "Optim", "CHDF5", "CCrypto", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),
         .target(name: "Synapse", dependencies: ["Core", "NN", "Optim", "IO"]),
 

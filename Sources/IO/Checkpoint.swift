@@ -23,8 +23,9 @@ public struct TrainingProgress: Equatable, Sendable {
 public enum Checkpoint {
     /// The value of the root attribute `format`.
     public static let formatName = "synapse-checkpoint"
-    /// The layout version written, and the newest one read.
-    public static let formatVersion: Int64 = 1
+    /// The layout version written, and the newest one read. Version 2 added the integrity
+    /// record (the first 512 bytes); version-1 files are still read (see `LegacyCheck`).
+    public static let formatVersion: Int64 = 2
 
     /// Writes a checkpoint of `model` (and `optimizer`) to `path`, atomically: the previous
     /// file at `path` stays whole until the new one is complete and on disk.
@@ -33,16 +34,27 @@ public enum Checkpoint {
         progress: TrainingProgress = TrainingProgress(), metadata: [String: String] = [:],
         randomState: RandomState? = Random.state, graph: TracedGraph? = nil
     ) throws {
+        try save(
+            to: path, model: model, optimizer: optimizer, progress: progress, metadata: metadata, randomState: randomState,
+            graph: graph, legacyVersion1: false)
+    }
+
+    /// `save`, or with `legacyVersion1` a file as Synapse 0.1 wrote it (format version 1, no
+    /// integrity record), which tests use to check that such files still load safely.
+    static func save(
+        to path: String, model: Module, optimizer: (any Optimizer)?, progress: TrainingProgress,
+        metadata: [String: String], randomState: RandomState?, graph: TracedGraph?, legacyVersion1: Bool
+    ) throws {
         let graphBytes: [UInt8]? = try graph.map { try ModelFile.graphProto($0).serializedBytes() }
         let parameters = model.namedState
         for (name, _) in parameters where !isStorable(name) {
             throw CheckpointError.invalidName(file: path, name: name)
         }
         do {
-            try AtomicFile.write(path) { temporary in
-                let file = try HDF5File.create(temporary)
+            try AtomicFile.write(path, sealed: !legacyVersion1) { temporary in
+                let file = try HDF5File.create(temporary, sealed: !legacyVersion1)
                 try file.setAttribute("format", string: formatName)
-                try file.setAttribute("format_version", integer: formatVersion)
+                try file.setAttribute("format_version", integer: legacyVersion1 ? 1 : formatVersion)
                 try file.setAttribute("library_version", string: SynapseVersion.string)
                 try file.setAttribute("epoch", integer: Int64(progress.epoch))
                 try file.setAttribute("step", integer: Int64(progress.step))

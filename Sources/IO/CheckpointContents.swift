@@ -29,16 +29,36 @@ public struct CheckpointContents {
         public var state: [String: [String: Tensor]]
     }
 
-    /// Reads and checks the checkpoint at `path`.
+    /// Reads and checks the checkpoint at `path`. Its integrity record is verified before
+    /// libhdf5 reads a byte; a version-1 file (which has none) is read in a child process
+    /// first, so that a damaged one cannot take this process down.
     public init(contentsOf path: String) throws {
+        let kind: IntegrityRecord.Kind
         do {
-            try self.init(reading: path)
+            kind = try IntegrityRecord.verify(path)
+        } catch let failure as IntegrityFailure {
+            guard FileBytes.size(path) != nil else { throw CheckpointError.unreadable(file: path, reason: describeUnreadable(path)) }
+            throw CheckpointError.damaged(file: path, reason: failure.reason)
+        }
+        if kind == .unsealed {
+            switch LegacyCheck.probe({ _ = try CheckpointContents(reading: path, expectSealed: false) }) {
+            case .succeeded, .failed: break  // a failure is reported by the read below
+            case .crashed(let signal):
+                throw CheckpointError.damaged(
+                    file: path, reason: "damaged: it has no integrity record (format version 1) and libhdf5 crashed reading it (signal \(signal))")
+            case .timedOut:
+                throw CheckpointError.damaged(
+                    file: path, reason: "damaged: it has no integrity record (format version 1) and libhdf5 did not finish reading it in \(Int(LegacyCheck.timeoutSeconds)) s")
+            }
+        }
+        do {
+            try self.init(reading: path, expectSealed: kind == .sealed)
         } catch let failure as HDF5Failure {
             throw CheckpointError(failure)
         }
     }
 
-    private init(reading path: String) throws {
+    private init(reading path: String, expectSealed: Bool) throws {
         guard HDF5File.isHDF5(path) else {
             throw CheckpointError.unreadable(file: path, reason: describeUnreadable(path))
         }
@@ -53,6 +73,12 @@ public struct CheckpointContents {
         formatVersion = try integerAttribute(file, "format_version", of: "/")
         guard formatVersion >= 1 && formatVersion <= Checkpoint.formatVersion else {
             throw CheckpointError.unsupportedVersion(file: path, found: formatVersion, supported: Checkpoint.formatVersion)
+        }
+        guard expectSealed == (formatVersion >= 2) else {
+            throw CheckpointError.damaged(
+                file: path, reason: expectSealed
+                    ? "damaged: format version \(formatVersion) files have no integrity record, this one has"
+                    : "damaged: format version \(formatVersion) files start with an integrity record, this one has none")
         }
         if case .string(let version)? = try file.attribute("library_version") {
             libraryVersion = version

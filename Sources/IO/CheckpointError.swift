@@ -22,6 +22,9 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     case invalidName(file: String, name: String)
     /// HDF5 or the file system refused an operation.
     case failed(file: String, object: String, operation: String)
+    /// The file is not the one written: its integrity record does not match (where, when
+    /// known), or, for a version-1 file without one, libhdf5 could not read it safely.
+    case damaged(file: String, reason: String)
 
     public var description: String {
         switch self {
@@ -41,6 +44,8 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
             "checkpoint \(file): \(object) holds \(found), expected \(expected)"
         case let .invalidName(file, name):
             "checkpoint \(file): parameter name \"\(name)\" cannot be stored (names must be non-empty and contain no \"/\")"
+        case let .damaged(file, reason):
+            "checkpoint \(file): \(reason)"
         case let .failed(file, object, operation):
             "checkpoint \(file): could not \(operation) at \(object)"
         }

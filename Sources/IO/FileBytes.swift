@@ -32,17 +32,38 @@ enum FileBytes {
         return fclose(file) == 0 && written == bytes.count && flushed
     }
 
-    /// SHA-256 of `path`'s bytes, read in 1 MiB pieces.
+    /// SHA-256 of `path`'s bytes, as hexadecimal digits.
     static func sha256(_ path: String) -> String? {
-        guard let file = fopen(path, "rb") else { return nil }
-        defer { fclose(file) }
-        var hash = SHA256()
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let got = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, 1 << 20, file) }
-            if got > 0 { hash.update(chunk[0..<got]) }
-            if got < 1 << 20 { break }
+        guard let size = size(path) else { return nil }
+        return sha256(path, range: 0..<size).map { $0.map { String(format2: $0) }.joined() }
+    }
+
+    /// SHA-256 of the bytes of `path` in `range`, read in 4 MiB pieces straight into
+    /// libcrypto; `nil` when the file cannot be read that far.
+    static func sha256(_ path: String, range: Range<UInt64>) -> [UInt8]? {
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        let pieceSize = 4 << 20
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: pieceSize, alignment: 64)
+        defer { buffer.deallocate() }
+        let hash = SHA256()
+        var offset = range.lowerBound
+        while offset < range.upperBound {
+            let wanted = Int(min(UInt64(pieceSize), range.upperBound - offset))
+            let got = pread(descriptor, buffer, wanted, off_t(offset))
+            guard got > 0 else { return nil }
+            hash.update(buffer, count: got)
+            offset += UInt64(got)
         }
-        return ferror(file) == 0 ? hash.hexDigest() : nil
+        return hash.digest()
+    }
+}
+
+extension String {
+    /// Two lowercase hexadecimal digits.
+    init(format2 byte: UInt8) {
+        let digits = Array("0123456789abcdef")
+        self = String([digits[Int(byte >> 4)], digits[Int(byte & 15)]])
     }
 }

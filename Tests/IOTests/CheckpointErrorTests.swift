@@ -59,14 +59,14 @@ struct CheckpointErrorTests {
         let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
         for cut in [bytes.count / 2, bytes.count - 100, 600] {
             try bytes.prefix(cut).write(to: URL(fileURLWithPath: path))
-            expectRefusal(path, "could not")
+            expectRefusal(path, "damaged: truncated at byte \(cut) of \(bytes.count)")
         }
     }
 
     @Test("an HDF5 file from elsewhere")
     func foreignHDF5() throws {
         let path = folder + "/foreign.h5"
-        let file = try HDF5File.create(path)
+        let file = try HDF5File.create(path, sealed: false)
         try file.createGroup("/data")
         try [Float](repeating: 1, count: 6).withUnsafeBufferPointer { try file.writeFloats("/data/x", shape: [2, 3], $0) }
         _ = file
@@ -74,7 +74,7 @@ struct CheckpointErrorTests {
     }
 
     /// Writes a checkpoint-shaped file, letting `edit` change it first.
-    func craft(_ name: String, version: Int64 = 1, weights: [(String, [Int], String)], optimizer: Bool = false) throws -> String {
+    func craft(_ name: String, version: Int64 = Checkpoint.formatVersion, weights: [(String, [Int], String)], optimizer: Bool = false) throws -> String {
         let path = folder + "/" + name
         let (model, adam) = trainedModel(seed: 12)
         let actual = Dictionary(model.namedParameters.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
@@ -102,6 +102,7 @@ struct CheckpointErrorTests {
             }
             _ = adam
         }
+        try IntegrityRecord.seal(path)
         return path
     }
 

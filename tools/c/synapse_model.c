@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <hdf5.h>
+#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +60,81 @@ static const char *entry(Onnx__StringStringEntryProto **entries, size_t count, c
     for (size_t i = 0; i < count; i++)
         if (entries[i]->key && strcmp(entries[i]->key, key) == 0) return entries[i]->value;
     return NULL;
+}
+
+/* SHA-256 of bytes [start, end) of an open file, into digest[32]; 0 on success. */
+static int sha256_range(FILE *file, long long start, long long end, unsigned char digest[32]) {
+    EVP_MD_CTX *context = EVP_MD_CTX_new();
+    if (!context || EVP_DigestInit_ex(context, EVP_sha256(), NULL) != 1 || fseeko(file, start, SEEK_SET) != 0) {
+        EVP_MD_CTX_free(context);
+        return -1;
+    }
+    unsigned char *buffer = malloc(1 << 20);
+    if (!buffer) {
+        EVP_MD_CTX_free(context);
+        return -1;
+    }
+    long long remaining = end - start;
+    while (remaining > 0) {
+        size_t want = remaining < (1 << 20) ? (size_t)remaining : (size_t)1 << 20;
+        size_t got = fread(buffer, 1, want, file);
+        if (got == 0) break;
+        EVP_DigestUpdate(context, buffer, got);
+        remaining -= (long long)got;
+    }
+    free(buffer);
+    unsigned int length = 0;
+    int ok = remaining == 0 && EVP_DigestFinal_ex(context, digest, &length) == 1;
+    EVP_MD_CTX_free(context);
+    return ok ? 0 : -1;
+}
+
+/* The weight file of a pair is whole before libhdf5 reads a byte of it: its size and SHA-256
+   are those the graph's metadata records, and its own integrity record (format version 2,
+   the first 512 bytes; see FORMAT.md) matches when it has one. */
+static int verify_weights(const char *model_path, const char *h5_path, const char *size_text, const char *sha_text,
+                          char *error, size_t size) {
+    struct stat info;
+    if (stat(h5_path, &info) != 0 || !S_ISREG(info.st_mode))
+        return fail(error, size, SYNAPSE_ERROR_IO, "model %s: weight file %s is missing", model_path, h5_path);
+    char *end = NULL;
+    long long expected = size_text ? strtoll(size_text, &end, 10) : -1;
+    if (size_text && (!end || *end || expected != (long long)info.st_size))
+        return fail(error, size, SYNAPSE_ERROR_FORMAT, "model %s: weight file %s is damaged: %lld bytes, the graph records %s",
+                    model_path, h5_path, (long long)info.st_size, size_text);
+    FILE *file = fopen(h5_path, "rb");
+    if (!file) return fail(error, size, SYNAPSE_ERROR_IO, "model %s: cannot open weight file %s (%s)", model_path, h5_path, strerror(errno));
+    unsigned char head[512] = {0};
+    size_t head_length = fread(head, 1, sizeof head, file);
+    unsigned char digest[32];
+    int code = SYNAPSE_OK;
+    if (head_length >= 12 && memcmp(head, "SYNAPSE-SEAL", 12) == 0) {
+        unsigned char record_digest[32];
+        EVP_Digest(head, 56, record_digest, NULL, EVP_sha256(), NULL);
+        unsigned long long written = 0;
+        for (int i = 7; i >= 0; i--) written = written << 8 | head[16 + i];
+        if (head_length < 512 || memcmp(record_digest, head + 56, 32) != 0)
+            code = fail(error, size, SYNAPSE_ERROR_FORMAT, "model %s: weight file %s is damaged: its integrity record does not match its checksum", model_path, h5_path);
+        else if (written != (unsigned long long)info.st_size)
+            code = fail(error, size, SYNAPSE_ERROR_FORMAT, "model %s: weight file %s is damaged: %lld bytes, %llu were written",
+                        model_path, h5_path, (long long)info.st_size, written);
+        else if (sha256_range(file, 512, info.st_size, digest) != 0 || memcmp(digest, head + 24, 32) != 0)
+            code = fail(error, size, SYNAPSE_ERROR_FORMAT, "model %s: weight file %s is damaged: bytes 512..%lld do not match their SHA-256",
+                        model_path, h5_path, (long long)info.st_size);
+    }
+    if (code == SYNAPSE_OK && sha_text) {
+        char hex[65];
+        if (sha256_range(file, 0, info.st_size, digest) != 0) {
+            code = fail(error, size, SYNAPSE_ERROR_IO, "model %s: cannot read weight file %s", model_path, h5_path);
+        } else {
+            for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+            if (strcmp(hex, sha_text) != 0)
+                code = fail(error, size, SYNAPSE_ERROR_FORMAT, "model %s: weight file %s is damaged or changed since export: its SHA-256 differs from the graph's",
+                            model_path, h5_path);
+        }
+    }
+    fclose(file);
+    return code;
 }
 
 /* A relative path inside the model's folder: no leading '/', no ".." component. */
@@ -211,6 +287,20 @@ int synapse_model_open(const char *onnx_path, synapse_model **out, char *error, 
     if (slash) snprintf(folder, sizeof folder, "%.*s", (int)(slash - onnx_path), onnx_path);
     else snprintf(folder, sizeof folder, ".");
 
+    const char *weights_location = entry(proto->metadata_props, proto->n_metadata_props, "synapse.weights");
+    if (weights_location) {
+        char h5_path[8192];
+        if (!is_inside(weights_location) || (size_t)snprintf(h5_path, sizeof h5_path, "%s/%s", folder, weights_location) >= sizeof h5_path) {
+            synapse_model_close(model);
+            return fail(error, error_size, SYNAPSE_ERROR_FORMAT, "model %s: metadata synapse.weights must be a relative path inside the folder", onnx_path);
+        }
+        code = verify_weights(onnx_path, h5_path, entry(proto->metadata_props, proto->n_metadata_props, "synapse.weights_size"),
+                              entry(proto->metadata_props, proto->n_metadata_props, "synapse.weights_sha256"), error, error_size);
+        if (code) {
+            synapse_model_close(model);
+            return code;
+        }
+    }
     model->weights = calloc(graph->n_initializer ? graph->n_initializer : 1, sizeof(synapse_weight));
     model->input_names = calloc(graph->n_input ? graph->n_input : 1, sizeof(char *));
     if (!model->weights || !model->input_names) {

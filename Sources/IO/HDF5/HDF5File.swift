@@ -34,14 +34,20 @@ final class HDF5File {
     }
 
     /// Creates (or truncates) `path`; with `alignment`, every object of at least that many
-    /// bytes starts at a multiple of it.
-    static func create(_ path: String, alignment: Int? = nil) throws -> HDF5File {
+    /// bytes starts at a multiple of it. The file starts with a 512-byte user block for the
+    /// integrity record (`IntegrityRecord.seal` fills it in once the file is closed) unless
+    /// `sealed` is false (version-1 files, which tests still make).
+    static func create(_ path: String, alignment: Int? = nil, sealed: Bool = true) throws -> HDF5File {
         _ = silenced
         let access = try HDF5Handle(H5Pcreate(synapse_h5p_file_access()), H5Pclose, path, "/", "create file access list")
         if let alignment {
             try check(H5Pset_alignment(access.id, 1, hsize_t(alignment)), path, "/", "set alignment")
         }
-        let id = H5Fcreate(path, synapse_h5f_acc_trunc(), synapse_h5p_default(), access.id)
+        let creation = try HDF5Handle(H5Pcreate(synapse_h5p_file_create()), H5Pclose, path, "/", "create file creation list")
+        if sealed {
+            try check(H5Pset_userblock(creation.id, hsize_t(IntegrityRecord.size)), path, "/", "set the user block")
+        }
+        let id = H5Fcreate(path, synapse_h5f_acc_trunc(), creation.id, access.id)
         guard id >= 0 else { throw HDF5Failure(file: path, object: "/", operation: "create the file") }
         return HDF5File(path: path, id: id)
     }

@@ -117,7 +117,7 @@ public enum ModelFile {
             throw ModelFileError.cannotExport(reason: "parameter name \"\(name)\" cannot be a dataset name")
         }
         do {
-            try AtomicFile.write(path) { temporary in
+            try AtomicFile.write(path, sealed: true) { temporary in
                 let file = try HDF5File.create(temporary, alignment: alignment)
                 try file.setAttribute("format", string: formatName)
                 try file.setAttribute("format_version", integer: Int64(formatVersion))

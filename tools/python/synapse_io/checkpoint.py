@@ -5,9 +5,10 @@ import h5py
 import numpy as np
 
 from .errors import SynapseFileError
+from .integrity import verify
 
 FORMAT = "synapse-checkpoint"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the file starts with an integrity record (integrity.py)
 
 
 @dataclass
@@ -36,7 +37,9 @@ def _float32(path, dataset):
 
 
 def load_checkpoint(path):
-    """Reads a Synapse checkpoint; raises SynapseFileError when it is not one."""
+    """Reads a Synapse checkpoint; raises SynapseFileError when it is not one or is damaged
+    (the integrity record is checked before HDF5 reads the file)."""
+    sealed = verify(path) == "sealed"
     try:
         f = h5py.File(path, "r")
     except OSError as error:
@@ -47,6 +50,9 @@ def load_checkpoint(path):
         version = int(f.attrs.get("format_version", -1))
         if not 1 <= version <= FORMAT_VERSION:
             raise SynapseFileError(path, "/ attribute format_version", f"{version} is not supported")
+        if sealed != (version >= 2):
+            raise SynapseFileError(path, "the file", f"damaged: format version {version} and "
+                                   f"{'an' if sealed else 'no'} integrity record do not go together")
         if "weights" not in f:
             raise SynapseFileError(path, "/weights", "is missing")
         checkpoint = Checkpoint(

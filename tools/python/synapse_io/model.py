@@ -10,6 +10,7 @@ from onnx import numpy_helper
 
 from .checkpoint import load_checkpoint
 from .errors import SynapseFileError
+from .integrity import seal
 
 MODEL_FORMAT = "synapse-model"
 
@@ -120,7 +121,9 @@ def from_state_dict(state_dict, out, template):
     weights_path = base + ".h5"
     fapl = h5py.h5p.create(h5py.h5p.FILE_ACCESS)
     fapl.set_alignment(1, 64)
-    fid = h5py.h5f.create(weights_path.encode(), h5py.h5f.ACC_TRUNC, fapl=fapl)
+    fcpl = h5py.h5p.create(h5py.h5p.FILE_CREATE)
+    fcpl.set_userblock(512)  # for the integrity record, filled in once the file is closed
+    fid = h5py.h5f.create(weights_path.encode(), h5py.h5f.ACC_TRUNC, fapl=fapl, fcpl=fcpl)
     with h5py.File(fid) as f:
         f.attrs["format"] = MODEL_FORMAT
         f.attrs["format_version"] = np.int64(1)
@@ -130,6 +133,7 @@ def from_state_dict(state_dict, out, template):
             group.create_dataset(name, data=arrays[name], dtype="<f4")
         f.flush()
         offsets = {name: group[name].id.get_offset() for name in names}
+    seal(weights_path)
     location = os.path.basename(weights_path)
     for init in model.graph.initializer:
         if init.name in names:

@@ -39,7 +39,7 @@ def predict(synapse, folder, model, value):
 def test_load_checkpoint_reads_every_field(synapse, files):
     c = synapse_io.load_checkpoint(files / "digits.ckpt.h5")
     report = json.loads(synapse("inspect", "digits.ckpt.h5", "--json", cwd=files).stdout)
-    assert (c.epoch, c.step, c.format_version) == (report["epoch"], report["step"], 1)
+    assert (c.epoch, c.step, c.format_version) == (report["epoch"], report["step"], 2)
     assert c.metadata == report["metadata"]
     assert c.random_state == report["random_state"]
     assert c.optimizer_kind == "Adam"
@@ -53,7 +53,7 @@ def test_load_checkpoint_reads_every_field(synapse, files):
 
 def test_load_checkpoint_refuses_other_files(files, tmp_path):
     (tmp_path / "noise.h5").write_bytes(b"not hdf5")
-    with pytest.raises(synapse_io.SynapseFileError, match="noise.h5: the file: not a readable HDF5 file"):
+    with pytest.raises(synapse_io.SynapseFileError, match="noise.h5: the file: not an HDF5 file Synapse wrote"):
         synapse_io.load_checkpoint(tmp_path / "noise.h5")
     with pytest.raises(synapse_io.SynapseFileError, match="attribute format"):
         synapse_io.load_checkpoint(files / "xor.h5")
