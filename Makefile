@@ -16,7 +16,7 @@ PYTHON := $(VENV)/bin/python
 # the package index pulls several GB of CUDA libraries.
 TORCH_WHEEL := $(firstword $(wildcard /opt/wheels/torch-*+cpu-*.whl))
 
-.PHONY: deps run test bench bench-against fixtures proto python-env python-test-env plugin-check c-reader c-memcheck
+.PHONY: deps run test bench bench-against bench-io-debug fixtures proto python-env python-test-env plugin-check c-reader c-memcheck
 
 deps:
 	@command -v dpkg >/dev/null 2>&1 || { echo "dpkg not found: install $(APT_PACKAGES) yourself"; exit 0; }; \
@@ -81,6 +81,12 @@ python-env:
 bench: deps python-env
 	$(SWIFT) build -c release --product synapse-bench
 	$(PYTHON) tools/bench/run.py $(BENCH_ARGS)
+
+# Saving and loading files in a debug build (what `swift run` and `swift test` use), beside
+# PyTorch: the integrity checks must stay cheap there too.
+bench-io-debug: deps python-env
+	$(SWIFT) build --product synapse-bench
+	$(PYTHON) tools/bench/run.py --synapse .build/debug/synapse-bench file_io
 
 # The same benchmarks with a second Synapse built from commit REV, run in the same rounds:
 # `make bench-against REV=HEAD~3` says whether this build got slower than that one.

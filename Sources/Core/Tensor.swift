@@ -94,9 +94,9 @@ public final class Tensor {
         Tensor(shape: shape, repeating: 1, requiresGrad: requiresGrad)
     }
 
-    /// An uninitialised result of `shape`, for ops to fill.
+    /// An uninitialised result of `shape`, for ops (and file readers) to fill.
     @usableFromInline
-    static func uninitialized(_ shape: [Int]) -> Tensor {
+    package static func uninitialized(_ shape: [Int]) -> Tensor {
         Tensor(storage: TensorStorage(uninitializedCount: shape.reduce(1, *)), shape: shape)
     }
 

@@ -185,7 +185,6 @@ private func readTensor(_ file: HDF5File, _ object: String) throws -> Tensor {
     guard type == "float32" else {
         throw CheckpointError.typeMismatch(file: file.path, object: object, found: type, expected: "float32")
     }
-    let values = try file.readFloats(object, count: shape.reduce(1, *))
-    return Tensor(values, shape: shape)
+    return try file.readTensor(object, shape: shape)
 }
 

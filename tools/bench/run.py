@@ -17,7 +17,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 SYNAPSE = os.path.join(ROOT, ".build", "release", "synapse-bench")
-WORKLOADS = ["xor", "op_overhead", "mlp_digits", "char_lstm", "sgemm"]
+WORKLOADS = ["xor", "op_overhead", "mlp_digits", "char_lstm", "sgemm", "file_io"]
 
 
 def run(command, env=None):
@@ -59,6 +59,10 @@ COMPARISONS = {
     "mlp_digits": [("samples_per_s", "samples_per_s", True, "samples/s ratio (target >= 2)")],
     "char_lstm": [("tokens_per_s", "tokens_per_s", True, "tokens/s vs LSTMCell loop (target >= 2)"),
                   ("tokens_per_s", "fused_tokens_per_s", True, "tokens/s vs fused nn.LSTM (target >= 1)")],
+    "file_io": [("model_save_s", "model_save_s", False, "speed-up, model file save (target >= 0.5)"),
+                ("model_load_s", "model_load_s", False, "speed-up, model file load (target >= 0.5)"),
+                ("checkpoint_save_s", "checkpoint_save_s", False, "speed-up, checkpoint save (target >= 0.5)"),
+                ("checkpoint_load_s", "checkpoint_load_s", False, "speed-up, checkpoint load (target >= 0.5)")],
     "sgemm": [("synapse_1t", "numpy_1t", True, "GFLOP/s vs numpy, 1 thread (target >= 0.9)"),
               ("synapse_2t", "numpy_2t", True, "GFLOP/s vs numpy, 2 threads")],
 }
@@ -68,6 +72,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--python", default=sys.executable, help="Python with torch and numpy")
+    parser.add_argument("--synapse", default=SYNAPSE, help="the synapse-bench to run (default: the release build)")
     parser.add_argument("--baseline", help="another synapse-bench to compare this build with, in the same run")
     parser.add_argument("workloads", nargs="*", default=WORKLOADS)
     args = parser.parse_args()
@@ -80,7 +85,7 @@ def main():
             sys.exit(f"bench: unknown workload {name} (choose from {', '.join(WORKLOADS)})")
         ours, theirs, before = [], [], []
         for _ in range(args.rounds):
-            ours.append(run([SYNAPSE, name, "--threads", "1"], env))
+            ours.append(run([args.synapse, name, "--threads", "1"], env))
             theirs.append(run([args.python, os.path.join(HERE, "pytorch", name + ".py"), "--threads", "1"], env))
             if args.baseline:
                 before.append(run([args.baseline, name, "--threads", "1"], env))

@@ -89,6 +89,27 @@ static int sha256_range(FILE *file, long long start, long long end, unsigned cha
     return ok ? 0 : -1;
 }
 
+/* The integrity record's content digest: SHA-256 of the SHA-256 digests of each 4 MiB piece
+   of bytes [start, end) (FORMAT.md, "Integrity record"); 0 on success. */
+static int piece_list_sha256(FILE *file, long long start, long long end, unsigned char digest[32]) {
+    const long long piece = 4LL << 20;
+    EVP_MD_CTX *list = EVP_MD_CTX_new();
+    if (!list || EVP_DigestInit_ex(list, EVP_sha256(), NULL) != 1) {
+        EVP_MD_CTX_free(list);
+        return -1;
+    }
+    int status = 0;
+    for (long long at = start; at < end && status == 0; at += piece) {
+        unsigned char part[32];
+        status = sha256_range(file, at, at + piece < end ? at + piece : end, part);
+        if (status == 0) EVP_DigestUpdate(list, part, 32);
+    }
+    unsigned int length = 0;
+    if (status == 0 && EVP_DigestFinal_ex(list, digest, &length) != 1) status = -1;
+    EVP_MD_CTX_free(list);
+    return status;
+}
+
 /* The weight file of a pair is whole before libhdf5 reads a byte of it: its size and SHA-256
    are those the graph's metadata records, and its own integrity record (format version 2,
    the first 512 bytes; see FORMAT.md) matches when it has one. */
@@ -118,7 +139,7 @@ static int verify_weights(const char *model_path, const char *h5_path, const cha
         else if (written != (unsigned long long)info.st_size)
             code = fail(error, size, SYNAPSE_ERROR_FORMAT, "model %s: weight file %s is damaged: %lld bytes, %llu were written",
                         model_path, h5_path, (long long)info.st_size, written);
-        else if (sha256_range(file, 512, info.st_size, digest) != 0 || memcmp(digest, head + 24, 32) != 0)
+        else if (piece_list_sha256(file, 512, info.st_size, digest) != 0 || memcmp(digest, head + 24, 32) != 0)
             code = fail(error, size, SYNAPSE_ERROR_FORMAT, "model %s: weight file %s is damaged: bytes 512..%lld do not match their SHA-256",
                         model_path, h5_path, (long long)info.st_size);
     }

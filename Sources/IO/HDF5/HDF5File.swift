@@ -192,6 +192,19 @@ final class HDF5File {
         return Array(values.prefix(count))
     }
 
+    /// Reads a float dataset of `shape` straight into a new tensor's storage (one copy).
+    func readTensor(_ dataset: String, shape: [Int]) throws -> Tensor {
+        let handle = try HDF5Handle(H5Dopen2(id, dataset, synapse_h5p_default()), H5Dclose, path, dataset, "open dataset")
+        let tensor = Tensor.uninitialized(shape)
+        guard tensor.count > 0 else { return tensor }
+        try tensor.withUnsafeMutableBufferPointer { buffer in
+            try check(
+                H5Dread(handle.id, synapse_h5t_native_float(), synapse_h5s_all(), synapse_h5s_all(), synapse_h5p_default(), buffer.baseAddress),
+                path, dataset, "read dataset")
+        }
+        return tensor
+    }
+
     /// Reads an integer dataset of `count` elements as uint64.
     func readUInt64s(_ dataset: String, count: Int) throws -> [UInt64] {
         let handle = try HDF5Handle(H5Dopen2(id, dataset, synapse_h5p_default()), H5Dclose, path, dataset, "open dataset")

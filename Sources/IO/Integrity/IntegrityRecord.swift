@@ -8,7 +8,7 @@ import Core
 ///     0..<12   "SYNAPSE-SEAL"
 ///     12..<16  record version (1)
 ///     16..<24  the file's length in bytes
-///     24..<56  SHA-256 of bytes 512..<length
+///     24..<56  SHA-256 of the SHA-256 digests of each 4 MiB piece of bytes 512..<length
 ///     56..<88  SHA-256 of bytes 0..<56 (the record itself)
 ///     88..<512 zero
 ///
@@ -34,7 +34,7 @@ enum IntegrityRecord {
     /// 512-byte user block and already closed.
     static func seal(_ path: String) throws {
         guard let length = FileBytes.size(path), length >= UInt64(size),
-              let contents = FileBytes.sha256(path, range: UInt64(size)..<length) else {
+              let contents = FileBytes.pieceListSHA256(path, range: UInt64(size)..<length) else {
             throw AtomicWriteError(file: path, operation: "seal (read back what was written)")
         }
         var record = [UInt8](repeating: 0, count: size)
@@ -84,7 +84,7 @@ enum IntegrityRecord {
                     ? "damaged: truncated at byte \(length) of \(written)"
                     : "damaged: \(length - written) bytes longer than the \(written) written")
         }
-        guard let contents = FileBytes.sha256(path, range: UInt64(size)..<length) else {
+        guard let contents = FileBytes.pieceListSHA256(path, range: UInt64(size)..<length) else {
             throw IntegrityFailure(file: path, reason: "cannot be read to the end")
         }
         guard contents == Array(head[24..<56]) else {

@@ -106,6 +106,9 @@ extension ModelFile {
                 reason: "data type \(proto.dataType) is not float32 (or an integer or bool type for shapes, indices and masks)")
         }
         var raw: [UInt8]?
+        // Float data is moved in bulk straight into the tensor (little-endian on every
+        // platform Synapse runs on), never element by element.
+        var floats: Tensor?
         if proto.dataLocation == .external {
             let entries = Dictionary(proto.externalData.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
             guard let location = entries["location"] else {
@@ -126,20 +129,36 @@ extension ModelFile {
                 throw ModelFileError.invalid(
                     file: file, place: place, problem: "external data at offset \(offset), length \(length) lies beyond the end of \(location) (\(size) bytes)")
             }
-            raw = FileBytes.read(path, offset: offset, count: Int(length))
-            if raw == nil { throw ModelFileError.unreadable(file: path, reason: "cannot read \(length) bytes at \(offset)") }
+            if type == .float {
+                floats = FileBytes.readTensor(path, offset: offset, shape: shape)
+                if floats == nil { throw ModelFileError.unreadable(file: path, reason: "cannot read \(length) bytes at \(offset)") }
+            } else {
+                raw = FileBytes.read(path, offset: offset, count: Int(length))
+                if raw == nil { throw ModelFileError.unreadable(file: path, reason: "cannot read \(length) bytes at \(offset)") }
+            }
         } else if !proto.rawData.isEmpty || count == 0 {
             guard proto.rawData.count == count * width else {
                 throw ModelFileError.invalid(
                     file: file, place: place, problem: "raw_data has \(proto.rawData.count) bytes, the shape \(shape) needs \(count * width)")
             }
-            raw = [UInt8](proto.rawData)
+            if type == .float {
+                let tensor = Tensor.uninitialized(shape)
+                tensor.withUnsafeMutableBufferPointer { target in
+                    proto.rawData.withUnsafeBytes { source in
+                        if let base = target.baseAddress, let from = source.baseAddress { memcpy(base, from, count * width) }
+                    }
+                }
+                floats = tensor
+            } else {
+                raw = [UInt8](proto.rawData)
+            }
         }
         func littleEndianWords<W: FixedWidthInteger>(_: W.Type, _ bytes: [UInt8]) -> [W] {
             bytes.withUnsafeBytes { buffer in (0..<count).map { W(littleEndian: buffer.loadUnaligned(fromByteOffset: $0 * width, as: W.self)) } }
         }
         switch type {
         case .float:
+            if let floats { return .tensor(floats) }
             let values: [Float]
             if let raw {
                 values = littleEndianWords(UInt32.self, raw).map { Float(bitPattern: $0) }

@@ -6,7 +6,7 @@ import Synapse
 // `bench=<name> impl=synapse <metric>=<value> <unit> key=value …`, matching the keys of the
 // PyTorch script of the same name in tools/bench/pytorch. Always built with -c release.
 
-let usage = "usage: synapse-bench xor|op_overhead|mlp_digits|char_lstm|sgemm [--threads N] [--seed S] [--iters N]"
+let usage = "usage: synapse-bench xor|op_overhead|mlp_digits|char_lstm|sgemm|file_io [--threads N] [--seed S] [--iters N]"
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard let workload = arguments.first else {
     FileHandle.standardError.write(Data((usage + "\n").utf8))
@@ -46,6 +46,7 @@ do {
     case "mlp_digits": try benchmarkDigits()
     case "char_lstm": try benchmarkCharLSTM(iterations: option("--iters", default: 1_000))
     case "sgemm": benchmarkSgemm()
+    case "file_io": try benchmarkFileIO()
     default:
         FileHandle.standardError.write(Data("synapse-bench: unknown workload \(workload)\n\(usage)\n".utf8))
         exit(2)

@@ -13,18 +13,22 @@ VERSION = 1
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
 
+PIECE = 4 << 20
+
+
 def _hash(path, start, end):
-    digest = hashlib.sha256()
+    """SHA-256 of the SHA-256 digests of each 4 MiB piece of bytes [start, end)."""
+    digests = hashlib.sha256()
     with open(path, "rb") as f:
         f.seek(start)
         remaining = end - start
         while remaining > 0:
-            chunk = f.read(min(remaining, 4 << 20))
+            chunk = f.read(min(remaining, PIECE))
             if not chunk:
-                break
-            digest.update(chunk)
+                return b""
+            digests.update(hashlib.sha256(chunk).digest())
             remaining -= len(chunk)
-    return digest.digest()
+    return digests.digest()
 
 
 def verify(path):
