@@ -26,6 +26,8 @@ struct SynapseCommand: ParsableCommand {
             fail("\(error)")
         } catch let error as AtomicWriteError {
             fail("\(error)")
+        } catch let error as TensorInputError {
+            fail(error.message)
         } catch let error as UsageError {
             fail(error.message)
         } catch {

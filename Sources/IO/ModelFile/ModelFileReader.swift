@@ -18,6 +18,12 @@ extension ModelFile {
         guard size <= protobufLimit, let bytes = FileBytes.readAll(path, limit: protobufLimit) else {
             throw ModelFileError.unreadable(file: path, reason: "cannot read it (or it is over 2 GiB)")
         }
+        return try load(onnxBytes: bytes, path: path)
+    }
+
+    /// Loads a model from the bytes of its `.onnx` file, which was read from `path` (used in
+    /// messages, and to find a pair's `.h5` and external data beside it).
+    public static func load(onnxBytes bytes: [UInt8], path: String) throws -> GraphModel {
         let model: Onnx_ModelProto
         do {
             model = try Onnx_ModelProto(serializedBytes: bytes)

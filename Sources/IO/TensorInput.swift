@@ -1,14 +1,26 @@
+import Core
 import Foundation
-import Synapse
 
-/// Reads a tensor given on the command line: JSON (`[[0,1],[1,0]]`), a CSV file (one row per
-/// line) or a `.npy` file (float32 or float64, C order). Every problem is a one-line error.
-enum TensorInput {
-    static func parse(_ text: String) throws -> Tensor {
+/// A tensor input that cannot be read: the message names the input and what is wrong.
+public struct TensorInputError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}
+
+/// Reads a tensor as `synapse predict --input` takes it: JSON (`[[0,1],[1,0]]`), a CSV file
+/// (one row per line) or a `.npy` file (float32 or float64, C order). Every size is checked
+/// before it sizes an allocation; every problem is a `TensorInputError`.
+public enum TensorInput {
+    /// The most scalars an input may hold (2³¹).
+    static let largestCount = 1 << 31
+    /// The deepest JSON nesting read (rank 32).
+    static let deepestNesting = 32
+
+    public static func parse(_ text: String) throws -> Tensor {
         if text.hasSuffix(".npy") { return try npy(text) }
         if text.hasSuffix(".csv") { return try csv(text) }
         guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]) else {
-            throw UsageError(message: "--input \(text.prefix(40)): not JSON numbers, a .csv or a .npy file")
+            throw TensorInputError(message: "--input \(text.prefix(40)): not JSON numbers, a .csv or a .npy file")
         }
         var shape: [Int] = []
         var values: [Float] = []
@@ -23,42 +35,48 @@ enum TensorInput {
         case let value as NSNumber where !(object is Bool): value.floatValue
         default: nil
         }
+        guard depth <= deepestNesting else { throw TensorInputError(message: "--input \(text.prefix(40)): nested deeper than \(deepestNesting)") }
         if let number {
-            guard depth == shape.count else { throw UsageError(message: "--input \(text.prefix(40)): rows of different depths") }
+            guard depth == shape.count else { throw TensorInputError(message: "--input \(text.prefix(40)): rows of different depths") }
             values.append(number)
             return
         }
-        guard let array = object as? [Any] else { throw UsageError(message: "--input \(text.prefix(40)): holds something that is not a number") }
+        guard let array = object as? [Any] else { throw TensorInputError(message: "--input \(text.prefix(40)): holds something that is not a number") }
         if depth == shape.count { shape.append(array.count) }
         guard depth < shape.count, shape[depth] == array.count else {
-            throw UsageError(message: "--input \(text.prefix(40)): rows of different lengths")
+            throw TensorInputError(message: "--input \(text.prefix(40)): rows of different lengths")
         }
         for element in array { try flatten(element, depth: depth + 1, shape: &shape, values: &values, text: text) }
     }
 
+    /// The largest input file read: 2³¹ float64 values and a header.
+    static let largestFile: UInt64 = (1 << 34) + (1 << 20)
+
     private static func csv(_ path: String) throws -> Tensor {
+        guard (FileBytes.size(path) ?? 0) <= largestFile else { throw TensorInputError(message: "\(path): larger than 16 GiB") }
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw UsageError(message: "\(path): cannot read it")
+            throw TensorInputError(message: "\(path): cannot read it")
         }
         let rows = try text.split(separator: "\n").enumerated().map { number, line in
             try line.split(separator: ",").map { field -> Float in
                 guard let value = Float(field.trimmingCharacters(in: .whitespaces)) else {
-                    throw UsageError(message: "\(path):\(number + 1): \"\(field)\" is not a number")
+                    throw TensorInputError(message: "\(path):\(number + 1): \"\(field)\" is not a number")
                 }
                 return value
             }
         }
         guard let width = rows.first?.count, rows.allSatisfy({ $0.count == width }) else {
-            throw UsageError(message: "\(path): rows of different lengths")
+            throw TensorInputError(message: "\(path): rows of different lengths")
         }
         return Tensor(rows.flatMap { $0 }, shape: [rows.count, width])
     }
 
     private static func npy(_ path: String) throws -> Tensor {
-        guard let data = FileManager.default.contents(atPath: path) else { throw UsageError(message: "\(path): cannot read it") }
+        guard (FileBytes.size(path) ?? 0) <= largestFile else { throw TensorInputError(message: "\(path): larger than 16 GiB") }
+        guard let data = FileManager.default.contents(atPath: path) else { throw TensorInputError(message: "\(path): cannot read it") }
         let bytes = [UInt8](data)
         guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1...5]) == Array("NUMPY".utf8) else {
-            throw UsageError(message: "\(path): not a .npy file")
+            throw TensorInputError(message: "\(path): not a .npy file")
         }
         let major = bytes[6]
         let headerLength = major == 1 ? Int(bytes[8]) | Int(bytes[9]) << 8
@@ -66,19 +84,27 @@ enum TensorInput {
         let start = major == 1 ? 10 : 12
         guard headerLength >= 0, start + headerLength <= bytes.count,
               let header = String(bytes: bytes[start..<(start + headerLength)], encoding: .ascii) else {
-            throw UsageError(message: "\(path): damaged .npy header")
+            throw TensorInputError(message: "\(path): damaged .npy header")
         }
         let isFloat32 = header.contains("'<f4'")
         guard isFloat32 || header.contains("'<f8'"), header.contains("'fortran_order': False"),
               let open = header.firstIndex(of: "("), let close = header.firstIndex(of: ")") else {
-            throw UsageError(message: "\(path): only little-endian float32/float64 arrays in C order are read")
+            throw TensorInputError(message: "\(path): only little-endian float32/float64 arrays in C order are read")
         }
+        guard open < close else { throw TensorInputError(message: "\(path): damaged .npy header") }
         let shape = header[header.index(after: open)..<close].split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        let count = shape.reduce(1, *)
         let width = isFloat32 ? 4 : 8
         let body = start + headerLength
-        guard shape.allSatisfy({ $0 >= 0 }), bytes.count - body == count * width else {
-            throw UsageError(message: "\(path): holds \(bytes.count - body) bytes of data, the shape \(shape) needs \(count * width)")
+        var count = 1
+        for size in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: size)
+            guard size >= 0, !overflow, product <= largestCount else {
+                throw TensorInputError(message: "\(path): the shape \(shape) is negative or holds more than 2³¹ values")
+            }
+            count = product
+        }
+        guard shape.count <= deepestNesting, bytes.count - body == count * width else {
+            throw TensorInputError(message: "\(path): holds \(bytes.count - body) bytes of data, the shape \(shape) needs \(count * width)")
         }
         let values: [Float] = bytes[body...].withUnsafeBytes { raw in
             (0..<count).map { i in
@@ -90,7 +116,7 @@ enum TensorInput {
     }
 
     /// A tensor as nested JSON arrays, each scalar with 9 significant digits (exact Float32).
-    static func json(_ tensor: Tensor) -> String {
+    public static func json(_ tensor: Tensor) -> String {
         let values = tensor.scalars.map { String(format: "%.9g", $0) }
         func nest(_ dims: ArraySlice<Int>, _ offset: inout Int) -> String {
             guard let first = dims.first else {

@@ -1,0 +1,119 @@
+import Core
+import Foundation
+@testable import IO
+import Testing
+
+/// Files built to exhaust the reader: every claimed size is checked before it sizes an
+/// allocation, long graphs are walked without recursion, cycles are found.
+@Suite("Hostile graphs and inputs: typed errors, no huge allocation, no stack overflow")
+struct HostileInputTests {
+    let folder = temporaryFolder()
+
+    func node(_ op: String, _ inputs: [String], _ output: String) -> Onnx_NodeProto {
+        var node = Onnx_NodeProto()
+        node.opType = op
+        node.input = inputs
+        node.output = [output]
+        return node
+    }
+
+    func value(_ name: String, _ dims: [Int64?]) -> Onnx_ValueInfoProto {
+        var info = Onnx_ValueInfoProto()
+        info.name = name
+        info.type.tensorType.elemType = 1
+        info.type.tensorType.shape.dim = dims.map { size in
+            var dim = Onnx_TensorShapeProto.Dimension()
+            if let size { dim.dimValue = size } else { dim.dimParam = "batch" }
+            return dim
+        }
+        return info
+    }
+
+    func model(_ nodes: [Onnx_NodeProto], initializers: [Onnx_TensorProto] = [], output: String) -> Onnx_ModelProto {
+        var model = Onnx_ModelProto()
+        model.irVersion = 10
+        var opset = Onnx_OperatorSetIdProto()
+        opset.version = 21
+        model.opsetImport = [opset]
+        model.graph.node = nodes
+        model.graph.initializer = initializers
+        model.graph.input = [value("x", [nil, 2])]
+        model.graph.output = [value(output, [nil, 2])]
+        return model
+    }
+
+    func load(_ model: Onnx_ModelProto) throws -> GraphModel {
+        try ModelFile.load(onnxBytes: try model.serializedBytes(), path: folder + "/hostile.onnx")
+    }
+
+    @Test("an initializer that claims 10¹² elements is refused before anything is allocated")
+    func hugeInitializer() throws {
+        var tensor = Onnx_TensorProto()
+        tensor.name = "w"
+        tensor.dataType = 1
+        tensor.dims = [1_000_000, 1_000_000]
+        #expect(throws: ModelFileError.self) { try load(model([node("Add", ["x", "w"], "y")], initializers: [tensor], output: "y")) }
+        tensor.dims = [Int64.max, 2]
+        #expect(throws: ModelFileError.self) { try load(model([node("Add", ["x", "w"], "y")], initializers: [tensor], output: "y")) }
+    }
+
+    @Test("shape arithmetic that asks for 10¹² elements is an error naming the node")
+    func hugeMadeValues() throws {
+        let shape = ModelFile.inlineInt64s("shape", [1_000_000, 1_000_000], [2])
+        for op in ["ConstantOfShape", "Expand"] {
+            let inputs = op == "Expand" ? ["x", "shape"] : ["shape"]
+            let graph = model([node(op, inputs, "big"), node("Add", ["x", "big"], "y")], initializers: [shape], output: "y")
+            do {
+                let loaded = try load(graph)
+                _ = try loaded.run(["x": Tensor.zeros([1, 2])])
+                Issue.record("\(op) of 10¹² elements ran")
+            } catch let error as ModelFileError {
+                #expect("\(error)".contains(op), "\(error)")
+            }
+        }
+        let range = model([node("Range", ["zero", "limit", "one"], "r"), node("Add", ["x", "r"], "y")],
+                          initializers: [ModelFile.inlineInt64s("zero", [0], []), ModelFile.inlineInt64s("limit", [1 << 40], []),
+                                         ModelFile.inlineInt64s("one", [1], [])], output: "y")
+        #expect(throws: ModelFileError.self) { try load(range) }
+    }
+
+    @Test("a chain of 100,000 nodes loads and runs without recursion")
+    func longChain() throws {
+        var nodes: [Onnx_NodeProto] = []
+        var previous = "x"
+        for index in 0..<100_000 {
+            nodes.append(node(index % 2 == 0 ? "Relu" : "Neg", [previous], "v\(index)"))
+            previous = "v\(index)"
+        }
+        let loaded = try load(model(nodes.reversed(), output: previous))
+        let output = try loaded.run(["x": Tensor([[1, -2]])])[previous]!
+        #expect(output.scalars == [0, 0])
+    }
+
+    @Test("a cycle is an error, however long")
+    func cycle() throws {
+        var nodes = (0..<1_000).map { node("Relu", ["c\(($0 + 1) % 1_000)"], "c\($0)") }
+        nodes.append(node("Relu", ["c0"], "y"))
+        do {
+            _ = try load(model(nodes, output: "y"))
+            Issue.record("a cyclic graph loaded")
+        } catch let error as ModelFileError {
+            #expect("\(error)".contains("cycle"))
+        }
+    }
+
+    @Test("tensor inputs: huge .npy shapes, deep JSON, ragged rows are errors")
+    func tensorInputs() throws {
+        let header = "{'descr': '<f4', 'fortran_order': False, 'shape': (100000000000, 100000000000), }"
+        var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count), 0] + Array(header.utf8)
+        bytes += [0, 0, 0, 0]
+        let path = folder + "/huge.npy"
+        #expect(FileBytes.write(bytes, to: path))
+        #expect(throws: TensorInputError.self) { try TensorInput.parse(path) }
+        let deep = String(repeating: "[", count: 1_000) + "1" + String(repeating: "]", count: 1_000)
+        #expect(throws: TensorInputError.self) { try TensorInput.parse(deep) }
+        #expect(throws: TensorInputError.self) { try TensorInput.parse("[[1, 2], [3]]") }
+        #expect(throws: TensorInputError.self) { try TensorInput.parse("[[1, 2], 3]") }
+        #expect(try TensorInput.parse("[[1, 2], [3, 4]]").shape == [2, 2])
+    }
+}
