@@ -2,6 +2,7 @@
 # make test      — build and run every test
 # make bench     — benchmarks beside PyTorch, with ratios (tools/bench)
 # make bench-against REV=…  — the same, plus a build of commit REV in the same rounds
+# make fuzz      — coverage-guided fuzzing of every reader (FUZZ_SECONDS each; tools/fuzz)
 # make fixtures  — regenerate the PyTorch reference values the tests compare against
 # make proto     — regenerate Sources/IO/ONNX/synapse.pb.swift from formats/synapse.proto
 # Each first installs what it needs when it is missing: system packages with apt-get,
@@ -16,7 +17,7 @@ PYTHON := $(VENV)/bin/python
 # the package index pulls several GB of CUDA libraries.
 TORCH_WHEEL := $(firstword $(wildcard /opt/wheels/torch-*+cpu-*.whl))
 
-.PHONY: deps run test bench bench-against bench-io-debug fixtures proto python-env python-test-env plugin-check c-reader c-memcheck
+.PHONY: deps run test bench bench-against bench-io-debug fixtures fuzz fuzz-build fuzz-smoke fuzz-corpus proto python-env python-test-env plugin-check c-reader c-memcheck
 
 deps:
 	@command -v dpkg >/dev/null 2>&1 || { echo "dpkg not found: install $(APT_PACKAGES) yourself"; exit 0; }; \
@@ -38,6 +39,7 @@ test: deps python-test-env c-reader
 	$(SWIFT) test --skip-build
 	$(PYTHON) -m pytest -q tools/python
 	$(MAKE) c-memcheck
+	$(MAKE) fuzz-smoke
 	$(MAKE) plugin-check
 
 # The C reader of model files (tools/c): libsynapse_model.a and synapse-inspect-c.
@@ -63,6 +65,7 @@ python-test-env:
 	@$(PYTHON) -c "import h5py, numpy, pytest, onnx, onnxruntime" 2>/dev/null || { \
 		echo "Installing h5py, numpy, pytest, onnx and onnxruntime into $(VENV)"; \
 		$(PYTHON) -m pip install -q h5py numpy pytest onnx onnxruntime; }
+	@$(PYTHON) -c "import hypothesis" 2>/dev/null || { echo "Installing hypothesis into $(VENV)"; $(PYTHON) -m pip install -q hypothesis; }
 	@$(PYTHON) -c "import torch" 2>/dev/null || [ -z "$(TORCH_WHEEL)" ] || { \
 		echo "Installing torch from $(TORCH_WHEEL) into $(VENV)"; $(PYTHON) -m pip install -q $(TORCH_WHEEL); }
 	@$(PYTHON) -c "import torch" 2>/dev/null && ! $(PYTHON) -c "import onnxscript" 2>/dev/null && { \
@@ -87,6 +90,50 @@ bench: deps python-env
 bench-io-debug: deps python-env
 	$(SWIFT) build --product synapse-bench
 	$(PYTHON) tools/bench/run.py --synapse .build/debug/synapse-bench file_io
+
+# Coverage-guided fuzzing of every reader (tools/fuzz): four Swift libFuzzer targets built with
+# -sanitize=fuzzer,address, the C reader's with clang, the Python reader's with hypothesis.
+# `make fuzz FUZZ_SECONDS=600` runs each that long; `make fuzz-smoke` (part of make test)
+# replays the committed corpora and regressions and fuzzes each for a few seconds.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := fuzz-checkpoint fuzz-model-file fuzz-onnx-graph fuzz-tensor-input
+FUZZ_FLAGS := -rss_limit_mb=3000 -malloc_limit_mb=2048 -timeout=30
+FUZZ_ENV := SWIFT_BACKTRACE=enable=no LSAN_OPTIONS=suppressions=$(CURDIR)/tools/fuzz/lsan.supp
+CLANG ?= $(firstword $(wildcard /opt/swift/usr/bin/clang) clang)
+
+fuzz-build: deps
+	$(SWIFT) build --package-path tools/fuzz --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld
+	mkdir -p .build-fuzz/c
+	$(CLANG) -g -O1 -fsanitize=fuzzer,address -Itools/c -Itools/c/generated $$(pkg-config --cflags libprotobuf-c hdf5) \
+		tools/fuzz/fuzz_c_reader.c tools/c/synapse_model.c tools/c/generated/synapse.pb-c.c \
+		$$(pkg-config --libs libprotobuf-c hdf5 libcrypto) -o .build-fuzz/c/fuzz-c-reader
+
+fuzz: fuzz-build python-test-env
+	for target in $(FUZZ_TARGETS); do \
+		mkdir -p .build-fuzz/corpus/$$target && \
+		$(FUZZ_ENV) .build-fuzz/debug/$$target .build-fuzz/corpus/$$target tools/fuzz/corpus/$$target \
+			-max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(FUZZ_FLAGS) -artifact_prefix=.build-fuzz/$$target- || exit 1; \
+	done
+	mkdir -p .build-fuzz/corpus/c-reader
+	.build-fuzz/c/fuzz-c-reader .build-fuzz/corpus/c-reader tools/fuzz/corpus/fuzz-model-file tools/fuzz/corpus/fuzz-onnx-graph \
+		-max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(FUZZ_FLAGS) -artifact_prefix=.build-fuzz/c-reader-
+	FUZZ_EXAMPLES=$$(( $(FUZZ_SECONDS) * 20 )) $(PYTHON) -m pytest -q tools/python/tests/test_fuzz_reader.py
+
+fuzz-smoke: fuzz-build
+	for target in $(FUZZ_TARGETS); do \
+		$(FUZZ_ENV) .build-fuzz/debug/$$target -runs=0 tools/fuzz/corpus/$$target $$(ls -d tools/fuzz/regressions/$$target 2>/dev/null) $(FUZZ_FLAGS) || exit 1; \
+		$(FUZZ_ENV) .build-fuzz/debug/$$target -max_total_time=5 -seed=1 tools/fuzz/corpus/$$target $(FUZZ_FLAGS) \
+			-artifact_prefix=.build-fuzz/$$target- > .build-fuzz/$$target.log 2>&1 || { tail -40 .build-fuzz/$$target.log; exit 1; }; \
+		echo "$$target: $$(grep -E '^Done' .build-fuzz/$$target.log)"; \
+	done
+	.build-fuzz/c/fuzz-c-reader -max_total_time=5 -seed=1 tools/fuzz/corpus/fuzz-model-file $(FUZZ_FLAGS) \
+		-artifact_prefix=.build-fuzz/c-reader- > .build-fuzz/c-reader.log 2>&1 || { tail -40 .build-fuzz/c-reader.log; exit 1; }
+	echo "fuzz-c-reader: $$(grep -E '^Done' .build-fuzz/c-reader.log)"
+
+# Regenerates the committed seed corpora from files the CLI and PyTorch write.
+fuzz-corpus: python-test-env
+	$(SWIFT) build --product synapse
+	$(PYTHON) tools/fuzz/make_corpus.py .build/debug/synapse
 
 # The same benchmarks with a second Synapse built from commit REV, run in the same rounds:
 # `make bench-against REV=HEAD~3` says whether this build got slower than that one.

@@ -26,6 +26,19 @@ package func resolvedDim(_ dim: Int, rank: Int) -> Int? {
     return resolved >= 0 && resolved < rank ? resolved : nil
 }
 
+/// The number of elements of `shape`, or `nil` when a size is negative or the product
+/// overflows: shapes read from files go through this before anything multiplies them.
+package func elementCount(_ shape: [Int]) -> Int? {
+    var count = 1
+    for size in shape {
+        guard size >= 0 else { return nil }
+        let (product, overflow) = count.multipliedReportingOverflow(by: size)
+        guard !overflow else { return nil }
+        count = product
+    }
+    return count
+}
+
 /// The shape a reshape of `count` scalars into `requested` gives: one `-1` is inferred and,
 /// with `copyingZerosFrom` (ONNX's Reshape), a `0` copies that dimension of the input.
 /// `nil` when the request cannot be met. Shared by `reshaped` and the importer.
@@ -39,8 +52,7 @@ package func resolvedReshape(_ requested: [Int], count: Int, copyingZerosFrom in
     }
     guard shape.allSatisfy({ $0 >= -1 }) else { return nil }
     let inferred = shape.indices.filter { shape[$0] == -1 }
-    guard inferred.count <= 1 else { return nil }
-    let known = shape.filter { $0 != -1 }.reduce(1, *)
+    guard inferred.count <= 1, let known = elementCount(shape.filter { $0 != -1 }) else { return nil }
     if let position = inferred.first {
         guard known > 0, count % known == 0 else { return nil }
         shape[position] = count / known

@@ -25,6 +25,11 @@ public enum TensorInput {
         var shape: [Int] = []
         var values: [Float] = []
         try flatten(object, depth: 0, shape: &shape, values: &values, text: text)
+        // A number met before a deeper row was seen (`[[1, 2], [[3, 4], [5, 6]]]`) leaves
+        // fewer values than the shape holds (found by fuzz-tensor-input).
+        guard values.count == shape.reduce(1, *) else {
+            throw TensorInputError(message: "--input \(text.prefix(40)): rows of different depths")
+        }
         return Tensor(values, shape: shape)
     }
 
@@ -54,7 +59,9 @@ public enum TensorInput {
 
     private static func csv(_ path: String) throws -> Tensor {
         guard (FileBytes.size(path) ?? 0) <= largestFile else { throw TensorInputError(message: "\(path): larger than 16 GiB") }
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+        // Read with Synapse's own file access: Foundation's String(contentsOfFile:) leaks the
+        // buffer of an empty file (seen by LeakSanitizer under fuzz-tensor-input).
+        guard let bytes = FileBytes.readAll(path, limit: largestFile), let text = String(validating: bytes, as: UTF8.self) else {
             throw TensorInputError(message: "\(path): cannot read it")
         }
         let rows = try text.split(separator: "\n").enumerated().map { number, line in
@@ -73,8 +80,7 @@ public enum TensorInput {
 
     private static func npy(_ path: String) throws -> Tensor {
         guard (FileBytes.size(path) ?? 0) <= largestFile else { throw TensorInputError(message: "\(path): larger than 16 GiB") }
-        guard let data = FileManager.default.contents(atPath: path) else { throw TensorInputError(message: "\(path): cannot read it") }
-        let bytes = [UInt8](data)
+        guard let bytes = FileBytes.readAll(path, limit: largestFile) else { throw TensorInputError(message: "\(path): cannot read it") }
         guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1...5]) == Array("NUMPY".utf8) else {
             throw TensorInputError(message: "\(path): not a .npy file")
         }

@@ -115,5 +115,7 @@ struct HostileInputTests {
         #expect(throws: TensorInputError.self) { try TensorInput.parse("[[1, 2], [3]]") }
         #expect(throws: TensorInputError.self) { try TensorInput.parse("[[1, 2], 3]") }
         #expect(try TensorInput.parse("[[1, 2], [3, 4]]").shape == [2, 2])
+        // Found by fuzz-tensor-input: rows that get deeper after a row of numbers.
+        #expect(throws: TensorInputError.self) { try TensorInput.parse("[[0,0.5], [[0,0.5], [-2e21,\n0.5]]]") }
     }
 }

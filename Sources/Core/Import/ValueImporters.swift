@@ -4,8 +4,9 @@
 // corresponds to them: they become constants or integers when a graph is loaded or run.
 
 extension OpImport {
-    /// The most scalars a value made from a shape may have (2³¹).
-    static let largestMadeValue = 1 << 31
+    /// The most scalars a value made from a shape (ConstantOfShape, Expand, Tile, Range) may
+    /// have: 2²⁸ (1 GiB of float32), so a graph cannot make the reader allocate without bound.
+    static let largestMadeValue = 1 << 28
 
     static let valueImporters: [String: OpImporter] = [
         "Identity": { node in [try node.value(0)] },
@@ -49,10 +50,9 @@ extension OpImport {
         "Size": { node in [.integers([try node.value(0).shape.reduce(1, *)], shape: [])] },
         "ConstantOfShape": { node in
             let shape = try node.integers(0) ?? []
-            guard shape.allSatisfy({ $0 >= 0 }), shape.reduce(1, *) <= largestMadeValue else {
+            guard let count = elementCount(shape), count <= largestMadeValue else {
                 throw node.fail("shape \(describe(shape)) is negative or too large")
             }
-            let count = shape.reduce(1, *)
             switch node.attributes["value"] {
             case nil: return [.tensor(Tensor.zeros(shape))]
             case .value(.integers(let values, _))?:
@@ -74,8 +74,9 @@ extension OpImport {
             }
             let (start, limit, delta) = (numbers[0], numbers[1], numbers[2])
             guard delta != 0, delta.isFinite, start.isFinite, limit.isFinite else { throw node.fail("delta must be finite and non-zero") }
-            let count = Swift.max(Int(((limit - start) / delta).rounded(.up)), 0)
-            guard count <= largestMadeValue else { throw node.fail("\(count) elements is too many") }
+            let steps = ((limit - start) / delta).rounded(.up)
+            guard steps.isFinite, steps <= Double(largestMadeValue) else { throw node.fail("\(steps) elements is too many") }
+            let count = Swift.max(Int(steps), 0)
             let sequence = (0..<count).map { start + Double($0) * delta }
             if node.isIntegerArithmetic { return [.integers(sequence.map { Int($0) }, shape: [count])] }
             return [.tensor(Tensor(sequence.map { Float($0) }, shape: [count]))]

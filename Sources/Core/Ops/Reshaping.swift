@@ -148,14 +148,16 @@ extension Tensor {
                   let shape = broadcastShapeIfPossible(x.shape, target) else {
                 throw node.fail("cannot expand \(describe(x.shape)) to the requested shape")
             }
-            guard shape.reduce(1, *) <= 1 << 31 else { throw node.fail("expanding to \(describe(shape)) is too large") }
+            guard let count = elementCount(shape), count <= OpImport.largestMadeValue else {
+                throw node.fail("expanding to \(describe(shape)) is too large")
+            }
             if shape == x.shape { return [x] }
             return try node.numeric { $0[0] + Tensor.zeros(shape) }
         },
         "Tile": { node in
             let x = try node.value(0)
             guard let repeats = try node.integers(1), repeats.count == x.shape.count, repeats.allSatisfy({ $0 >= 1 }),
-                  x.shape.reduce(1, *) * repeats.reduce(1, *) <= 1 << 31 else {
+                  let count = elementCount(x.shape + repeats), count <= OpImport.largestMadeValue else {
                 throw node.fail("repeats must be a constant of one positive count per dimension")
             }
             return try node.numeric { inputs in

@@ -27,15 +27,17 @@ enum LegacyCheck {
         }
         guard child > 0 else { return .failed }
         var status: Int32 = 0
-        var waited = 0.0
+        var waited: UInt32 = 0  // microseconds
+        var pause: UInt32 = 50  // doubling to 10 ms: small files answer within a fraction of a millisecond
         while waitpid(child, &status, WNOHANG) == 0 {
-            if waited >= timeoutSeconds {
+            if Double(waited) >= timeoutSeconds * 1e6 {
                 kill(child, SIGKILL)
                 waitpid(child, &status, 0)
                 return .timedOut
             }
-            usleep(2_000)
-            waited += 0.002
+            usleep(pause)
+            waited += pause
+            pause = Swift.min(pause * 2, 10_000)
         }
         let signal = status & 0x7F
         if signal != 0 { return .crashed(signal: signal) }

@@ -41,6 +41,17 @@ def load_checkpoint(path):
     (the integrity record is checked before HDF5 reads the file)."""
     sealed = verify(path) == "sealed"
     try:
+        return _read(path, sealed)
+    except SynapseFileError:
+        raise
+    except (OSError, RuntimeError, KeyError, ValueError, TypeError, IndexError) as error:
+        # Only a version-1 file (no record) can get here damaged: h5py reports the damage in
+        # many ways (found by hypothesis in test_fuzz_reader.py).
+        raise SynapseFileError(path, "the file", f"damaged HDF5 structure ({type(error).__name__}: {error})") from None
+
+
+def _read(path, sealed):
+    try:
         f = h5py.File(path, "r")
     except OSError as error:
         raise SynapseFileError(path, "the file", f"not a readable HDF5 file ({error})") from None

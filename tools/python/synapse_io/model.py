@@ -31,7 +31,17 @@ def load_model(path):
     """The model at ``path`` as an onnx.ModelProto whose initializers carry their data
     (raw_data), read from the .h5 at the offsets the graph names, after checking that the
     .h5 is the one the graph was written with and that every offset lies inside it."""
-    path = os.fspath(path)
+    try:
+        return _load_model(os.fspath(path))
+    except SynapseFileError:
+        raise
+    except (OSError, ValueError, TypeError, OverflowError) as error:
+        # Numbers and names from the file that do not parse (found by hypothesis in
+        # test_fuzz_reader.py): a malformed model, said as such.
+        raise SynapseFileError(path, "the file", f"malformed model ({type(error).__name__}: {error})") from None
+
+
+def _load_model(path):
     folder = os.path.dirname(os.path.abspath(path))
     try:
         model = onnx.load(path, load_external_data=False)
