@@ -41,14 +41,17 @@ public struct CheckpointContents {
             throw CheckpointError.damaged(file: path, reason: failure.reason)
         }
         if kind == .unsealed {
-            switch LegacyCheck.probe({ _ = try CheckpointContents(reading: path, expectSealed: false) }) {
+            let timeout = LegacyCheck.timeoutSeconds(forFileOf: FileBytes.size(path) ?? 0)
+            switch LegacyCheck.probe(timeoutSeconds: timeout, { _ = try CheckpointContents(reading: path, expectSealed: false) }) {
             case .succeeded, .failed: break  // a failure is reported by the read below
             case .crashed(let signal):
                 throw CheckpointError.damaged(
-                    file: path, reason: "damaged: it has no integrity record (format version 1) and libhdf5 crashed reading it (signal \(signal))")
+                    file: path,
+                    reason: "damaged: it has no integrity record (format version 1) and libhdf5 crashed reading it ("
+                        + (signal > 0 ? "signal \(signal))" : "exit status \(-signal))"))
             case .timedOut:
                 throw CheckpointError.damaged(
-                    file: path, reason: "damaged: it has no integrity record (format version 1) and libhdf5 did not finish reading it in \(Int(LegacyCheck.timeoutSeconds)) s")
+                    file: path, reason: "damaged: it has no integrity record (format version 1) and libhdf5 did not finish reading it in \(Int(timeout)) s")
             }
         }
         do {
