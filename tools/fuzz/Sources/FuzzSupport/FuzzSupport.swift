@@ -39,3 +39,14 @@ public func runOnZeros(_ model: GraphModel) {
 public func runFuzzer(_ test: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt {
     synapse_fuzz_run(CommandLine.argc, CommandLine.unsafeArgv, test)
 }
+
+/// Runs `body`, for which an error of type `E` (a reader's typed error) is an expected answer;
+/// any other error is a finding and stops the fuzzer.
+public func expecting<E: Error>(_: E.Type, _ body: () throws -> Void) {
+    do {
+        try body()
+    } catch is E {
+    } catch {
+        fatalError("unexpected error type: \(error)")
+    }
+}

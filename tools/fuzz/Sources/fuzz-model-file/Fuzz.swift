@@ -16,12 +16,9 @@ func fuzz(_ input: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     guard let data = input ?? UnsafePointer(bitPattern: 1) else { return 0 }
     _ = weightsReady
     let path = scratch.write(data, size, as: "model.onnx")
-    do {
+    expecting(ModelFileError.self) {
         let model = try ModelFile.load(path)
         runOnZeros(model)
-    } catch is ModelFileError {
-    } catch {
-        fatalError("unexpected error type: \(error)")
     }
     return 0
 }
