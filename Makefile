@@ -119,14 +119,19 @@ fuzz: fuzz-build python-test-env
 		-max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(FUZZ_FLAGS) -artifact_prefix=.build-fuzz/c-reader-
 	FUZZ_EXAMPLES=$$(( $(FUZZ_SECONDS) * 20 )) $(PYTHON) -m pytest -q tools/python/tests/test_fuzz_reader.py
 
+# libFuzzer writes new inputs into the first folder it is given: always a scratch one under
+# .build-fuzz, so the committed seeds stay as make fuzz-corpus wrote them.
 fuzz-smoke: fuzz-build
 	for target in $(FUZZ_TARGETS); do \
-		$(FUZZ_ENV) .build-fuzz/debug/$$target -runs=0 tools/fuzz/corpus/$$target $$(ls -d tools/fuzz/regressions/$$target 2>/dev/null) $(FUZZ_FLAGS) || exit 1; \
-		$(FUZZ_ENV) .build-fuzz/debug/$$target -max_total_time=5 -seed=1 tools/fuzz/corpus/$$target $(FUZZ_FLAGS) \
+		rm -rf .build-fuzz/smoke/$$target && mkdir -p .build-fuzz/smoke/$$target && \
+		$(FUZZ_ENV) .build-fuzz/debug/$$target -runs=0 .build-fuzz/smoke/$$target tools/fuzz/corpus/$$target \
+			$$(ls -d tools/fuzz/regressions/$$target 2>/dev/null) $(FUZZ_FLAGS) || exit 1; \
+		$(FUZZ_ENV) .build-fuzz/debug/$$target -max_total_time=5 -seed=1 .build-fuzz/smoke/$$target tools/fuzz/corpus/$$target $(FUZZ_FLAGS) \
 			-artifact_prefix=.build-fuzz/$$target- > .build-fuzz/$$target.log 2>&1 || { tail -40 .build-fuzz/$$target.log; exit 1; }; \
 		echo "$$target: $$(grep -E '^Done' .build-fuzz/$$target.log)"; \
 	done
-	.build-fuzz/c/fuzz-c-reader -max_total_time=5 -seed=1 tools/fuzz/corpus/fuzz-model-file $(FUZZ_FLAGS) \
+	rm -rf .build-fuzz/smoke/c-reader && mkdir -p .build-fuzz/smoke/c-reader
+	.build-fuzz/c/fuzz-c-reader -max_total_time=5 -seed=1 .build-fuzz/smoke/c-reader tools/fuzz/corpus/fuzz-model-file $(FUZZ_FLAGS) \
 		-artifact_prefix=.build-fuzz/c-reader- > .build-fuzz/c-reader.log 2>&1 || { tail -40 .build-fuzz/c-reader.log; exit 1; }
 	echo "fuzz-c-reader: $$(grep -E '^Done' .build-fuzz/c-reader.log)"
 
