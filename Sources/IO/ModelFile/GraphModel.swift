@@ -13,8 +13,9 @@ public final class GraphModel: Module, Layer {
     public let inputs: [(name: String, shape: [Int?])]
     /// Graph outputs, in file order.
     public let outputNames: [String]
-    /// The nodes left to run, in an order where each value is computed before it is read.
-    let nodes: [Onnx_NodeProto]
+    /// The nodes left to run, in an order where each value is computed before it is read,
+    /// each ready to run (attributes converted at load).
+    let nodes: [NodeInterpreter]
     /// The file's integer initializers.
     let constants: [String: GraphValue]
     /// Values computed once at load: every node that reads only constants.
@@ -29,7 +30,7 @@ public final class GraphModel: Module, Layer {
     public internal(set) var metadata: [String: String] = [:]
 
     /// The op type of each node, in execution order.
-    public var nodeOpTypes: [String] { nodes.map(\.opType) }
+    public var nodeOpTypes: [String] { nodes.map(\.node.opType) }
 
     init(
         _ graph: Onnx_GraphProto, parameters: [(name: String, tensor: Tensor)], constants: [String: GraphValue],
@@ -64,26 +65,26 @@ public final class GraphModel: Module, Layer {
         var folded: [String: GraphValue] = [:]
         var shapeOnly: Set<String> = []
         let inputNames = Set(inputs.map(\.name))
-        var shapeNodes: [Onnx_NodeProto] = []
-        var rest: [Onnx_NodeProto] = []
+        var shapeNodes: [NodeInterpreter] = []
+        var rest: [NodeInterpreter] = []
         for (index, node) in order.enumerated() {
             let reads = node.input.filter { !$0.isEmpty }
             if reads.allSatisfy({ constants[$0] != nil || folded[$0] != nil }) {
-                let interpreter = NodeInterpreter(node: node, label: Self.label(node, index), file: file)
+                let interpreter = try NodeInterpreter(node: node, label: Self.label(node, index), file: file)
                 let results = try interpreter.run(node.input.map { $0.isEmpty ? nil : constants[$0] ?? folded[$0] })
                 for (name, value) in zip(node.output, results) where !name.isEmpty { folded[name] = value }
             } else if reads.allSatisfy({ constants[$0] != nil || folded[$0] != nil || shapeOnly.contains($0) })
                         || ((node.opType == "Shape" || node.opType == "Size") && inputNames.contains(reads.first ?? "")) {
                 shapeOnly.formUnion(node.output)
-                shapeNodes.append(node)
+                shapeNodes.append(try NodeInterpreter(node: node, label: Self.label(node, index), file: file))
             } else {
-                rest.append(node)
+                rest.append(try NodeInterpreter(node: node, label: Self.label(node, index), file: file))
             }
         }
         self.folded = folded
         nodes = shapeNodes + rest
         shapeNodeCount = shapeNodes.count
-        let produced = Set(nodes.flatMap(\.output)).union(initializerNames).union(inputs.map(\.name))
+        let produced = Set(order.flatMap(\.output)).union(initializerNames).union(inputs.map(\.name))
         if let missing = outputNames.first(where: { !produced.contains($0) }) {
             throw ModelFileError.invalid(file: file, place: "graph output \"\(missing)\"", problem: "no node produces it")
         }
@@ -156,12 +157,12 @@ public final class GraphModel: Module, Layer {
             first = shapeNodeCount
         }
         for index in first..<nodes.count {
-            let node = nodes[index]
-            let interpreter = NodeInterpreter(node: node, label: Self.label(node, index), file: file)
+            let interpreter = nodes[index]
+            let node = interpreter.node
             let results = try interpreter.run(node.input.map { $0.isEmpty ? nil : values[$0] })
             for (name, value) in zip(node.output, results) where !name.isEmpty { values[name] = value }
             if index + 1 == shapeNodeCount && shapeValues.count < 16 {
-                shapeValues[shapes] = Dictionary(uniqueKeysWithValues: nodes[..<shapeNodeCount].flatMap(\.output).compactMap { name in
+                shapeValues[shapes] = Dictionary(uniqueKeysWithValues: nodes[..<shapeNodeCount].flatMap(\.node.output).compactMap { name in
                     values[name].map { (name, $0) }
                 })
             }

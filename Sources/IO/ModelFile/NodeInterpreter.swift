@@ -8,13 +8,22 @@ struct NodeInterpreter {
     let node: Onnx_NodeProto
     let label: String
     let file: String
+    /// The node's attributes in Core's vocabulary, converted once when the graph loads.
+    private(set) var attributes: [String: NodeAttribute] = [:]
+
+    init(node: Onnx_NodeProto, label: String, file: String) throws {
+        self.node = node
+        self.label = label
+        self.file = file
+        attributes = try convertedAttributes()
+    }
 
     func fail(_ reason: String) -> ModelFileError {
         .unsupported(file: file, node: label, opType: node.opType, reason: reason)
     }
 
-    /// The node's attributes in Core's vocabulary; graphs and sparse tensors are refused.
-    func attributes() throws -> [String: NodeAttribute] {
+    /// The protobuf attributes in Core's vocabulary; graphs and sparse tensors are refused.
+    private func convertedAttributes() throws -> [String: NodeAttribute] {
         var result: [String: NodeAttribute] = [:]
         for attribute in node.attribute {
             var type = attribute.type
@@ -39,7 +48,7 @@ struct NodeInterpreter {
     }
 
     func run(_ inputs: [GraphValue?]) throws -> [GraphValue] {
-        let imported = ImportNode(opType: node.opType, label: label, attributes: try attributes(), inputs: inputs)
+        let imported = ImportNode(opType: node.opType, label: label, attributes: attributes, inputs: inputs)
         do {
             return try OpImport.run(imported)
         } catch let error as ImportError {
