@@ -51,7 +51,7 @@ public enum Checkpoint {
             throw CheckpointError.invalidName(file: path, name: name)
         }
         do {
-            try AtomicFile.write(path, sealed: !legacyVersion1) { temporary in
+            try HDF5Lock.run { try AtomicFile.write(path, sealed: !legacyVersion1) { temporary in
                 let file = try HDF5File.create(temporary, sealed: !legacyVersion1)
                 try file.setAttribute("format", string: formatName)
                 try file.setAttribute("format_version", integer: legacyVersion1 ? 1 : formatVersion)
@@ -73,7 +73,7 @@ public enum Checkpoint {
                     try file.setAttribute(key, string: value, on: "/metadata")
                 }
                 try file.flush()
-            }
+            } }
         } catch let failure as HDF5Failure {
             throw CheckpointError(failure)
         } catch let failure as AtomicWriteError {

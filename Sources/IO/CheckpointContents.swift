@@ -40,6 +40,10 @@ public struct CheckpointContents {
             guard FileBytes.size(path) != nil else { throw CheckpointError.unreadable(file: path, reason: describeUnreadable(path)) }
             throw CheckpointError.damaged(file: path, reason: failure.reason)
         }
+        self = try HDF5Lock.run { try CheckpointContents(checked: path, kind: kind) }
+    }
+
+    private init(checked path: String, kind: IntegrityRecord.Kind) throws {
         if kind == .unsealed {
             let timeout = LegacyCheck.timeoutSeconds(forFileOf: FileBytes.size(path) ?? 0)
             switch LegacyCheck.probe(timeoutSeconds: timeout, { _ = try CheckpointContents(reading: path, expectSealed: false) }) {

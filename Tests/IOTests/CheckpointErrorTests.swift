@@ -66,10 +66,11 @@ struct CheckpointErrorTests {
     @Test("an HDF5 file from elsewhere")
     func foreignHDF5() throws {
         let path = folder + "/foreign.h5"
-        let file = try HDF5File.create(path, sealed: false)
-        try file.createGroup("/data")
-        try [Float](repeating: 1, count: 6).withUnsafeBufferPointer { try file.writeFloats("/data/x", shape: [2, 3], $0) }
-        _ = file
+        try HDF5Lock.run {
+            let file = try HDF5File.create(path, sealed: false)
+            try file.createGroup("/data")
+            try [Float](repeating: 1, count: 6).withUnsafeBufferPointer { try file.writeFloats("/data/x", shape: [2, 3], $0) }
+        }
         expectRefusal(path, "not a Synapse checkpoint (format attribute absent")
     }
 
@@ -78,7 +79,7 @@ struct CheckpointErrorTests {
         let path = folder + "/" + name
         let (model, adam) = trainedModel(seed: 12)
         let actual = Dictionary(model.namedParameters.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
-        do {
+        try HDF5Lock.run {
             let file = try HDF5File.create(path)
             try file.setAttribute("format", string: Checkpoint.formatName)
             try file.setAttribute("format_version", integer: version)

@@ -1,5 +1,6 @@
 import Core
 import CHDF5
+import Foundation
 
 /// A failed libhdf5 call: which file, which object in it, and what was being done.
 struct HDF5Failure: Error {
@@ -350,5 +351,20 @@ extension HDF5File {
         for (name, tensor) in tensors {
             try tensor.withUnsafeBufferPointer { try writeFloats("/weights/\(name)", shape: tensor.shape, $0) }
         }
+    }
+}
+
+/// Debian's libhdf5 is built without thread safety: two threads inside it at once can corrupt
+/// its state (seen as spurious "could not open the file" when tests save and load in
+/// parallel). Every use of a file — create, write, close, open, read — runs under this one
+/// process-wide lock; the version-1 pre-check forks while holding it, so its child never
+/// starts with libhdf5 half-way through another thread's call.
+enum HDF5Lock {
+    private static let lock = NSRecursiveLock()
+
+    static func run<T>(_ body: () throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
     }
 }

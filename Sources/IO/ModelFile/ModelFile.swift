@@ -117,20 +117,22 @@ public enum ModelFile {
             throw ModelFileError.cannotExport(reason: "parameter name \"\(name)\" cannot be a dataset name")
         }
         do {
-            try AtomicFile.write(path, sealed: true) { temporary in
-                let file = try HDF5File.create(temporary, alignment: alignment)
-                try file.setAttribute("format", string: formatName)
-                try file.setAttribute("format_version", integer: Int64(formatVersion))
-                try file.setAttribute("library_version", string: SynapseVersion.string)
-                try file.writeWeights(parameters)
-                try file.flush()
+            return try HDF5Lock.run {
+                try AtomicFile.write(path, sealed: true) { temporary in
+                    let file = try HDF5File.create(temporary, alignment: alignment)
+                    try file.setAttribute("format", string: formatName)
+                    try file.setAttribute("format_version", integer: Int64(formatVersion))
+                    try file.setAttribute("library_version", string: SynapseVersion.string)
+                    try file.writeWeights(parameters)
+                    try file.flush()
+                }
+                let file = try HDF5File.openForReading(path)
+                var offsets: [String: UInt64] = [:]
+                for (name, tensor) in parameters where tensor.count > 0 {
+                    offsets[name] = try file.datasetOffset("/weights/\(name)")
+                }
+                return offsets
             }
-            let file = try HDF5File.openForReading(path)
-            var offsets: [String: UInt64] = [:]
-            for (name, tensor) in parameters where tensor.count > 0 {
-                offsets[name] = try file.datasetOffset("/weights/\(name)")
-            }
-            return offsets
         } catch let failure as HDF5Failure {
             throw ModelFileError.invalid(file: failure.file, place: failure.object, problem: "could not \(failure.operation)")
         }
