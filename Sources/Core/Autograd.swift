@@ -152,6 +152,11 @@ extension Tensor {
         case .logSoftmax(let dim): return [logSoftmaxBackward(gradient, dim: dim)]
         case .lstmGates: return lstmGatesBackward(gradient, takePending: takePending)
         case .crossEntropy: return [crossEntropyBackward(gradient), nil]
+        case .convolution(let window, let groups): return convolutionBackward(gradient, window: window, groups: groups)
+        case .maxPool: return [maxPoolBackward(gradient)]
+        case .averagePool(let window, let countIncludePad):
+            return [averagePoolBackward(gradient, window: window, countIncludePad: countIncludePad)]
+        case .batchNorm(_, let batchStatistics): return batchNormBackward(gradient, batchStatistics: batchStatistics)
         }
     }
 }

@@ -78,6 +78,17 @@ public enum Op: Equatable, Sendable {
     /// Per-row cross-entropy of logits (creator 0, `[N, C]`) against whole-number class
     /// indices (creator 1, `[N]`): `log Σⱼ e^xⱼ − x[target]`, fused (see `crossEntropyRows`).
     case crossEntropy
+    /// 2-D convolution (creators input `[N, C, H, W]`, weight `[O, C/groups, kH, kW]`, optional
+    /// bias `[O]`) over `window`, whose size is the kernel's (see `Tensor.conv2d`).
+    case convolution(SlidingWindow, groups: Int)
+    /// The maximum of each window of `[N, C, H, W]` (gradient to the first maximum).
+    case maxPool(SlidingWindow)
+    /// The mean of each window of `[N, C, H, W]`; the divisor counts padding when
+    /// `countIncludePad` (see `Tensor.avgPool2d`).
+    case averagePool(SlidingWindow, countIncludePad: Bool)
+    /// Batch normalisation over dimension 1 (creators input, weight, bias, and — unless
+    /// `batchStatistics` — the running mean and variance), fused (see `Tensor.batchNorm`).
+    case batchNorm(epsilon: Float, batchStatistics: Bool)
 }
 
 /// A reordering of up to 16 dimensions, packed into one word so that `Op` stays a plain
@@ -121,6 +132,7 @@ extension Op {
         case add, sub, mul, div, neg, affine, matmul, permute, reshape, sum, mean, max, min, expand
         case sigmoid, tanh, relu, exp, log, sqrt, erf, gelu, pow, clamp, compare, select
         case gatherRows, concat, slice, softmax, logSoftmax, lstmGates, crossEntropy
+        case convolution, maxPool, averagePool, batchNorm
     }
 
     /// This op's case.
@@ -159,6 +171,10 @@ extension Op {
         case .logSoftmax: return .logSoftmax
         case .lstmGates: return .lstmGates
         case .crossEntropy: return .crossEntropy
+        case .convolution: return .convolution
+        case .maxPool: return .maxPool
+        case .averagePool: return .averagePool
+        case .batchNorm: return .batchNorm
         }
     }
 }

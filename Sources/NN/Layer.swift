@@ -103,6 +103,24 @@ open class Module {
 
     /// Switches this module and every submodule to evaluation mode (`train(false)`).
     public func eval() { train(false) }
+
+    /// Runs `body` with this module and every submodule in training mode (`true`) or
+    /// evaluation mode (`false`), then gives each module back the mode it had: how a model is
+    /// exported (in evaluation mode, as `torch.onnx.export` does) without changing it.
+    public func withMode<R>(training: Bool, _ body: () throws -> R) rethrows -> R {
+        var modules: [Module] = []
+        var pending: [Module] = [self]
+        var seen = Set<ObjectIdentifier>()
+        while let module = pending.popLast() {
+            guard seen.insert(ObjectIdentifier(module)).inserted else { continue }
+            modules.append(module)
+            pending.append(contentsOf: module.namedChildren.map(\.module))
+        }
+        let before = modules.map(\.isTraining)
+        for module in modules { module.isTraining = training }
+        defer { for (module, mode) in zip(modules, before) { module.isTraining = mode } }
+        return try body()
+    }
 }
 
 extension Module {

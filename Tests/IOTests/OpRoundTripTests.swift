@@ -65,6 +65,26 @@ struct OpRoundTripTests {
                 Tensor.lstmGates(input: $0[0], hidden: $0[1], cell: $0[2], inputWeights: $0[3], hiddenWeights: $0[4], bias: $0[5])
             }]
         case .crossEntropy: return [Sample(inputs: [uniform([3, 4], 24), Tensor([0, 3, 1])]) { $0[0].crossEntropyRows(targets: $0[1]) }]
+        case .convolution:
+            let window = SlidingWindow(size: (3, 2), stride: (2, 1), dilation: (1, 2), padding: (1, 0, 0, 1))
+            return [
+                Sample(inputs: [uniform([2, 4, 5, 6], 25), uniform([6, 2, 3, 2], 26), uniform([6], 27)]) {
+                    $0[0].conv2d(weight: $0[1], bias: $0[2], window: window, groups: 2)
+                },
+                Sample(inputs: [uniform([1, 3, 4, 4], 28), uniform([2, 3, 3, 3], 29)]) { $0[0].conv2d(weight: $0[1], padding: (1, 1)) },
+            ]
+        case .maxPool:
+            return [Sample(inputs: [uniform([2, 3, 5, 6], 30)]) { $0[0].maxPool2d(kernelSize: (3, 3), stride: (2, 2), padding: (1, 1), ceilMode: true) },
+                    Sample(inputs: [uniform([2, 3, 4, 6], 31)]) { $0[0].maxPool2d(kernelSize: (2, 2), dilation: (1, 2)) }]
+        case .averagePool:
+            return [Sample(inputs: [uniform([2, 3, 5, 6], 32)]) { $0[0].avgPool2d(kernelSize: (3, 2), stride: (2, 2), padding: (1, 1), countIncludePad: false) },
+                    Sample(inputs: [uniform([2, 3, 5, 6], 33)]) { $0[0].avgPool2d(kernelSize: (2, 2), padding: (1, 1), ceilMode: true) },
+                    Sample(inputs: [uniform([2, 3, 5, 6], 34)]) { $0[0].avgPool2d(kernelSize: (5, 6)) }]
+        case .batchNorm:
+            return [Sample(inputs: [uniform([3, 4, 2, 2], 35), uniform([4], 36), uniform([4], 37), uniform([4], 38), uniform([4], 39, low: 0.5, high: 2)]) {
+                        $0[0].batchNorm(weight: $0[1], bias: $0[2], runningMean: $0[3], runningVar: $0[4], training: false)
+                    },
+                    Sample(inputs: [uniform([5, 4, 3], 40), uniform([4], 41), uniform([4], 42)]) { $0[0].batchNorm(weight: $0[1], bias: $0[2], training: true) }]
         }
     }
 

@@ -43,6 +43,12 @@ extension Op {
         case .logSoftmax(let dim): return [ExportNode("LogSoftmax", inputs, [output], ["axis": .int(dim)])]
         case .crossEntropy: return Tensor.exportCrossEntropy(site, &context)
         case .lstmGates: return Tensor.exportLSTMGates(site, &context)
+        case .convolution(let window, let groups): return Tensor.exportConvolution(window: window, groups: groups, site, &context)
+        case .maxPool(let window): return Tensor.exportPooling("MaxPool", window: window, countIncludePad: nil, site)
+        case .averagePool(let window, let countIncludePad):
+            return Tensor.exportPooling("AveragePool", window: window, countIncludePad: countIncludePad, site)
+        case .batchNorm(let epsilon, let batchStatistics):
+            return Tensor.exportBatchNorm(epsilon: epsilon, batchStatistics: batchStatistics, site, &context)
         }
     }
 }

@@ -48,12 +48,16 @@ public struct ImportNode {
     public var label: String
     public var attributes: [String: NodeAttribute]
     public var inputs: [GraphValue?]
+    /// Whether the graph runs in training mode: `BatchNormalization` then uses the batch's
+    /// statistics and updates its running ones, as the PyTorch layer it came from would.
+    public var isTraining: Bool
 
-    public init(opType: String, label: String, attributes: [String: NodeAttribute], inputs: [GraphValue?]) {
+    public init(opType: String, label: String, attributes: [String: NodeAttribute], inputs: [GraphValue?], isTraining: Bool = false) {
         self.opType = opType
         self.label = label
         self.attributes = attributes
         self.inputs = inputs
+        self.isTraining = isTraining
     }
 
     /// The error to throw for this node.

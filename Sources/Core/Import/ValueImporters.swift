@@ -10,6 +10,14 @@ extension OpImport {
 
     static let valueImporters: [String: OpImporter] = [
         "Identity": { node in [try node.value(0)] },
+        // Inference: the identity (ratio and training_mode are what PyTorch writes for a
+        // model exported in eval mode; a training-mode Dropout would need a mask).
+        "Dropout": { node in
+            if let mode = try node.integers(2), mode.first ?? 0 != 0 {
+                throw node.fail("training_mode 1 is not supported (export the model in eval mode)")
+            }
+            return [try node.value(0)]
+        },
         "Constant": { node in
             switch node.attributes["value"] ?? node.attributes["value_float"] ?? node.attributes["value_floats"]
                 ?? node.attributes["value_int"] ?? node.attributes["value_ints"] {

@@ -3,11 +3,18 @@ import NN
 
 /// A loaded ONNX graph as a runnable, trainable layer: an interpreter over Synapse's op set.
 /// Parameters are the float initializers, named as in the file; running it records a graph
-/// like any other layer, so it trains.
+/// like any other layer, so it trains. The running mean and variance that
+/// `BatchNormalization` nodes read are buffers, not parameters. A loaded graph starts in
+/// evaluation mode — it computes what the file's graph computes (what onnxruntime computes);
+/// after `train()` its `BatchNormalization` nodes use batch statistics and update the running
+/// ones, as the PyTorch layers it came from would.
 public final class GraphModel: Module, Layer {
-    /// The float initializers, named as in the file.
+    /// The float initializers that are trained, named as in the file.
     let parameterList: [(name: String, tensor: Tensor)]
     override public var namedParameters: [(name: String, tensor: Tensor)] { parameterList }
+    /// The float initializers that are state but not trained (batch-norm statistics).
+    let bufferList: [(name: String, tensor: Tensor)]
+    override public var namedBuffers: [(name: String, tensor: Tensor)] { bufferList }
     /// Graph inputs (not initializers), in file order, with their declared shapes (`nil` for a
     /// symbolic dimension such as the batch).
     public let inputs: [(name: String, shape: [Int?])]
@@ -36,7 +43,10 @@ public final class GraphModel: Module, Layer {
         _ graph: Onnx_GraphProto, parameters: [(name: String, tensor: Tensor)], constants: [String: GraphValue],
         file: String, folder: String
     ) throws {
-        self.parameterList = parameters
+        let statistics = Set(graph.node.filter { $0.opType == "BatchNormalization" }.flatMap { $0.input.dropFirst(3).prefix(2) })
+        self.parameterList = parameters.filter { !statistics.contains($0.name) }
+        self.bufferList = parameters.filter { statistics.contains($0.name) }
+        for (_, buffer) in bufferList { buffer.requiresGrad = false }
         self.constants = constants
         self.file = file
         let initializerNames = Set(parameters.map(\.name)).union(constants.keys)
@@ -88,6 +98,8 @@ public final class GraphModel: Module, Layer {
         if let missing = outputNames.first(where: { !produced.contains($0) }) {
             throw ModelFileError.invalid(file: file, place: "graph output \"\(missing)\"", problem: "no node produces it")
         }
+        super.init()
+        eval()
     }
 
     static func label(_ node: Onnx_NodeProto, _ index: Int) -> String {
@@ -137,7 +149,7 @@ public final class GraphModel: Module, Layer {
     /// Runs the graph on named inputs; returns every graph output by name.
     public func run(_ feeds: [String: Tensor]) throws -> [String: Tensor] {
         var values = constants.merging(folded) { a, _ in a }
-        for (name, tensor) in namedParameters { values[name] = .tensor(tensor) }
+        for (name, tensor) in namedState { values[name] = .tensor(tensor) }
         for (name, shape) in inputs {
             guard let tensor = feeds[name] else {
                 throw ModelFileError.invalid(file: file, place: "input \"\(name)\"", problem: "no value was given for it")
@@ -159,7 +171,7 @@ public final class GraphModel: Module, Layer {
         for index in first..<nodes.count {
             let interpreter = nodes[index]
             let node = interpreter.node
-            let results = try interpreter.run(node.input.map { $0.isEmpty ? nil : values[$0] })
+            let results = try interpreter.run(node.input.map { $0.isEmpty ? nil : values[$0] }, isTraining: isTraining)
             for (name, value) in zip(node.output, results) where !name.isEmpty { values[name] = value }
             if index + 1 == shapeNodeCount && shapeValues.count < 16 {
                 shapeValues[shapes] = Dictionary(uniqueKeysWithValues: nodes[..<shapeNodeCount].flatMap(\.node.output).compactMap { name in

@@ -85,9 +85,13 @@ public struct TracedGraph {
         return graph
     }
 
-    /// A layer's graph: input `input`, output `output`.
+    /// A layer's graph in evaluation mode (Dropout vanishes, BatchNorm uses its running
+    /// statistics), as `torch.onnx.export` traces by default: input `input`, output `output`.
+    /// The layer's modes are left as they were.
     public static func trace(_ layer: any Layer, exampleInput: Tensor) throws -> TracedGraph {
-        try trace(parameters: layer.namedState, inputs: [("input", exampleInput)]) { [("output", layer($0[0]))] }
+        try layer.withMode(training: false) {
+            try trace(parameters: layer.namedState, inputs: [("input", exampleInput)]) { [("output", layer($0[0]))] }
+        }
     }
 
     /// One step of an LSTM cell: inputs `x`, `h`, `c`; outputs `y`, `h_out`, `c_out`.

@@ -47,8 +47,8 @@ struct NodeInterpreter {
         return result
     }
 
-    func run(_ inputs: [GraphValue?]) throws -> [GraphValue] {
-        let imported = ImportNode(opType: node.opType, label: label, attributes: attributes, inputs: inputs)
+    func run(_ inputs: [GraphValue?], isTraining: Bool = false) throws -> [GraphValue] {
+        let imported = ImportNode(opType: node.opType, label: label, attributes: attributes, inputs: inputs, isTraining: isTraining)
         do {
             return try OpImport.run(imported)
         } catch let error as ImportError {

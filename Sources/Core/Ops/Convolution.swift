@@ -1,0 +1,327 @@
+// 2-D convolution as im2col + one sgemm per group, for the whole batch at once: the image
+// patches of every sample become the columns of one matrix, so a batch of small images is
+// one large product rather than many tiny ones. Backward is two more products per group and
+// a col2im; no Swift loop runs per multiply-add.
+
+extension Tensor {
+    /// 2-D convolution (PyTorch's `conv2d`, really cross-correlation) of `[N, C, H, W]` with
+    /// `weight` `[O, C/groups, kH, kW]` and optional `bias` `[O]`:
+    ///
+    ///     out[n, o, y, x] = bias[o] + Σ_{c, i, j} weight[o, c, i, j] ·
+    ///                       in[n, g·C/groups + c, y·sH − padTop + i·dH, x·sW − padLeft + j·dW]
+    ///
+    /// where `g` is the group of `o` and positions outside the image read zero. The result is
+    /// `[N, O, H′, W′]` with `H′ = ⌊(H + padTop + padBottom − dH·(kH − 1) − 1) / sH⌋ + 1`.
+    public func conv2d(
+        weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
+        dilation: (Int, Int) = (1, 1), groups: Int = 1
+    ) -> Tensor {
+        require(weight.rank == 4, "conv2d: weight must be [out, in/groups, kH, kW], got \(describe(weight.shape))")
+        let window = SlidingWindow(
+            size: (weight.shape[2], weight.shape[3]), stride: stride, dilation: dilation,
+            padding: (padding.0, padding.1, padding.0, padding.1))
+        return conv2d(weight: weight, bias: bias, window: window, groups: groups)
+    }
+
+    /// 2-D convolution with any `window` (asymmetric padding, as ONNX allows); the window's
+    /// size must be the weight's kernel size. See `conv2d(weight:bias:stride:padding:dilation:groups:)`.
+    public func conv2d(weight: Tensor, bias: Tensor? = nil, window: SlidingWindow, groups: Int = 1) -> Tensor {
+        let problem = Tensor.convolutionProblem(input: shape, weight: weight.shape, bias: bias?.shape, window: window, groups: groups)
+        require(problem == nil, "conv2d: \(problem ?? "")")
+        let (n, channels, height, width) = (shape[0], shape[1], shape[2], shape[3])
+        let outputs = weight.shape[0]
+        let outHeight = window.outputSize(0, input: height)!
+        let outWidth = window.outputSize(1, input: width)!
+        let plane = outHeight * outWidth
+        let columns = n * plane
+        let rowsPerGroup = channels / groups * window.size(0) * window.size(1)
+        let outputsPerGroup = outputs / groups
+
+        let cols = Tensor.uninitialized([rowsPerGroup * groups, columns])
+        Kernels.im2col(
+            storage.pointer, batch: n, channels: channels, height: height, width: width, window: window,
+            outHeight: outHeight, outWidth: outWidth, into: cols.storage.pointer)
+        let product = Tensor.uninitialized([outputs, columns])
+        for group in 0..<groups {
+            Kernels.gemm(
+                transposeA: false, transposeB: false, m: outputsPerGroup, n: columns, k: rowsPerGroup, alpha: 1,
+                a: weight.storage.pointer + group * outputsPerGroup * rowsPerGroup, lda: rowsPerGroup,
+                b: cols.storage.pointer + group * rowsPerGroup * columns, ldb: columns,
+                beta: 0, c: product.storage.pointer + group * outputsPerGroup * columns, ldc: columns)
+        }
+        // [O, N·P] → [N, O, P], adding the bias on the way.
+        let result = Tensor.uninitialized([n, outputs, outHeight, outWidth])
+        let source = product.storage.pointer
+        let target = result.storage.pointer
+        let b = bias?.storage.pointer
+        for sample in 0..<n {
+            for o in 0..<outputs {
+                let from = source + o * columns + sample * plane
+                let to = target + (sample * outputs + o) * plane
+                if let b {
+                    let shift = b[o]
+                    for p in 0..<plane { to[p] = from[p] + shift }
+                } else {
+                    to.update(from: from, count: plane)
+                }
+            }
+        }
+        let creators = bias.map { [self, weight, $0] } ?? [self, weight]
+        let recorded = result.recorded(.convolution(window, groups: groups), creators)
+        if recorded.requiresGrad && weight.requiresGrad { recorded.savedForBackward = cols }
+        return recorded
+    }
+
+    /// Why `input`, `weight`, `bias`, `window` and `groups` do not make a convolution, or
+    /// `nil` when they do: checked before any arithmetic, by `conv2d` and by the importer.
+    static func convolutionProblem(input: [Int], weight: [Int], bias: [Int]?, window: SlidingWindow, groups: Int) -> String? {
+        guard input.count == 4 else { return "input must be [N, C, H, W], got \(describe(input))" }
+        guard weight.count == 4 else { return "weight must be [out, in/groups, kH, kW], got \(describe(weight))" }
+        guard groups > 0, input[1] % groups == 0, weight[0] % groups == 0 else {
+            return "groups \(groups) must divide the input channels \(input[1]) and the output channels \(weight[0])"
+        }
+        guard weight[1] * groups == input[1] else {
+            return "weight \(describe(weight)) expects \(weight[1] * groups) input channels with groups \(groups), "
+                + "the input \(describe(input)) has \(input[1])"
+        }
+        guard weight[2] == window.size(0), weight[3] == window.size(1) else {
+            return "kernel \(weight[2])×\(weight[3]) of the weight differs from the window's \(window.size(0))×\(window.size(1))"
+        }
+        if let bias, bias != [weight[0]] { return "bias must be [\(weight[0])], got \(describe(bias))" }
+        guard window.outputSize(0, input: input[2]) != nil, window.outputSize(1, input: input[3]) != nil else {
+            return "the \(window.extent(0))×\(window.extent(1)) window does not fit in the padded input \(describe(input))"
+        }
+        guard elementCount(weight) != nil, elementCount(input) != nil,
+              weight[1].multipliedReportingOverflow(by: window.size(0) * window.size(1)).partialValue < 1 << 31
+        else { return "sizes are too large" }
+        return nil
+    }
+
+    /// d input = col2im(Wᵀ · dY), d weight = dY · colsᵀ, d bias = Σ dY over samples and positions.
+    func convolutionBackward(_ gradient: Tensor, window: SlidingWindow, groups: Int) -> [Tensor?] {
+        let (input, weight) = (creators[0], creators[1])
+        let (n, channels, height, width) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
+        let outputs = weight.shape[0]
+        let (outHeight, outWidth) = (shape[2], shape[3])
+        let plane = outHeight * outWidth
+        let columns = n * plane
+        let rowsPerGroup = channels / groups * window.size(0) * window.size(1)
+        let outputsPerGroup = outputs / groups
+
+        // dY as [O, N·P], the layout of the forward product.
+        let upstream = Tensor.uninitialized([outputs, columns])
+        let g = gradient.storage.pointer
+        let u = upstream.storage.pointer
+        for sample in 0..<n {
+            for o in 0..<outputs {
+                (u + o * columns + sample * plane).update(from: g + (sample * outputs + o) * plane, count: plane)
+            }
+        }
+        var biasGradient: Tensor?
+        if creators.count == 3 && creators[2].requiresGrad {
+            let db = Tensor.uninitialized([outputs])
+            for o in 0..<outputs {
+                var total: Float = 0
+                let row = u + o * columns
+                for p in 0..<columns { total += row[p] }
+                db.storage.pointer[o] = total
+            }
+            biasGradient = db
+        }
+        var weightGradient: Tensor?
+        if weight.requiresGrad, let cols = savedForBackward {
+            let dw = Tensor.uninitialized(weight.shape)
+            for group in 0..<groups {
+                Kernels.gemm(
+                    transposeA: false, transposeB: true, m: outputsPerGroup, n: rowsPerGroup, k: columns, alpha: 1,
+                    a: u + group * outputsPerGroup * columns, lda: columns,
+                    b: cols.storage.pointer + group * rowsPerGroup * columns, ldb: columns,
+                    beta: 0, c: dw.storage.pointer + group * outputsPerGroup * rowsPerGroup, ldc: rowsPerGroup)
+            }
+            weightGradient = dw
+        }
+        var inputGradient: Tensor?
+        if input.requiresGrad {
+            let dcols = Tensor.uninitialized([rowsPerGroup * groups, columns])
+            for group in 0..<groups {
+                Kernels.gemm(
+                    transposeA: true, transposeB: false, m: rowsPerGroup, n: columns, k: outputsPerGroup, alpha: 1,
+                    a: weight.storage.pointer + group * outputsPerGroup * rowsPerGroup, lda: rowsPerGroup,
+                    b: u + group * outputsPerGroup * columns, ldb: columns,
+                    beta: 0, c: dcols.storage.pointer + group * rowsPerGroup * columns, ldc: columns)
+            }
+            let dx = Tensor(shape: input.shape, repeating: 0)
+            Kernels.col2im(
+                dcols.storage.pointer, batch: n, channels: channels, height: height, width: width, window: window,
+                outHeight: outHeight, outWidth: outWidth, into: dx.storage.pointer)
+            inputGradient = dx
+        }
+        return [inputGradient, weightGradient] + (creators.count == 3 ? [biasGradient] : [])
+    }
+}
+
+extension Kernels {
+    /// Image patches as columns: row `(c, i, j)` (channel, tap row, tap column), column
+    /// `(n, y, x)` holds `input[n, c, y·sH − padTop + i·dH, x·sW − padLeft + j·dW]`, or 0 in
+    /// the padding.
+    static func im2col(
+        _ input: UnsafePointer<Float>, batch: Int, channels: Int, height: Int, width: Int, window: SlidingWindow,
+        outHeight: Int, outWidth: Int, into cols: UnsafeMutablePointer<Float>
+    ) {
+        forEachPatchRow(batch: batch, channels: channels, height: height, width: width, window: window,
+                        outHeight: outHeight, outWidth: outWidth) { line, source, lo, hi, offset in
+            let row = cols + line
+            if lo > 0 { row.update(repeating: 0, count: lo) }
+            if hi < outWidth { (row + hi).update(repeating: 0, count: outWidth - hi) }
+            guard let source else { return }
+            let image = input + source
+            let step = window.stride(1)
+            if step == 1 {
+                (row + lo).update(from: image + lo + offset, count: hi - lo)
+            } else {
+                for x in lo..<hi { row[x] = image[x * step + offset] }
+            }
+        }
+    }
+
+    /// The adjoint of `im2col`: each column entry is added back to the input position it was
+    /// read from (`input` must start zeroed).
+    static func col2im(
+        _ cols: UnsafePointer<Float>, batch: Int, channels: Int, height: Int, width: Int, window: SlidingWindow,
+        outHeight: Int, outWidth: Int, into input: UnsafeMutablePointer<Float>
+    ) {
+        forEachPatchRow(batch: batch, channels: channels, height: height, width: width, window: window,
+                        outHeight: outHeight, outWidth: outWidth) { line, source, lo, hi, offset in
+            guard let source else { return }
+            let row = cols + line
+            let image = input + source
+            let step = window.stride(1)
+            if step == 1 {
+                let shifted = image + offset
+                for x in lo..<hi { shifted[x] += row[x] }
+            } else {
+                for x in lo..<hi { image[x * step + offset] += row[x] }
+            }
+        }
+    }
+
+    /// Calls `body` for each output row of each patch row: the offset of that run of `outWidth`
+    /// columns, the offset of the input row it reads (`nil` when it lies in the padding), the
+    /// output columns `lo..<hi` that read inside the image, and the input column of output
+    /// column 0 (`x · stride + offset` is the input column of `x`).
+    @inline(__always)
+    private static func forEachPatchRow(
+        batch: Int, channels: Int, height: Int, width: Int, window: SlidingWindow, outHeight: Int, outWidth: Int,
+        _ body: (_ line: Int, _ source: Int?, _ lo: Int, _ hi: Int, _ offset: Int) -> Void
+    ) {
+        let plane = outHeight * outWidth
+        let columns = batch * plane
+        let (taps0, taps1) = (window.size(0), window.size(1))
+        let step0 = window.stride(0), step1 = window.stride(1)
+        for c in 0..<channels {
+            for i in 0..<taps0 {
+                for j in 0..<taps1 {
+                    let rowBase = ((c * taps0 + i) * taps1 + j) * columns
+                    let offset = j * window.dilation(1) - window.padBefore(1)
+                    let lo = Swift.min(outWidth, offset >= 0 ? 0 : (-offset + step1 - 1) / step1)
+                    let hi = width - 1 - offset < 0 ? lo : Swift.max(lo, Swift.min(outWidth, (width - 1 - offset) / step1 + 1))
+                    for sample in 0..<batch {
+                        let imagePlane = (sample * channels + c) * height * width
+                        for y in 0..<outHeight {
+                            let inputRow = y * step0 - window.padBefore(0) + i * window.dilation(0)
+                            let line = rowBase + sample * plane + y * outWidth
+                            if inputRow < 0 || inputRow >= height {
+                                body(line, nil, outWidth, outWidth, offset)
+                            } else {
+                                body(line, imagePlane + inputRow * width, lo, hi, offset)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+// MARK: Export and import
+
+extension Tensor {
+    /// `Conv` with the window's attributes.
+    static func exportConvolution(window: SlidingWindow, groups: Int, _ site: ExportSite, _ context: inout ExportContext) -> [ExportNode] {
+        let a = window.onnxAttributes
+        return [ExportNode("Conv", site.inputs, [site.output], [
+            "kernel_shape": .ints(a.kernel), "strides": .ints(a.strides), "dilations": .ints(a.dilations),
+            "pads": .ints(a.pads), "group": .int(groups),
+        ])]
+    }
+
+    /// `Conv` on `[N, C, L]` (1-D, run as 2-D with a height of 1) or `[N, C, H, W]`, with
+    /// `pads`, `auto_pad`, `strides`, `dilations` and `group`.
+    static let convolutionImporters: [String: OpImporter] = [
+        "Conv": { node in
+            let x = try node.tensor(0)
+            let w = try node.tensor(1)
+            let bias = node.has(2) ? try node.tensor(2) : nil
+            guard x.rank == 3 || x.rank == 4, w.rank == x.rank else {
+                throw node.fail("Synapse convolves 1-D and 2-D inputs: input \(describe(x.shape)), weight \(describe(w.shape))")
+            }
+            let oneDimensional = x.rank == 3
+            let kernel = Array(w.shape[2...])
+            let window = try node.slidingWindow(kernel: kernel, input: Array(x.shape[2...]), ceilMode: false)
+            if let declared = node.ints("kernel_shape"), declared != kernel {
+                throw node.fail("kernel_shape \(declared) differs from the weight's \(kernel)")
+            }
+            let groups = node.int("group", default: 1)
+            let input = oneDimensional ? x.unsqueezed(dim: 2) : x
+            let weight = oneDimensional ? w.unsqueezed(dim: 2) : w
+            if let problem = convolutionProblem(input: input.shape, weight: weight.shape, bias: bias?.shape, window: window, groups: groups) {
+                throw node.fail(problem)
+            }
+            let y = input.conv2d(weight: weight, bias: bias, window: window, groups: groups)
+            return [.tensor(oneDimensional ? y.squeezed(dim: 2) : y)]
+        },
+    ]
+}
+
+extension ImportNode {
+    /// The window of a `Conv`/`MaxPool`/`AveragePool` node over 1-D or 2-D `input` positions:
+    /// `strides`, `dilations`, `pads` (begins then ends) or `auto_pad` (`SAME_UPPER`,
+    /// `SAME_LOWER`, `VALID`). A 1-D window is a 2-D one of height 1.
+    public func slidingWindow(kernel: [Int], input: [Int], ceilMode: Bool) throws -> SlidingWindow {
+        let rank = kernel.count
+        guard rank == 1 || rank == 2, input.count == rank else { throw fail("Synapse handles 1-D and 2-D windows, got kernel \(kernel)") }
+        let strides = ints("strides") ?? Array(repeating: 1, count: rank)
+        let dilations = ints("dilations") ?? Array(repeating: 1, count: rank)
+        var pads = ints("pads") ?? Array(repeating: 0, count: 2 * rank)
+        guard strides.count == rank, dilations.count == rank, pads.count == 2 * rank else {
+            throw fail("strides \(strides), dilations \(dilations) and pads \(pads) do not fit a \(rank)-D kernel")
+        }
+        let limit = 1 << 20
+        guard (kernel + strides + dilations).allSatisfy({ $0 > 0 && $0 <= limit }), pads.allSatisfy({ $0 >= 0 && $0 <= limit }) else {
+            throw fail("kernel \(kernel), strides \(strides), dilations \(dilations) and pads \(pads) must be positive (pads not negative) and at most \(limit)")
+        }
+        switch string("auto_pad", default: "NOTSET") {
+        case "NOTSET": break
+        case "VALID": pads = Array(repeating: 0, count: 2 * rank)
+        case let mode where mode == "SAME_UPPER" || mode == "SAME_LOWER":
+            for axis in 0..<rank {
+                let outputs = (input[axis] + strides[axis] - 1) / strides[axis]
+                let extent = (kernel[axis] - 1) * dilations[axis] + 1
+                let total = Swift.max(0, (outputs - 1) * strides[axis] + extent - input[axis])
+                let small = total / 2
+                pads[axis] = mode == "SAME_UPPER" ? small : total - small
+                pads[axis + rank] = total - pads[axis]
+            }
+        case let mode: throw fail("auto_pad \(mode) is not NOTSET, VALID, SAME_UPPER or SAME_LOWER")
+        }
+        let window = rank == 1
+            ? SlidingWindow(size: (1, kernel[0]), stride: (1, strides[0]), dilation: (1, dilations[0]), padding: (0, pads[0], 0, pads[1]))
+            : SlidingWindow(size: (kernel[0], kernel[1]), stride: (strides[0], strides[1]), dilation: (dilations[0], dilations[1]),
+                            padding: (pads[0], pads[1], pads[2], pads[3]))
+        let spatial = rank == 1 ? [1, input[0]] : input
+        for axis in 0..<2 where window.outputSize(axis, input: spatial[axis], ceilMode: ceilMode) == nil {
+            throw fail("the window (extent \(window.extent(axis))) does not fit in the padded input of size \(spatial[axis])")
+        }
+        return window
+    }
+}

@@ -1,0 +1,243 @@
+// Max and average pooling over `[N, C, H, W]`. Max pooling keeps the position of each
+// window's maximum for the backward (the gradient goes to the first maximum, as PyTorch's
+// CPU kernel picks it); average pooling spreads the gradient evenly over its window.
+
+extension Tensor {
+    /// The largest value in each window (PyTorch's `max_pool2d`) of `[N, C, H, W]`; padding
+    /// never wins. `ceilMode` keeps a last partial window (see `SlidingWindow.outputSize`).
+    public func maxPool2d(window: SlidingWindow, ceilMode: Bool = false) -> Tensor {
+        let (n, channels, outHeight, outWidth) = poolingShape(window, ceilMode: ceilMode, op: "maxPool2d")
+        let (height, width) = (shape[2], shape[3])
+        let result = Tensor.uninitialized([n, channels, outHeight, outWidth])
+        let positions = Tensor.uninitialized(result.shape)
+        let x = storage.pointer
+        let y = result.storage.pointer
+        let where_ = positions.storage.pointer
+        let (dy, dx) = (window.dilation(0), window.dilation(1))
+        for plane in 0..<(n * channels) {
+            let image = x + plane * height * width
+            let out = y + plane * outHeight * outWidth
+            let at = where_ + plane * outHeight * outWidth
+            for oy in 0..<outHeight {
+                let rows = window.validTaps(0, output: oy, input: height)
+                for ox in 0..<outWidth {
+                    let columns = window.validTaps(1, output: ox, input: width)
+                    var best = -Float.infinity
+                    var position = -1
+                    for i in rows.start..<rows.end {
+                        let row = (rows.origin + i * dy) * width
+                        for j in columns.start..<columns.end {
+                            let index = row + columns.origin + j * dx
+                            let value = image[index]
+                            if value > best || value.isNaN || position < 0 {
+                                best = value
+                                position = index
+                                if value.isNaN { break }
+                            }
+                        }
+                    }
+                    out[oy * outWidth + ox] = best
+                    at[oy * outWidth + ox] = Float(position)
+                }
+            }
+        }
+        let recorded = result.recorded(.maxPool(window), [self])
+        if recorded.requiresGrad { recorded.savedForBackward = positions }
+        return recorded
+    }
+
+    /// `maxPool2d` with a square or rectangular kernel; `stride` defaults to the kernel size.
+    public func maxPool2d(
+        kernelSize: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1),
+        ceilMode: Bool = false
+    ) -> Tensor {
+        maxPool2d(window: SlidingWindow(size: kernelSize, stride: stride ?? kernelSize, dilation: dilation,
+                                        padding: (padding.0, padding.1, padding.0, padding.1)), ceilMode: ceilMode)
+    }
+
+    /// The mean of each window (PyTorch's `avg_pool2d`) of `[N, C, H, W]`. With
+    /// `countIncludePad` the divisor counts the padding inside the window (but not the part of
+    /// a `ceilMode` window past the padding), as PyTorch does; otherwise only input positions.
+    public func avgPool2d(window: SlidingWindow, ceilMode: Bool = false, countIncludePad: Bool = true) -> Tensor {
+        let (n, channels, outHeight, outWidth) = poolingShape(window, ceilMode: ceilMode, op: "avgPool2d")
+        let (height, width) = (shape[2], shape[3])
+        let result = Tensor.uninitialized([n, channels, outHeight, outWidth])
+        let x = storage.pointer
+        let y = result.storage.pointer
+        let divisors = averageDivisors(window, outHeight: outHeight, outWidth: outWidth, countIncludePad: countIncludePad)
+        let (dy, dx) = (window.dilation(0), window.dilation(1))
+        for plane in 0..<(n * channels) {
+            let image = x + plane * height * width
+            let out = y + plane * outHeight * outWidth
+            for oy in 0..<outHeight {
+                let rows = window.validTaps(0, output: oy, input: height)
+                for ox in 0..<outWidth {
+                    let columns = window.validTaps(1, output: ox, input: width)
+                    var total: Float = 0
+                    for i in rows.start..<rows.end {
+                        let row = image + (rows.origin + i * dy) * width + columns.origin
+                        for j in columns.start..<columns.end { total += row[j * dx] }
+                    }
+                    out[oy * outWidth + ox] = total / divisors[oy * outWidth + ox]
+                }
+            }
+        }
+        return result.recorded(.averagePool(window, countIncludePad: countIncludePad), [self])
+    }
+
+    /// `avgPool2d` with a square or rectangular kernel; `stride` defaults to the kernel size.
+    public func avgPool2d(
+        kernelSize: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0), ceilMode: Bool = false,
+        countIncludePad: Bool = true
+    ) -> Tensor {
+        avgPool2d(window: SlidingWindow(size: kernelSize, stride: stride ?? kernelSize, padding: (padding.0, padding.1, padding.0, padding.1)),
+                  ceilMode: ceilMode, countIncludePad: countIncludePad)
+    }
+
+    /// `[N, C, H′, W′]` for pooling this tensor, after checking it.
+    private func poolingShape(_ window: SlidingWindow, ceilMode: Bool, op: String) -> (Int, Int, Int, Int) {
+        require(rank == 4, "\(op): input must be [N, C, H, W], got \(describe(shape))")
+        guard let outHeight = window.outputSize(0, input: shape[2], ceilMode: ceilMode),
+              let outWidth = window.outputSize(1, input: shape[3], ceilMode: ceilMode)
+        else { misuse("\(op): the \(window.extent(0))×\(window.extent(1)) window does not fit in the padded input \(describe(shape))") }
+        require(
+            window.padBefore(0) < window.extent(0) && window.padBefore(1) < window.extent(1)
+                && window.padAfter(0) < window.extent(0) && window.padAfter(1) < window.extent(1),
+            "\(op): padding must be smaller than the window (a window of padding alone has no value)")
+        return (shape[0], shape[1], outHeight, outWidth)
+    }
+
+    /// Each output position's divisor for average pooling of this tensor.
+    private func averageDivisors(_ window: SlidingWindow, outHeight: Int, outWidth: Int, countIncludePad: Bool) -> [Float] {
+        let input = [shape[2], shape[3]]
+        func counts(_ axis: Int, _ outputs: Int) -> [Int] {
+            (0..<outputs).map { o in
+                if countIncludePad {
+                    // Window positions inside [−padBefore, input + padAfter), PyTorch's rule.
+                    let origin = o * window.stride(axis) - window.padBefore(axis)
+                    let limit = input[axis] + window.padAfter(axis)
+                    return (0..<window.size(axis)).filter { origin + $0 * window.dilation(axis) < limit }.count
+                }
+                let taps = window.validTaps(axis, output: o, input: input[axis])
+                return taps.end - taps.start
+            }
+        }
+        let rows = counts(0, outHeight)
+        let columns = counts(1, outWidth)
+        return rows.flatMap { r in columns.map { Float(Swift.max(r * $0, 1)) } }
+    }
+
+    /// Each output's gradient to the position of its window's maximum.
+    func maxPoolBackward(_ gradient: Tensor) -> Tensor {
+        let input = creators[0]
+        let result = Tensor(shape: input.shape, repeating: 0)
+        let planeIn = input.shape[2] * input.shape[3]
+        let planeOut = shape[2] * shape[3]
+        let g = gradient.storage.pointer
+        let at = savedForBackward!.storage.pointer
+        let dx = result.storage.pointer
+        for plane in 0..<(shape[0] * shape[1]) {
+            let target = dx + plane * planeIn
+            for k in 0..<planeOut {
+                let position = Int(at[plane * planeOut + k])
+                if position >= 0 { target[position] += g[plane * planeOut + k] }
+            }
+        }
+        return result
+    }
+
+    /// Each output's gradient divided by its divisor, added to every input of its window.
+    func averagePoolBackward(_ gradient: Tensor, window: SlidingWindow, countIncludePad: Bool) -> Tensor {
+        let input = creators[0]
+        let (height, width) = (input.shape[2], input.shape[3])
+        let (outHeight, outWidth) = (shape[2], shape[3])
+        let result = Tensor(shape: input.shape, repeating: 0)
+        let divisors = input.averageDivisors(window, outHeight: outHeight, outWidth: outWidth, countIncludePad: countIncludePad)
+        let g = gradient.storage.pointer
+        let dx = result.storage.pointer
+        let (dy, dxStep) = (window.dilation(0), window.dilation(1))
+        for plane in 0..<(shape[0] * shape[1]) {
+            let image = dx + plane * height * width
+            let upstream = g + plane * outHeight * outWidth
+            for oy in 0..<outHeight {
+                let rows = window.validTaps(0, output: oy, input: height)
+                for ox in 0..<outWidth {
+                    let columns = window.validTaps(1, output: ox, input: width)
+                    let share = upstream[oy * outWidth + ox] / divisors[oy * outWidth + ox]
+                    for i in rows.start..<rows.end {
+                        let row = image + (rows.origin + i * dy) * width + columns.origin
+                        for j in columns.start..<columns.end { row[j * dxStep] += share }
+                    }
+                }
+            }
+        }
+        return result
+    }
+}
+
+// MARK: Export and import
+
+extension Tensor {
+    /// `MaxPool` or `AveragePool` with the window's attributes (`ceil_mode` when the traced
+    /// output is larger than the floor rule gives); a mean over the whole unpadded image is
+    /// `GlobalAveragePool`.
+    static func exportPooling(_ opType: String, window: SlidingWindow, countIncludePad: Bool?, _ site: ExportSite) -> [ExportNode] {
+        let input = site.shapes[0]
+        let a = window.onnxAttributes
+        if opType == "AveragePool", a.kernel == [input[2], input[3]], a.pads.allSatisfy({ $0 == 0 }), site.outputShape[2...] == [1, 1] {
+            return [ExportNode("GlobalAveragePool", site.inputs, [site.output])]
+        }
+        let floor = (0..<2).map { window.outputSize($0, input: input[2 + $0])! }
+        var attributes: [String: ExportAttribute] = [
+            "kernel_shape": .ints(a.kernel), "strides": .ints(a.strides), "pads": .ints(a.pads),
+            "ceil_mode": .int(Array(site.outputShape[2...]) == floor ? 0 : 1),
+        ]
+        if let countIncludePad {
+            attributes["count_include_pad"] = .int(countIncludePad ? 1 : 0)
+            if a.dilations != [1, 1] { attributes["dilations"] = .ints(a.dilations) }
+        } else {
+            attributes["dilations"] = .ints(a.dilations)
+        }
+        return [ExportNode(opType, site.inputs, [site.output], attributes)]
+    }
+
+    /// `MaxPool`, `AveragePool` (1-D or 2-D, `auto_pad`, asymmetric `pads`, `ceil_mode`,
+    /// `count_include_pad`), `GlobalAveragePool` and `GlobalMaxPool`.
+    static let poolingImporters: [String: OpImporter] = {
+        func windowed(_ average: Bool) -> OpImporter {
+            { node in
+                let x = try node.tensor(0)
+                guard x.rank == 3 || x.rank == 4 else { throw node.fail("Synapse pools 1-D and 2-D inputs, got \(describe(x.shape))") }
+                guard let kernel = node.ints("kernel_shape"), kernel.count == x.rank - 2 else {
+                    throw node.fail("kernel_shape must give \(x.rank - 2) sizes")
+                }
+                if node.int("storage_order", default: 0) != 0 { throw node.fail("storage_order 1 (column-major indices) is not supported") }
+                let ceilMode = node.int("ceil_mode", default: 0) != 0
+                let window = try node.slidingWindow(kernel: kernel, input: Array(x.shape[2...]), ceilMode: ceilMode)
+                for axis in 0..<2 where window.padBefore(axis) >= window.extent(axis) || window.padAfter(axis) >= window.extent(axis) {
+                    throw node.fail("pads must be smaller than the window")
+                }
+                let input = x.rank == 3 ? x.unsqueezed(dim: 2) : x
+                let y = average
+                    ? input.avgPool2d(window: window, ceilMode: ceilMode, countIncludePad: node.int("count_include_pad", default: 0) != 0)
+                    : input.maxPool2d(window: window, ceilMode: ceilMode)
+                return [.tensor(x.rank == 3 ? y.squeezed(dim: 2) : y)]
+            }
+        }
+        func global(_ average: Bool) -> OpImporter {
+            { node in
+                let x = try node.tensor(0)
+                guard x.rank >= 3, x.shape[2...].allSatisfy({ $0 > 0 }) else {
+                    throw node.fail("input must be [N, C, spatial…] with non-empty spatial sizes, got \(describe(x.shape))")
+                }
+                let spatial = x.shape[2...].reduce(1, *)
+                let flat = x.reshaped([x.shape[0], x.shape[1], 1, spatial])
+                let pooled = average
+                    ? flat.avgPool2d(window: SlidingWindow(size: (1, spatial)))
+                    : flat.maxPool2d(window: SlidingWindow(size: (1, spatial)))
+                return [.tensor(pooled.reshaped(Array(x.shape[..<2]) + Array(repeating: 1, count: x.rank - 2)))]
+            }
+        }
+        return ["MaxPool": windowed(false), "AveragePool": windowed(true), "GlobalAveragePool": global(true), "GlobalMaxPool": global(false)]
+    }()
+}

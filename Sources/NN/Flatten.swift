@@ -1,0 +1,12 @@
+import Core
+
+/// Dimensions `startDim...endDim` merged into one, PyTorch's `nn.Flatten` (by default every
+/// dimension after the batch: `[N, C, H, W]` → `[N, C·H·W]`).
+public final class Flatten: Module, Layer {
+    public let startDim: Int
+    public let endDim: Int
+
+    public init(startDim: Int = 1, endDim: Int = -1) { (self.startDim, self.endDim) = (startDim, endDim) }
+
+    public func forward(_ input: Tensor) -> Tensor { input.flattened(startDim: startDim, endDim: endDim) }
+}

@@ -1,0 +1,120 @@
+import Core
+import Testing
+import TestSupport
+
+/// Convolution, pooling and batch normalisation: values worked out by hand and finite
+/// differences over strides, paddings (asymmetric too), dilations, groups and odd sizes.
+@Suite("Convolution, pooling and batch norm ops")
+struct ConvolutionTests {
+    /// (input shape, weight shape, window, groups)
+    static let convolutions: [([Int], [Int], SlidingWindow, Int)] = [
+        ([1, 1, 4, 4], [1, 1, 3, 3], SlidingWindow(size: (3, 3)), 1),
+        ([2, 3, 5, 4], [4, 3, 3, 2], SlidingWindow(size: (3, 2), stride: (2, 1), padding: (1, 0, 1, 0)), 1),
+        ([2, 4, 7, 6], [6, 2, 3, 2], SlidingWindow(size: (3, 2), stride: (2, 3), dilation: (2, 1), padding: (1, 2, 0, 1)), 2),
+        ([1, 3, 5, 5], [3, 1, 3, 3], SlidingWindow(size: (3, 3), padding: (1, 1, 1, 1)), 3),
+        ([3, 2, 1, 9], [2, 2, 1, 4], SlidingWindow(size: (1, 4), stride: (1, 2), dilation: (1, 2), padding: (0, 3, 0, 0)), 1),
+    ]
+
+    @Test("conv2d gradients match finite differences", arguments: 0..<5)
+    func convolutionGradients(index: Int) {
+        let (inputShape, weightShape, window, groups) = Self.convolutions[index]
+        let x = parameter(inputShape, seed: 1)
+        let w = parameter(weightShape, seed: 2)
+        let b = parameter([weightShape[0]], seed: 3)
+        expectGradientsMatchFiniteDifferences([x, w, b]) { $0[0].conv2d(weight: $0[1], bias: $0[2], window: window, groups: groups) }
+        let (x2, w2) = (fresh(x), fresh(w))
+        expectGradientsMatchFiniteDifferences([x2, w2]) { $0[0].conv2d(weight: $0[1], window: window, groups: groups) }
+    }
+
+    @Test("conv2d by hand: a 3×3 image, a 2×2 kernel, padding 1 and stride 2")
+    func convolutionValues() {
+        // Image 1…9, kernel [[1, 0], [0, −1]], bias 10. Windows start at rows/columns −1 and 1,
+        // so each output is x[top-left] − x[bottom-right] + 10 with padding read as 0:
+        // 0 − 1, 0 − 3, 0 − 7 and 5 − 9.
+        let x = Tensor((1...9).map(Float.init), shape: [1, 1, 3, 3])
+        let w = Tensor([1, 0, 0, -1], shape: [1, 1, 2, 2])
+        let y = x.conv2d(weight: w, bias: Tensor([10]), stride: (2, 2), padding: (1, 1))
+        #expect(y.shape == [1, 1, 2, 2])
+        #expect(y.scalars == [9, 7, 3, 6])
+        // Groups: two channels, each with its own 1×1 kernel.
+        let two = Tensor([1, 2, 3, 4, 5, 6, 7, 8], shape: [1, 2, 2, 2])
+        let grouped = two.conv2d(weight: Tensor([2, -1], shape: [2, 1, 1, 1]), groups: 2)
+        #expect(grouped.scalars == [2, 4, 6, 8, -5, -6, -7, -8])
+    }
+
+    /// Inputs whose values differ by at least 0.1, so that a finite-difference step of 0.01
+    /// never changes which element of a window is largest.
+    static func separated(_ shape: [Int], seed: UInt64) -> Tensor {
+        let count = shape.reduce(1, *)
+        var generator = RandomGenerator(seed: seed)
+        let values = (0..<count).map { Float($0) * 0.1 - Float(count) * 0.05 }.shuffled(using: &generator)
+        return Tensor(values, shape: shape, requiresGrad: true)
+    }
+
+    static let pools: [(SlidingWindow, Bool)] = [
+        (SlidingWindow(size: (2, 2), stride: (2, 2)), false),
+        (SlidingWindow(size: (3, 3), stride: (2, 2), padding: (1, 1, 1, 1)), false),
+        (SlidingWindow(size: (3, 2), stride: (2, 2), padding: (1, 0, 1, 1)), true),
+        (SlidingWindow(size: (2, 2), stride: (1, 2), dilation: (2, 1)), true),
+    ]
+
+    @Test("max and average pooling gradients match finite differences", arguments: 0..<4)
+    func poolingGradients(index: Int) {
+        let (window, ceilMode) = Self.pools[index]
+        let x = Self.separated([2, 3, 5, 7], seed: UInt64(index))
+        expectGradientsMatchFiniteDifferences([x]) { $0[0].maxPool2d(window: window, ceilMode: ceilMode) }
+        for countIncludePad in [true, false] {
+            expectGradientsMatchFiniteDifferences([fresh(x)]) {
+                $0[0].avgPool2d(window: window, ceilMode: ceilMode, countIncludePad: countIncludePad)
+            }
+        }
+    }
+
+    @Test("pooling by hand: ceil mode, padding in the divisor, ties go to the first maximum")
+    func poolingValues() {
+        let x = Tensor((1...9).map(Float.init), shape: [1, 1, 3, 3])
+        #expect(x.maxPool2d(kernelSize: (2, 2)).scalars == [5])
+        #expect(x.maxPool2d(kernelSize: (2, 2), ceilMode: true).scalars == [5, 6, 8, 9])
+        // Windows of 2×2 with padding 1: corners hold one input and three zeros of padding.
+        // Windows 2×2 at rows/columns −1 and 1: sums 1, 2 + 3, 4 + 7, 5 + 6 + 8 + 9.
+        #expect(x.avgPool2d(kernelSize: (2, 2), padding: (1, 1)).scalars == [0.25, 1.25, 2.75, 7])
+        #expect(x.avgPool2d(kernelSize: (2, 2), padding: (1, 1), countIncludePad: false).scalars == [1, 2.5, 5.5, 7])
+        // A ceil-mode window past the input counts only what lies inside input and padding.
+        #expect(x.avgPool2d(kernelSize: (2, 2), ceilMode: true).scalars == [3, 4.5, 7.5, 9])
+        let tied = Tensor([1, 3, 3, 0], shape: [1, 1, 2, 2], requiresGrad: true)
+        tied.maxPool2d(kernelSize: (2, 2)).sum().backward()
+        #expect(tied.grad?.scalars == [0, 1, 0, 0])
+    }
+
+    @Test("batch norm gradients match finite differences, batch and running statistics", arguments: [[4, 3], [2, 3, 5], [2, 3, 2, 3]])
+    func batchNormGradients(shape: [Int]) {
+        let x = parameter(shape, seed: 4)
+        let w = parameter([3], seed: 5)
+        let b = parameter([3], seed: 6)
+        expectGradientsMatchFiniteDifferences([x, w, b], tolerance: 5e-3) {
+            $0[0].batchNorm(weight: $0[1], bias: $0[2], training: true)
+        }
+        let mean = parameter([3], seed: 7)
+        let variance = parameter([3], low: 0.5, high: 2, seed: 8)
+        expectGradientsMatchFiniteDifferences([fresh(x), fresh(w), fresh(b), mean, variance], step: 1e-3) {
+            $0[0].batchNorm(weight: $0[1], bias: $0[2], runningMean: $0[3], runningVar: $0[4], training: false)
+        }
+    }
+
+    @Test("batch norm by hand: normalised batch, running statistics with the unbiased variance")
+    func batchNormValues() {
+        // One channel, values 1, 2, 3, 6: mean 3, biased variance (4 + 1 + 0 + 9) / 4 = 3.5,
+        // unbiased 14 / 3.
+        let x = Tensor([1, 2, 3, 6], shape: [4, 1])
+        let mean = Tensor([0])
+        let variance = Tensor([1])
+        let y = x.batchNorm(runningMean: mean, runningVar: variance, training: true, momentum: 0.5, epsilon: 0)
+        let s = 1 / Float(3.5).squareRoot()
+        #expect(close(y.scalars, [-2 * s, -s, 0, 3 * s]))
+        #expect(close(mean.scalars, [1.5]))
+        #expect(close(variance.scalars, [0.5 + 0.5 * 14 / 3]))
+        let evaluated = x.batchNorm(weight: Tensor([2]), bias: Tensor([1]), runningMean: mean, runningVar: variance, training: false, epsilon: 0)
+        let r = 1 / (0.5 + 0.5 * Float(14) / 3).squareRoot()
+        #expect(close(evaluated.scalars, [1, 2, 3, 6].map { ($0 - 1.5) * r * 2 + 1 }))
+    }
+}
