@@ -70,6 +70,11 @@ let package = Package(
             path: "Sources/Examples/digits"
         ),
         .executableTarget(
+            name: "cnn",
+            dependencies: ["ExampleTasks", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Examples/cnn"
+        ),
+        .executableTarget(
             name: "char-lstm",
             dependencies: ["ExampleTasks", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Examples/char-lstm"

@@ -17,7 +17,9 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 SYNAPSE = os.path.join(ROOT, ".build", "release", "synapse-bench")
-WORKLOADS = ["xor", "op_overhead", "mlp_digits", "char_lstm", "sgemm", "file_io"]
+WORKLOADS = ["xor", "op_overhead", "mlp_digits", "cnn_digits", "cnn_lenet", "char_lstm", "sgemm", "file_io"]
+# Workloads that are one variant of a script: name -> (script / synapse-bench workload, arguments).
+VARIANTS = {"cnn_digits": ("cnn", ["--variant", "digits"]), "cnn_lenet": ("cnn", ["--variant", "lenet"])}
 
 
 def run(command, env=None):
@@ -57,6 +59,8 @@ COMPARISONS = {
                     ("add_nograd_us", "add_nograd_us", False, "per-op speed-up without a graph"),
                     ("fwd_bwd_us", "fwd_bwd_us", False, "speed-up, XOR forward + backward")],
     "mlp_digits": [("samples_per_s", "samples_per_s", True, "samples/s ratio (target >= 2)")],
+    "cnn_digits": [("samples_per_s", "samples_per_s", True, "samples/s ratio, digits CNN (target >= 1)")],
+    "cnn_lenet": [("samples_per_s", "samples_per_s", True, "samples/s ratio, LeNet-5 (target >= 1)")],
     "char_lstm": [("tokens_per_s", "tokens_per_s", True, "tokens/s vs LSTMCell loop (target >= 2)"),
                   ("tokens_per_s", "fused_tokens_per_s", True, "tokens/s vs fused nn.LSTM (target >= 1)")],
     "file_io": [("model_save_s", "model_save_s", False, "speed-up, model file save (target >= 0.5)"),
@@ -85,10 +89,11 @@ def main():
             sys.exit(f"bench: unknown workload {name} (choose from {', '.join(WORKLOADS)})")
         ours, theirs, before = [], [], []
         for _ in range(args.rounds):
-            ours.append(run([args.synapse, name, "--threads", "1"], env))
-            theirs.append(run([args.python, os.path.join(HERE, "pytorch", name + ".py"), "--threads", "1"], env))
+            workload, extra = VARIANTS.get(name, (name, []))
+            ours.append(run([args.synapse, workload, "--threads", "1"] + extra, env))
+            theirs.append(run([args.python, os.path.join(HERE, "pytorch", workload + ".py"), "--threads", "1"] + extra, env))
             if args.baseline:
-                before.append(run([args.baseline, name, "--threads", "1"], env))
+                before.append(run([args.baseline, workload, "--threads", "1"] + extra, env))
         for our_key, _, higher_is_better, meaning in COMPARISONS[name] if args.baseline else []:
             a, b = med(ours, our_key), med(before, our_key)
             ratio = a / b if higher_is_better else b / a

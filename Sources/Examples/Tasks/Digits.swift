@@ -79,10 +79,10 @@ public enum Digits {
     }
 }
 
-/// The digits MLP as an epoch-by-epoch run, with minibatches in file order or reshuffled
-/// every epoch from the process's generator.
+/// A network on the digits (the MLP, or the CNN on 1×8×8 images) as an epoch-by-epoch run,
+/// with minibatches in file order or reshuffled every epoch from the process's generator.
 final class DigitsTraining: EpochTraining {
-    let network = Digits.makeModel()
+    let network: Sequential
     let optimizer: any Optimizer
     private let train: Digits.Split
     private let test: Digits.Split
@@ -91,9 +91,18 @@ final class DigitsTraining: EpochTraining {
     private let fileOrderBatches: [(images: Tensor, labels: Tensor)]
     private let lossFunction = CrossEntropyLoss()
 
-    init(optimizer name: String?, learningRate: Float?, momentum: Float = 0.9, batchSize: Int = 32, shuffle: Bool = false) throws {
-        train = try Digits.load("train")
-        test = try Digits.load("test")
+    /// `imageShape` is how the network reads one image: `[64]` for the MLP, `[1, 8, 8]` for a
+    /// CNN.
+    init(
+        network: Sequential = Digits.makeModel(), imageShape: [Int] = [64], optimizer name: String?, learningRate: Float?,
+        momentum: Float = 0.9, batchSize: Int = 32, shuffle: Bool = false
+    ) throws {
+        self.network = network
+        func shaped(_ split: Digits.Split) -> Digits.Split {
+            Digits.Split(images: split.images.reshaped([split.count] + imageShape), labels: split.labels)
+        }
+        train = shaped(try Digits.load("train"))
+        test = shaped(try Digits.load("test"))
         optimizer = makeOptimizer(
             name, default: "sgd", for: network, sgdRate: 0.05, adamRate: 1e-3, momentum: momentum,
             learningRate: learningRate)
@@ -120,9 +129,11 @@ final class DigitsTraining: EpochTraining {
             }
         }
         let labels = train.labels.reshaped([-1, 1])
+        let images = train.images.reshaped([train.count, -1])
         return stride(from: 0, to: order.count, by: batchSize).map { start in
             let rows = Tensor(order[start..<min(start + batchSize, order.count)].map(Float.init))
-            return (train.images.gatherRows(rows), labels.gatherRows(rows).reshaped([-1]))
+            let picked = images.gatherRows(rows)
+            return (picked.reshaped([rows.count] + Array(train.images.shape.dropFirst())), labels.gatherRows(rows).reshaped([-1]))
         }
     }
 
@@ -145,11 +156,11 @@ final class DigitsTraining: EpochTraining {
     }
 
     func testAccuracy() -> Float {
-        Tensor.withoutGradients { Digits.accuracy(logits: network(test.images), labels: test.labels) }
+        Tensor.withoutGradients { network.withMode(training: false) { Digits.accuracy(logits: network(test.images), labels: test.labels) } }
     }
 
     func trainLoss() -> Float {
-        Tensor.withoutGradients { lossFunction(network(train.images), train.labels).scalar }
+        Tensor.withoutGradients { network.withMode(training: false) { lossFunction(network(train.images), train.labels).scalar } }
     }
 
     func report() -> String {

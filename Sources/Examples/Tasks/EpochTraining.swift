@@ -26,6 +26,7 @@ public protocol EpochTraining: AnyObject {
 public enum Example: String, CaseIterable, Sendable {
     case xor
     case digits
+    case cnn
     case charLSTM = "char-lstm"
 
     /// A fresh training run, its weights drawn from the generator in use.
@@ -39,6 +40,9 @@ public enum Example: String, CaseIterable, Sendable {
         switch self {
         case .xor: XORTraining(optimizer: optimizer, learningRate: learningRate)
         case .digits: try DigitsTraining(optimizer: optimizer, learningRate: learningRate, shuffle: shuffle)
+        case .cnn:
+            try DigitsTraining(
+                network: DigitsCNN.makeModel(), imageShape: [1, 8, 8], optimizer: optimizer, learningRate: learningRate, shuffle: shuffle)
         case .charLSTM: try CharLSTMTraining(learningRate: learningRate)
         }
     }

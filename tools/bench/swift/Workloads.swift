@@ -64,6 +64,24 @@ func benchmarkDigits() throws {
     ])
 }
 
+/// `cnn.py`'s workloads: the digits CNN (20 epochs after a 10-step warm-up, as the MLP) or
+/// LeNet-5 on one fixed batch of 64 (`steps` timed steps).
+func benchmarkCNN(variant: String, steps: Int) throws {
+    if variant == "lenet" {
+        let seconds = LeNet.timeTraining(steps: steps, seed: seed)
+        emit("cnn", "samples_per_s", Double(steps * 64) / seconds, "samples/s", [
+            ("train_ms", seconds * 1e3), ("variant", "lenet"), ("steps", steps),
+        ])
+        return
+    }
+    _ = try DigitsCNN.train(epochs: 1, seed: seed)  // warm-up
+    let outcome = try DigitsCNN.train(epochs: 20, seed: seed)
+    emit("cnn", "samples_per_s", Double(20 * 1_500) / outcome.trainingSeconds, "samples/s", [
+        ("train_ms", outcome.trainingSeconds * 1e3), ("variant", "digits"), ("test_acc", outcome.testAccuracy),
+        ("train_loss", outcome.trainLoss), ("epochs", 20),
+    ])
+}
+
 /// The character LSTM: `iterations` × 32 streams × 32 steps.
 func benchmarkCharLSTM(iterations: Int) throws {
     let outcome = try CharLSTM.train(iterations: iterations, seed: seed, reportEvery: iterations)

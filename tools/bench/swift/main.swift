@@ -6,7 +6,7 @@ import Synapse
 // `bench=<name> impl=synapse <metric>=<value> <unit> key=value …`, matching the keys of the
 // PyTorch script of the same name in tools/bench/pytorch. Always built with -c release.
 
-let usage = "usage: synapse-bench xor|op_overhead|mlp_digits|char_lstm|sgemm|file_io [--threads N] [--seed S] [--iters N]"
+let usage = "usage: synapse-bench xor|op_overhead|mlp_digits|cnn|char_lstm|sgemm|file_io [--threads N] [--seed S] [--iters N] [--variant digits|lenet]"
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard let workload = arguments.first else {
     FileHandle.standardError.write(Data((usage + "\n").utf8))
@@ -44,6 +44,13 @@ do {
     case "xor": benchmarkXOR()
     case "op_overhead": benchmarkOpOverhead()
     case "mlp_digits": try benchmarkDigits()
+    case "cnn":
+        let variant = arguments.firstIndex(of: "--variant").flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil } ?? "digits"
+        guard variant == "digits" || variant == "lenet" else {
+            FileHandle.standardError.write(Data("synapse-bench: --variant must be digits or lenet\n".utf8))
+            exit(2)
+        }
+        try benchmarkCNN(variant: variant, steps: option("--steps", default: 200))
     case "char_lstm": try benchmarkCharLSTM(iterations: option("--iters", default: 1_000))
     case "sgemm": benchmarkSgemm()
     case "file_io": try benchmarkFileIO()
