@@ -101,7 +101,7 @@ struct InspectCommand: ParsableCommand {
         let nodes = model.nodeOpTypes
         var counts: [String: Int] = [:]
         for op in nodes { counts[op, default: 0] += 1 }
-        let weights = model.namedParameters.map { name, tensor -> [String: Any] in
+        let weights = model.namedState.map { name, tensor -> [String: Any] in
             let s = statistics(tensor)
             return ["name": name, "shape": tensor.shape, "min": Double(s.min), "max": Double(s.max), "sum": s.sum]
         }
@@ -120,8 +120,8 @@ struct InspectCommand: ParsableCommand {
             print("  input  \(name) [" + shape.map { $0.map(String.init) ?? "batch" }.joined(separator: ", ") + "]")
         }
         for name in model.outputNames { print("  output \(name)") }
-        print("weights: \(model.namedParameters.count) tensors, \(model.namedParameters.reduce(0) { $0 + $1.tensor.count }) scalars")
-        for (name, tensor) in model.namedParameters {
+        print("weights: \(model.namedState.count) tensors, \(model.namedState.reduce(0) { $0 + $1.tensor.count }) scalars")
+        for (name, tensor) in model.namedState {
             let s = statistics(tensor)
             print(String(format: "  %@ %@ min %.5g max %.5g sum %.6g", name, describe(tensor.shape), s.min, s.max, s.sum))
         }

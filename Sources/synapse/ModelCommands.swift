@@ -64,7 +64,7 @@ struct ImportCommand: ParsableCommand {
         let graph = try ModelFile.load(file)
         try ModelFile.rewrite(file, loaded: graph, to: output, embed: embed)
         let base = ModelFile.baseName(output)
-        print("\(file): \(graph.inputs.count) inputs, \(graph.outputNames.count) outputs, \(graph.namedParameters.count) weights")
+        print("\(file): \(graph.inputs.count) inputs, \(graph.outputNames.count) outputs, \(graph.namedState.count) weights")
         print(embed ? "Wrote \(base).onnx (weights embedded)" : "Wrote \(base).onnx and \(base).h5")
     }
 }

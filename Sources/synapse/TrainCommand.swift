@@ -10,12 +10,12 @@ extension Example: ExpressibleByArgument {}
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train an example (xor, digits, cnn, char-lstm), saving checkpoints; --resume continues one.")
+        abstract: "Train an example (xor, digits, cnn, cnn-bn, char-lstm), saving checkpoints; --resume continues one.")
 
     @Argument(help: "The example: \(Example.allCases.map(\.rawValue).joined(separator: ", ")).")
     var example: Example
 
-    @Option(help: "Train until this many epochs are done (xor: 5000, digits and cnn: 20, char-lstm: 5); 0 saves the initial model.")
+    @Option(help: "Train until this many epochs are done (xor: 5000, digits and the CNNs: 20, char-lstm: 5); 0 saves the initial model.")
     var epochs: Int?
 
     @Option(help: "Seed of the random generator (weights, shuffling).")
@@ -36,7 +36,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Learning rate (default: the example's for its optimizer).")
     var learningRate: Float?
 
-    @Flag(help: "Reshuffle the training rows every epoch (digits, cnn).")
+    @Flag(help: "Reshuffle the training rows every epoch (digits and the CNNs).")
     var shuffle = false
 
     func validate() throws {
@@ -53,7 +53,7 @@ struct TrainCommand: ParsableCommand {
     var defaultEpochs: Int {
         switch example {
         case .xor: 5_000
-        case .digits, .cnn: 20
+        case .digits, .cnn, .cnnBatchNorm: 20
         case .charLSTM: 5
         }
     }

@@ -182,7 +182,10 @@ extension Tensor {
 
     /// `BatchNormalization` (inference form: scale, bias, mean, variance). When the graph runs
     /// in training mode (`ImportNode.isTraining`) it uses the batch's statistics and updates
-    /// the mean and variance in place with the node's `momentum`, as PyTorch's layer would.
+    /// the mean and variance in place with the node's `momentum`, as PyTorch's layer would —
+    /// but only when they are state of their own (untrained leaves): PyTorch's TorchScript
+    /// exporter merges equal initializers, so a fresh layer's running variance may be its
+    /// weight (`Identity`), which must not be overwritten.
     static let batchNormImporters: [String: OpImporter] = [
         "BatchNormalization": { node in
             let x = try node.tensor(0)
@@ -193,9 +196,11 @@ extension Tensor {
             }
             if node.int("training_mode", default: 0) != 0 { throw node.fail("training_mode 1 is not supported (export the model in eval mode)") }
             let batch = node.isTraining && x.shape.enumerated().reduce(1) { $1.offset == 1 ? $0 : $0 * $1.element } > 1
+            let ownState = parts[2...].allSatisfy { !$0.requiresGrad && $0.creationOp == nil } && parts[2] !== parts[3]
+            let keepRunning = !batch || ownState
             return [.tensor(x.batchNorm(
-                weight: parts[0], bias: parts[1], runningMean: parts[2], runningVar: parts[3], training: batch,
-                momentum: 1 - node.float("momentum", default: 0.9), epsilon: node.float("epsilon", default: 1e-5)))]
+                weight: parts[0], bias: parts[1], runningMean: keepRunning ? parts[2] : nil, runningVar: keepRunning ? parts[3] : nil,
+                training: batch, momentum: 1 - node.float("momentum", default: 0.9), epsilon: node.float("epsilon", default: 1e-5)))]
         },
     ]
 }

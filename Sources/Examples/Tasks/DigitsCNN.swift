@@ -14,6 +14,16 @@ public enum DigitsCNN {
             Flatten(), Linear(inputs: 128, outputs: 10))
     }
 
+    /// The same network with batch norm after each convolution and dropout (0.25) before the
+    /// classifier — `synapse train cnn-bn`, and the model the PyTorch round trip tests load:
+    /// every layer has its `torch.nn` namesake's parameter and buffer names.
+    public static func makeBatchNormModel() -> Sequential {
+        Sequential(
+            Conv2d(inputs: 1, outputs: 16, kernelSize: 3, padding: 1), BatchNorm2d(features: 16), ReLU(), MaxPool2d(kernelSize: 2),
+            Conv2d(inputs: 16, outputs: 32, kernelSize: 3, padding: 1), BatchNorm2d(features: 32), ReLU(), MaxPool2d(kernelSize: 2),
+            Dropout(0.25), Flatten(), Linear(inputs: 128, outputs: 10))
+    }
+
     /// Trains from `seed`; `progress` gets (epoch, mean minibatch loss of that epoch).
     public static func train(
         epochs: Int = 20, seed: UInt64 = Random.defaultSeed, learningRate: Float = 0.05, momentum: Float = 0.9,

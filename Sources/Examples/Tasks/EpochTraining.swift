@@ -27,6 +27,7 @@ public enum Example: String, CaseIterable, Sendable {
     case xor
     case digits
     case cnn
+    case cnnBatchNorm = "cnn-bn"
     case charLSTM = "char-lstm"
 
     /// A fresh training run, its weights drawn from the generator in use.
@@ -43,6 +44,10 @@ public enum Example: String, CaseIterable, Sendable {
         case .cnn:
             try DigitsTraining(
                 network: DigitsCNN.makeModel(), imageShape: [1, 8, 8], optimizer: optimizer, learningRate: learningRate, shuffle: shuffle)
+        case .cnnBatchNorm:
+            try DigitsTraining(
+                network: DigitsCNN.makeBatchNormModel(), imageShape: [1, 8, 8], optimizer: optimizer, learningRate: learningRate,
+                shuffle: shuffle)
         case .charLSTM: try CharLSTMTraining(learningRate: learningRate)
         }
     }

@@ -212,6 +212,6 @@ extension ModelFile {
         model.producerName = "synapse"
         model.producerVersion = SynapseVersion.string
         if model.irVersion > irVersion || model.irVersion < 3 { model.irVersion = irVersion }
-        try write(model, parameters: loaded.namedParameters, to: name, embed: embed)
+        try write(model, parameters: loaded.namedState, to: name, embed: embed)
     }
 }

@@ -105,10 +105,17 @@ def _arrays(path):
 
 
 def to_state_dict(path):
-    """torch tensors keyed by the parameter names (PyTorch's names and layouts), from a
-    checkpoint, a model's .h5 or its .onnx: ``module.load_state_dict(to_state_dict(p))``."""
+    """torch tensors keyed by the parameter and buffer names (PyTorch's names and layouts),
+    from a checkpoint, a model's .h5 or its .onnx: ``module.load_state_dict(to_state_dict(p))``.
+    Synapse stores every tensor as float32; BatchNorm's ``num_batches_tracked`` becomes the
+    int64 scalar PyTorch keeps."""
     import torch
-    return {name: torch.from_numpy(np.array(array, dtype="<f4", copy=True)) for name, array in _arrays(path).items()}
+
+    def tensor(name, array):
+        if name == "num_batches_tracked" or name.endswith(".num_batches_tracked"):
+            return torch.tensor(int(np.asarray(array).reshape(-1)[0]), dtype=torch.int64)
+        return torch.from_numpy(np.array(array, dtype="<f4", copy=True))
+    return {name: tensor(name, array) for name, array in _arrays(path).items()}
 
 
 def from_state_dict(state_dict, out, template):

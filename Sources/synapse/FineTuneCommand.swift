@@ -1,0 +1,116 @@
+import ArgumentParser
+import Foundation
+import Synapse
+
+/// `synapse fine-tune MODEL.onnx --inputs X --targets Y -o NAME`: trains a model file (one
+/// Synapse wrote, or one imported from PyTorch) on arrays and writes it back with the same
+/// graph and the new weights.
+struct FineTuneCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fine-tune",
+        abstract: "Train a model file (.onnx) on inputs and targets; write the same graph with the trained weights.",
+        discussion: """
+            The graph keeps its nodes and weight names, so a model that came from PyTorch goes back \
+            to PyTorch (synapse_io.to_state_dict). Batch norm uses batch statistics while training \
+            and updates its running statistics; minibatches run in file order.
+            """)
+
+    @Argument(help: "A model: NAME.onnx (with NAME.h5 beside it) or a self-contained ONNX file, one input and one output.")
+    var model: String
+
+    @Option(help: "The inputs, batch first: a .npy or .csv file, or JSON.")
+    var inputs: String
+
+    @Option(help: "The targets: class indices [N] for cross-entropy, values shaped like the output for mse.")
+    var targets: String
+
+    @Option(help: "cross-entropy (the output is [N, classes] logits) or mse.")
+    var loss = "cross-entropy"
+
+    @Option(help: "sgd or adam.")
+    var optimizer = "sgd"
+
+    @Option(help: "Learning rate.")
+    var learningRate: Float = 0.01
+
+    @Option(help: "SGD momentum.")
+    var momentum: Float = 0
+
+    @Option(help: "Passes over the data.")
+    var epochs = 1
+
+    @Option(help: "Rows per optimizer step (0: all rows at once).")
+    var batchSize = 32
+
+    @Option(name: [.short, .customLong("output")], help: "Output name: writes NAME.onnx and NAME.h5.")
+    var output: String
+
+    func validate() throws {
+        guard ["cross-entropy", "mse"].contains(loss) else { throw ValidationError("--loss must be cross-entropy or mse, got \(loss)") }
+        guard ["sgd", "adam"].contains(optimizer) else { throw ValidationError("--optimizer must be sgd or adam, got \(optimizer)") }
+        guard learningRate > 0 && learningRate.isFinite else { throw ValidationError("--learning-rate must be a positive number") }
+        guard momentum >= 0 && momentum < 1 else { throw ValidationError("--momentum must be in [0, 1)") }
+        guard epochs > 0 else { throw ValidationError("--epochs must be positive, got \(epochs)") }
+        guard batchSize >= 0 else { throw ValidationError("--batch-size must be 0 (all rows) or positive") }
+    }
+
+    func run() throws {
+        let graph = try ModelFile.load(model)
+        guard graph.inputs.count == 1, graph.outputNames.count == 1 else {
+            throw UsageError(message: "model \(model): fine-tune needs one input and one output, the graph has \(graph.inputs.count) and \(graph.outputNames.count)")
+        }
+        let x = try TensorInput.parse(inputs)
+        let y = try TensorInput.parse(targets)
+        guard x.rank >= 1, y.rank >= 1, x.shape[0] == y.shape[0], x.shape[0] > 0 else {
+            throw UsageError(message: "--inputs \(describe(x.shape)) and --targets \(describe(y.shape)) must have the same number of rows (at least one)")
+        }
+        let rows = x.shape[0]
+        let size = batchSize == 0 ? rows : min(batchSize, rows)
+        let (inputName, outputName) = (graph.inputs[0].name, graph.outputNames[0])
+        let parameters = graph.namedParameters
+        let optimizer: any Optimizer = optimizer == "adam"
+            ? Adam(parameters: parameters, learningRate: learningRate)
+            : SGD(parameters: parameters, learningRate: learningRate, momentum: momentum)
+        let lossFunction = try checkedLoss(graph, sample: x.slice(dim: 0, range: 0..<min(rows, 2)), targets: y, inputName: inputName, outputName: outputName)
+        print("fine-tune \(model): \(rows) rows, batch \(size), \(loss), \(self.optimizer) lr \(learningRate), \(parameters.count) trained tensors, \(graph.namedBuffers.count) buffers")
+        graph.train()
+        for epoch in 1...epochs {
+            var total: Float = 0
+            var steps = 0
+            for start in stride(from: 0, to: rows, by: size) {
+                let range = start..<min(start + size, rows)
+                optimizer.zeroGrad()
+                let prediction = try graph.run([inputName: x.slice(dim: 0, range: range)])[outputName]!
+                let value = lossFunction(prediction, y.slice(dim: 0, range: range))
+                value.backward()
+                optimizer.step()
+                total += value.scalar
+                steps += 1
+            }
+            print("Epoch \(epoch), Loss: \(String(format: "%.6f", total / Float(steps)))")
+        }
+        graph.eval()
+        try ModelFile.rewrite(model, loaded: graph, to: output)
+        let base = ModelFile.baseName(output)
+        print("Wrote \(base).onnx and \(base).h5")
+    }
+
+    /// The loss, after checking on a couple of rows that the output and the targets fit it.
+    func checkedLoss(_ graph: GraphModel, sample: Tensor, targets: Tensor, inputName: String, outputName: String) throws -> (Tensor, Tensor) -> Tensor {
+        let output = try Tensor.withoutGradients { try graph.run([inputName: sample])[outputName]! }
+        if loss == "mse" {
+            guard Array(output.shape.dropFirst()) == Array(targets.shape.dropFirst()) else {
+                throw UsageError(message: "--targets rows are \(describe(Array(targets.shape.dropFirst()))), the model's output rows \(describe(Array(output.shape.dropFirst())))")
+            }
+            return { MSELoss()($0, $1) }
+        }
+        guard output.rank == 2, targets.rank == 1 else {
+            throw UsageError(message: "cross-entropy needs an output [N, classes] and targets [N], got \(describe(output.shape)) and \(describe(targets.shape))")
+        }
+        let classes = output.shape[1]
+        if let bad = targets.scalars.first(where: { $0 != $0.rounded() || $0 < 0 || $0 >= Float(classes) }) {
+            throw UsageError(message: "--targets: \(bad) is not a class index in 0..<\(classes)")
+        }
+        return { CrossEntropyLoss()($0, $1) }
+    }
+}
