@@ -26,6 +26,25 @@ struct ConvolutionTests {
         expectGradientsMatchFiniteDifferences([x2, w2]) { $0[0].conv2d(weight: $0[1], window: window, groups: groups) }
     }
 
+    @Test("a batch cut into chunks (large images) gives the values and gradients of one chunk")
+    func chunkedBatch() {
+        let (inputShape, weightShape, window, groups) = Self.convolutions[2]
+        func run(budget: Int) -> [[Float]] {
+            ConvolutionPlan.$patchBudget.withValue(budget) {
+                let x = parameter([5] + inputShape.dropFirst(), seed: 11)
+                let w = parameter(weightShape, seed: 12)
+                let b = parameter([weightShape[0]], seed: 13)
+                let y = x.conv2d(weight: w, bias: b, window: window, groups: groups)
+                (y * Random.withSeed(14) { Tensor.uniform(y.shape) }).sum().backward()
+                return [y.scalars, x.grad!.scalars, w.grad!.scalars, b.grad!.scalars]
+            }
+        }
+        let whole = run(budget: 1 << 24)
+        for budget in [1, 200] {
+            for (a, b) in zip(run(budget: budget), whole) { #expect(close(a, b, tolerance: 1e-5)) }
+        }
+    }
+
     @Test("conv2d by hand: a 3×3 image, a 2×2 kernel, padding 1 and stride 2")
     func convolutionValues() {
         // Image 1…9, kernel [[1, 0], [0, −1]], bias 10. Windows start at rows/columns −1 and 1,

@@ -128,4 +128,46 @@ struct HostileInputTests {
         // Found by fuzz-tensor-input: rows that get deeper after a row of numbers.
         #expect(throws: TensorInputError.self) { try TensorInput.parse("[[0,0.5], [[0,0.5], [-2e21,\n0.5]]]") }
     }
+
+    @Test("convolution, pooling and batch-norm nodes with impossible attributes are errors naming the node")
+    func hostileWindows() throws {
+        func attribute(_ name: String, ints: [Int64]? = nil, int: Int64? = nil, string: String? = nil) -> Onnx_AttributeProto {
+            var a = Onnx_AttributeProto()
+            a.name = name
+            if let ints { a.ints = ints; a.type = .ints }
+            if let int { a.i = int; a.type = .int }
+            if let string { a.s = Data(string.utf8); a.type = .string }
+            return a
+        }
+        let weight = ModelFile.inlineTensor("w", [Float](repeating: 0.5, count: 2 * 1 * 2 * 2), [2, 1, 2, 2])
+        let cases: [(String, [Onnx_AttributeProto], [String])] = [
+            ("Conv", [attribute("dilations", ints: [1 << 20, 1 << 20]), attribute("pads", ints: [1 << 20, 1 << 20, 1 << 20, 1 << 20])], ["x", "w"]),
+            ("Conv", [attribute("group", int: 0)], ["x", "w"]),
+            ("Conv", [attribute("group", int: 2)], ["x", "w"]),
+            ("Conv", [attribute("strides", ints: [0, 1])], ["x", "w"]),
+            ("Conv", [attribute("strides", ints: [1, 1, 1])], ["x", "w"]),
+            ("Conv", [attribute("auto_pad", string: "SIDEWAYS")], ["x", "w"]),
+            ("Conv", [attribute("pads", ints: [-1, 0, 0, 0])], ["x", "w"]),
+            ("Conv", [attribute("kernel_shape", ints: [3, 3])], ["x", "w"]),
+            ("MaxPool", [], ["x"]),
+            ("MaxPool", [attribute("kernel_shape", ints: [2, 2]), attribute("pads", ints: [5, 5, 5, 5])], ["x"]),
+            ("MaxPool", [attribute("kernel_shape", ints: [9, 9])], ["x"]),
+            ("AveragePool", [attribute("kernel_shape", ints: [1, 1]), attribute("strides", ints: [1, 1]),
+                             attribute("dilations", ints: [1 << 20, 1]), attribute("pads", ints: [1 << 19, 0, 1 << 19, 0])], ["x"]),
+            ("BatchNormalization", [], ["x", "w", "w", "w", "w"]),
+        ]
+        for (op, attributes, inputs) in cases {
+            var convolution = node(op, inputs, "y")
+            convolution.attribute = attributes
+            var graph = model([convolution], initializers: [weight], output: "y")
+            graph.graph.input = [value("x", [nil, 1, 4, 4])]
+            do {
+                let loaded = try load(graph)
+                _ = try loaded.run(["x": Tensor.zeros([2, 1, 4, 4])])
+                Issue.record("\(op) with \(attributes.map(\.name)) ran")
+            } catch let error as ModelFileError {
+                #expect("\(error)".contains(op), "\(error)")
+            }
+        }
+    }
 }

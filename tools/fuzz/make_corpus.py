@@ -31,10 +31,13 @@ work = tempfile.mkdtemp()
 run("train", "xor", "--epochs", "20", "--checkpoint", "xor.ckpt.h5", cwd=work)
 run("export", "xor.ckpt.h5", "-o", "model", cwd=work)
 run("export", "xor.ckpt.h5", "-o", "embedded", "--embed", cwd=work)
+run("train", "cnn-bn", "--epochs", "0", "--checkpoint", "cnn.ckpt.h5", cwd=work)
+run("export", "cnn.ckpt.h5", "-o", "cnn", "--embed", cwd=work)
 os.makedirs(CORPUS, exist_ok=True)
 shutil.copy(os.path.join(work, "model.h5"), os.path.join(CORPUS, "model.h5"))
 checkpoints, models, graphs, inputs = folder("fuzz-checkpoint"), folder("fuzz-model-file"), folder("fuzz-onnx-graph"), folder("fuzz-tensor-input")
 shutil.copy(os.path.join(work, "xor.ckpt.h5"), os.path.join(checkpoints, "xor-v2.ckpt.h5"))
+shutil.copy(os.path.join(work, "cnn.ckpt.h5"), os.path.join(checkpoints, "cnn-bn-v2.ckpt.h5"))
 
 # A version-1 checkpoint: the same layout without the integrity record (no user block).
 with h5py.File(os.path.join(checkpoints, "xor-v1.ckpt.h5"), "w") as f:
@@ -48,7 +51,7 @@ with h5py.File(os.path.join(checkpoints, "xor-v1.ckpt.h5"), "w") as f:
     f.create_dataset("random", data=np.array([1, 2, 3, 4], dtype=np.uint64))
     f.create_group("metadata").attrs["note"] = "seed"
 
-for name in ("model.onnx", "embedded.onnx"):
+for name in ("model.onnx", "embedded.onnx", "cnn.onnx"):
     shutil.copy(os.path.join(work, name), os.path.join(models, name))
     shutil.copy(os.path.join(work, name), os.path.join(graphs, name))
 
@@ -66,8 +69,11 @@ try:
             mask = torch.arange(y.shape[-1], dtype=torch.float32) < 2
             return torch.where(mask, torch.nn.functional.gelu(y), torch.zeros_like(y)).amax(dim=1)
 
-    for name, module in [("mlp", nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 2), nn.Softmax(dim=-1))),
-                         ("shapes", Shapes())]:
+    cnn = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1, stride=(1, 2)), nn.BatchNorm2d(2), nn.ReLU(),
+                        nn.MaxPool2d(2, ceil_mode=True), nn.AvgPool2d(2, padding=1, count_include_pad=False),
+                        nn.Conv2d(2, 2, 1, groups=2), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(2, 2), nn.BatchNorm1d(2))
+    for name, module, shape in [("mlp", nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 2), nn.Softmax(dim=-1)), (2,)),
+                                ("shapes", Shapes(), (2,)), ("cnn", cnn, (1, 6, 6))]:
         for dynamo in (False, True):
             path = os.path.join(graphs, f"torch-{name}-{'dynamo' if dynamo else 'torchscript'}.onnx")
             kwargs = {"input_names": ["x"], "output_names": ["y"]}
@@ -76,7 +82,7 @@ try:
             else:
                 kwargs["dynamic_axes"] = {"x": {0: "batch"}}
                 kwargs["opset_version"] = 17
-            torch.onnx.export(module.eval(), (torch.zeros(3, 2),), path, dynamo=dynamo, **kwargs)
+            torch.onnx.export(module.eval(), (torch.zeros(3, *shape),), path, dynamo=dynamo, **kwargs)
             shutil.copy(path, os.path.join(models, os.path.basename(path)))
             if os.path.exists(path + ".data"):  # the dynamo exporter's (empty) external-data file
                 os.remove(path + ".data")

@@ -28,47 +28,41 @@ extension Tensor {
     public func conv2d(weight: Tensor, bias: Tensor? = nil, window: SlidingWindow, groups: Int = 1) -> Tensor {
         let problem = Tensor.convolutionProblem(input: shape, weight: weight.shape, bias: bias?.shape, window: window, groups: groups)
         require(problem == nil, "conv2d: \(problem ?? "")")
-        let (n, channels, height, width) = (shape[0], shape[1], shape[2], shape[3])
-        let outputs = weight.shape[0]
-        let outHeight = window.outputSize(0, input: height)!
-        let outWidth = window.outputSize(1, input: width)!
-        let plane = outHeight * outWidth
-        let columns = n * plane
-        let rowsPerGroup = channels / groups * window.size(0) * window.size(1)
-        let outputsPerGroup = outputs / groups
-
-        let cols = Tensor.uninitialized([rowsPerGroup * groups, columns])
-        Kernels.im2col(
-            storage.pointer, batch: n, channels: channels, height: height, width: width, window: window,
-            outHeight: outHeight, outWidth: outWidth, into: cols.storage.pointer)
-        let product = Tensor.uninitialized([outputs, columns])
-        for group in 0..<groups {
-            Kernels.gemm(
-                transposeA: false, transposeB: false, m: outputsPerGroup, n: columns, k: rowsPerGroup, alpha: 1,
-                a: weight.storage.pointer + group * outputsPerGroup * rowsPerGroup, lda: rowsPerGroup,
-                b: cols.storage.pointer + group * rowsPerGroup * columns, ldb: columns,
-                beta: 0, c: product.storage.pointer + group * outputsPerGroup * columns, ldc: columns)
-        }
-        // [O, N·P] → [N, O, P], adding the bias on the way.
-        let result = Tensor.uninitialized([n, outputs, outHeight, outWidth])
-        let source = product.storage.pointer
-        let target = result.storage.pointer
+        let plan = ConvolutionPlan(input: shape, weight: weight.shape, window: window, groups: groups)
+        let result = Tensor.uninitialized([plan.batch, plan.outputs, plan.outHeight, plan.outWidth])
         let b = bias?.storage.pointer
-        for sample in 0..<n {
-            for o in 0..<outputs {
-                let from = source + o * columns + sample * plane
-                let to = target + (sample * outputs + o) * plane
-                if let b {
-                    let shift = b[o]
-                    for p in 0..<plane { to[p] = from[p] + shift }
-                } else {
-                    to.update(from: from, count: plane)
+        var lastCols: Tensor?
+        for samples in plan.chunks {
+            let columns = samples.count * plan.plane
+            let cols = Tensor.uninitialized([plan.rows, columns])
+            plan.im2col(storage.pointer, samples: samples, into: cols.storage.pointer)
+            let product = Tensor.uninitialized([plan.outputs, columns])
+            for group in 0..<groups {
+                Kernels.gemm(
+                    transposeA: false, transposeB: false, m: plan.outputsPerGroup, n: columns, k: plan.rowsPerGroup, alpha: 1,
+                    a: weight.storage.pointer + group * plan.outputsPerGroup * plan.rowsPerGroup, lda: plan.rowsPerGroup,
+                    b: cols.storage.pointer + group * plan.rowsPerGroup * columns, ldb: columns,
+                    beta: 0, c: product.storage.pointer + group * plan.outputsPerGroup * columns, ldc: columns)
+            }
+            // [O, n·P] → [n, O, P], adding the bias on the way.
+            for (offset, sample) in samples.enumerated() {
+                for o in 0..<plan.outputs {
+                    let from = product.storage.pointer + o * columns + offset * plan.plane
+                    let to = result.storage.pointer + (sample * plan.outputs + o) * plan.plane
+                    if let b {
+                        let shift = b[o]
+                        for p in 0..<plan.plane { to[p] = from[p] + shift }
+                    } else {
+                        to.update(from: from, count: plan.plane)
+                    }
                 }
             }
+            lastCols = cols
         }
         let creators = bias.map { [self, weight, $0] } ?? [self, weight]
         let recorded = result.recorded(.convolution(window, groups: groups), creators)
-        if recorded.requiresGrad && weight.requiresGrad { recorded.savedForBackward = cols }
+        // One chunk: keep its patches for the weight gradient; several: recompute them then.
+        if recorded.requiresGrad && weight.requiresGrad && plan.chunks.count == 1 { recorded.savedForBackward = lastCols }
         return recorded
     }
 
@@ -100,63 +94,102 @@ extension Tensor {
     /// d input = col2im(Wᵀ · dY), d weight = dY · colsᵀ, d bias = Σ dY over samples and positions.
     func convolutionBackward(_ gradient: Tensor, window: SlidingWindow, groups: Int) -> [Tensor?] {
         let (input, weight) = (creators[0], creators[1])
-        let (n, channels, height, width) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
-        let outputs = weight.shape[0]
-        let (outHeight, outWidth) = (shape[2], shape[3])
-        let plane = outHeight * outWidth
-        let columns = n * plane
-        let rowsPerGroup = channels / groups * window.size(0) * window.size(1)
-        let outputsPerGroup = outputs / groups
-
-        // dY as [O, N·P], the layout of the forward product.
-        let upstream = Tensor.uninitialized([outputs, columns])
+        let plan = ConvolutionPlan(input: input.shape, weight: weight.shape, window: window, groups: groups)
+        let hasBias = creators.count == 3
+        let db = hasBias && creators[2].requiresGrad ? Tensor(shape: [plan.outputs], repeating: 0) : nil
+        let dw = weight.requiresGrad ? Tensor(shape: weight.shape, repeating: 0) : nil
+        let dx = input.requiresGrad ? Tensor(shape: input.shape, repeating: 0) : nil
         let g = gradient.storage.pointer
-        let u = upstream.storage.pointer
-        for sample in 0..<n {
-            for o in 0..<outputs {
-                (u + o * columns + sample * plane).update(from: g + (sample * outputs + o) * plane, count: plane)
+        for samples in plan.chunks {
+            let columns = samples.count * plan.plane
+            // dY of these samples as [O, n·P], the layout of the forward product.
+            let upstream = Tensor.uninitialized([plan.outputs, columns])
+            let u = upstream.storage.pointer
+            for (offset, sample) in samples.enumerated() {
+                for o in 0..<plan.outputs {
+                    (u + o * columns + offset * plan.plane).update(from: g + (sample * plan.outputs + o) * plan.plane, count: plan.plane)
+                }
+            }
+            if let db {
+                let total = db.storage.pointer
+                for o in 0..<plan.outputs {
+                    let row = u + o * columns
+                    var sum: Float = 0
+                    for p in 0..<columns { sum += row[p] }
+                    total[o] += sum
+                }
+            }
+            if let dw {
+                let cols: Tensor
+                if let saved = savedForBackward {
+                    cols = saved
+                } else {
+                    cols = Tensor.uninitialized([plan.rows, columns])
+                    plan.im2col(input.storage.pointer, samples: samples, into: cols.storage.pointer)
+                }
+                for group in 0..<groups {
+                    Kernels.gemm(
+                        transposeA: false, transposeB: true, m: plan.outputsPerGroup, n: plan.rowsPerGroup, k: columns, alpha: 1,
+                        a: u + group * plan.outputsPerGroup * columns, lda: columns,
+                        b: cols.storage.pointer + group * plan.rowsPerGroup * columns, ldb: columns,
+                        beta: 1, c: dw.storage.pointer + group * plan.outputsPerGroup * plan.rowsPerGroup, ldc: plan.rowsPerGroup)
+                }
+            }
+            if let dx {
+                let dcols = Tensor.uninitialized([plan.rows, columns])
+                for group in 0..<groups {
+                    Kernels.gemm(
+                        transposeA: true, transposeB: false, m: plan.rowsPerGroup, n: columns, k: plan.outputsPerGroup, alpha: 1,
+                        a: weight.storage.pointer + group * plan.outputsPerGroup * plan.rowsPerGroup, lda: plan.rowsPerGroup,
+                        b: u + group * plan.outputsPerGroup * columns, ldb: columns,
+                        beta: 0, c: dcols.storage.pointer + group * plan.rowsPerGroup * columns, ldc: columns)
+                }
+                plan.col2im(dcols.storage.pointer, samples: samples, into: dx.storage.pointer)
             }
         }
-        var biasGradient: Tensor?
-        if creators.count == 3 && creators[2].requiresGrad {
-            let db = Tensor.uninitialized([outputs])
-            for o in 0..<outputs {
-                var total: Float = 0
-                let row = u + o * columns
-                for p in 0..<columns { total += row[p] }
-                db.storage.pointer[o] = total
-            }
-            biasGradient = db
-        }
-        var weightGradient: Tensor?
-        if weight.requiresGrad, let cols = savedForBackward {
-            let dw = Tensor.uninitialized(weight.shape)
-            for group in 0..<groups {
-                Kernels.gemm(
-                    transposeA: false, transposeB: true, m: outputsPerGroup, n: rowsPerGroup, k: columns, alpha: 1,
-                    a: u + group * outputsPerGroup * columns, lda: columns,
-                    b: cols.storage.pointer + group * rowsPerGroup * columns, ldb: columns,
-                    beta: 0, c: dw.storage.pointer + group * outputsPerGroup * rowsPerGroup, ldc: rowsPerGroup)
-            }
-            weightGradient = dw
-        }
-        var inputGradient: Tensor?
-        if input.requiresGrad {
-            let dcols = Tensor.uninitialized([rowsPerGroup * groups, columns])
-            for group in 0..<groups {
-                Kernels.gemm(
-                    transposeA: true, transposeB: false, m: rowsPerGroup, n: columns, k: outputsPerGroup, alpha: 1,
-                    a: weight.storage.pointer + group * outputsPerGroup * rowsPerGroup, lda: rowsPerGroup,
-                    b: u + group * outputsPerGroup * columns, ldb: columns,
-                    beta: 0, c: dcols.storage.pointer + group * rowsPerGroup * columns, ldc: columns)
-            }
-            let dx = Tensor(shape: input.shape, repeating: 0)
-            Kernels.col2im(
-                dcols.storage.pointer, batch: n, channels: channels, height: height, width: width, window: window,
-                outHeight: outHeight, outWidth: outWidth, into: dx.storage.pointer)
-            inputGradient = dx
-        }
-        return [inputGradient, weightGradient] + (creators.count == 3 ? [biasGradient] : [])
+        return [dx, dw] + (hasBias ? [db] : [])
+    }
+}
+
+/// The sizes of one convolution and how its batch is cut into chunks whose image patches
+/// (im2col) stay within a memory budget: a batch of small images is one chunk, one product per
+/// group; large images go a few samples at a time instead of allocating gigabytes of patches.
+package struct ConvolutionPlan {
+    let batch, channels, height, width, outputs, outHeight, outWidth, groups: Int
+    let window: SlidingWindow
+    /// Floats of patches per chunk (64 MiB) unless one sample alone needs more; tests lower it
+    /// for a scope to run the chunked path on small inputs.
+    @TaskLocal package static var patchBudget = 1 << 24
+
+    init(input: [Int], weight: [Int], window: SlidingWindow, groups: Int) {
+        (batch, channels, height, width) = (input[0], input[1], input[2], input[3])
+        outputs = weight[0]
+        outHeight = window.outputSize(0, input: height)!
+        outWidth = window.outputSize(1, input: width)!
+        (self.window, self.groups) = (window, groups)
+    }
+
+    var plane: Int { outHeight * outWidth }
+    var rowsPerGroup: Int { channels / groups * window.size(0) * window.size(1) }
+    var rows: Int { rowsPerGroup * groups }
+    var outputsPerGroup: Int { outputs / groups }
+
+    /// The samples of each chunk, in order.
+    var chunks: [Range<Int>] {
+        let size = Swift.max(1, Swift.min(batch, Self.patchBudget / Swift.max(rows * plane, 1)))
+        return stride(from: 0, to: batch, by: size).map { $0..<Swift.min($0 + size, batch) }
+    }
+
+    func im2col(_ input: UnsafePointer<Float>, samples: Range<Int>, into cols: UnsafeMutablePointer<Float>) {
+        Kernels.im2col(
+            input + samples.lowerBound * channels * height * width, batch: samples.count, channels: channels, height: height,
+            width: width, window: window, outHeight: outHeight, outWidth: outWidth, into: cols)
+    }
+
+    func col2im(_ cols: UnsafePointer<Float>, samples: Range<Int>, into input: UnsafeMutablePointer<Float>) {
+        Kernels.col2im(
+            cols, batch: samples.count, channels: channels, height: height, width: width, window: window,
+            outHeight: outHeight, outWidth: outWidth, into: input + samples.lowerBound * channels * height * width)
     }
 }
 
@@ -277,6 +310,9 @@ extension Tensor {
             if let problem = convolutionProblem(input: input.shape, weight: weight.shape, bias: bias?.shape, window: window, groups: groups) {
                 throw node.fail(problem)
             }
+            let plane = window.outputSize(0, input: input.shape[2])! * window.outputSize(1, input: input.shape[3])!
+            try node.checkMadeSize([input.shape[0], weight.shape[0], plane], "output")
+            try node.checkMadeSize([weight.shape[1] * groups, weight.shape[2], weight.shape[3], plane], "image patches of one sample")
             let y = input.conv2d(weight: weight, bias: bias, window: window, groups: groups)
             return [.tensor(oneDimensional ? y.squeezed(dim: 2) : y)]
         },
@@ -284,6 +320,15 @@ extension Tensor {
 }
 
 extension ImportNode {
+    /// Refuses a result of `shape` larger than `OpImport.largestMadeValue` scalars: the
+    /// padding, strides and dilations of a foreign node must not make the reader allocate
+    /// without bound.
+    public func checkMadeSize(_ shape: [Int], _ what: String) throws {
+        guard let count = elementCount(shape), count <= OpImport.largestMadeValue else {
+            throw fail("the \(what) would have \(shape.map(String.init).joined(separator: " × ")) scalars, more than \(OpImport.largestMadeValue)")
+        }
+    }
+
     /// The window of a `Conv`/`MaxPool`/`AveragePool` node over 1-D or 2-D `input` positions:
     /// `strides`, `dilations`, `pads` (begins then ends) or `auto_pad` (`SAME_UPPER`,
     /// `SAME_LOWER`, `VALID`). A 1-D window is a 2-D one of height 1.

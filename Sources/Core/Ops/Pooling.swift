@@ -218,6 +218,9 @@ extension Tensor {
                     throw node.fail("pads must be smaller than the window")
                 }
                 let input = x.rank == 3 ? x.unsqueezed(dim: 2) : x
+                try node.checkMadeSize(
+                    [input.shape[0], input.shape[1], window.outputSize(0, input: input.shape[2], ceilMode: ceilMode)!,
+                     window.outputSize(1, input: input.shape[3], ceilMode: ceilMode)!], "output")
                 let y = average
                     ? input.avgPool2d(window: window, ceilMode: ceilMode, countIncludePad: node.int("count_include_pad", default: 0) != 0)
                     : input.maxPool2d(window: window, ceilMode: ceilMode)
