@@ -100,6 +100,11 @@ struct ConvolutionTests {
         #expect(x.avgPool2d(kernelSize: (2, 2), padding: (1, 1), countIncludePad: false).scalars == [1, 2.5, 5.5, 7])
         // A ceil-mode window past the input counts only what lies inside input and padding.
         #expect(x.avgPool2d(kernelSize: (2, 2), ceilMode: true).scalars == [3, 4.5, 7.5, 9])
+        // NaN wins (PyTorch propagates it), in the 2×2 fast path and the general loop.
+        let nan = Tensor([1, .nan, 3, 0], shape: [1, 1, 2, 2])
+        #expect(nan.maxPool2d(kernelSize: (2, 2)).scalars[0].isNaN)
+        #expect(nan.maxPool2d(kernelSize: (2, 1)).scalars[1].isNaN)
+        #expect(Tensor([.infinity, -.infinity, 0, 1], shape: [1, 1, 2, 2]).maxPool2d(kernelSize: (2, 2)).scalars == [.infinity])
         let tied = Tensor([1, 3, 3, 0], shape: [1, 1, 2, 2], requiresGrad: true)
         tied.maxPool2d(kernelSize: (2, 2)).sum().backward()
         #expect(tied.grad?.scalars == [0, 1, 0, 0])

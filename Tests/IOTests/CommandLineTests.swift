@@ -65,6 +65,42 @@ struct CommandLineTests {
         #expect(a != (try bits(folder + "/plain.h5")))
     }
 
+    @Test("cnn-bn (BatchNorm statistics, Dropout masks from the generator) resumes bit for bit")
+    func resumeCNN() throws {
+        let folder = temporaryFolder()
+        #expect(try synapse(["train", "cnn-bn", "--epochs", "2", "--checkpoint", "straight.h5"], in: folder).status == 0)
+        #expect(try synapse(["train", "cnn-bn", "--epochs", "1", "--checkpoint", "split.h5"], in: folder).status == 0)
+        let resumed = try synapse(["train", "cnn-bn", "--epochs", "2", "--checkpoint", "split.h5", "--resume"], in: folder)
+        #expect(resumed.status == 0, "\(resumed.error)")
+        let a = try bits(folder + "/straight.h5")
+        #expect(a.keys.contains("weights/1.running_var") && a["weights/1.num_batches_tracked"] == [Float(94).bitPattern])
+        #expect(a == (try bits(folder + "/split.h5")))
+    }
+
+    @Test("fine-tune trains a model file and writes it back; bad targets are one-line errors")
+    func fineTune() throws {
+        let folder = temporaryFolder()
+        #expect(try synapse(["train", "xor", "--epochs", "50", "--checkpoint", "xor.h5"], in: folder).status == 0)
+        #expect(try synapse(["export", "xor.h5", "-o", "xor"], in: folder).status == 0)
+        let inputs = "[[0,0],[0,1],[1,0],[1,1]]"
+        let tuned = try synapse(["fine-tune", "xor.onnx", "--inputs", inputs, "--targets", "[[0],[1],[1],[0]]", "--loss", "mse",
+                                 "--epochs", "200", "--learning-rate", "0.5", "-o", "tuned"], in: folder)
+        #expect(tuned.status == 0, "\(tuned.error)")
+        let losses = tuned.output.split(separator: "\n").filter { $0.hasPrefix("Epoch") }.compactMap { Float($0.split(separator: " ").last!) }
+        #expect(losses.count == 200 && losses.last! < losses.first!)
+        let before = try ModelFile.load(folder + "/xor.onnx").namedParameters.map(\.tensor.scalars)
+        let after = try ModelFile.load(folder + "/tuned.onnx").namedParameters.map(\.tensor.scalars)
+        #expect(before != after)
+        for (arguments, message) in [
+            (["--targets", "[0, 1, 2, 3]"], "--targets: 1.0 is not a class index in 0..<1"),
+            (["--targets", "[[0],[1]]", "--loss", "mse"], "same number of rows"),
+            (["--targets", "[[0,1],[1,0],[1,1],[0,0]]", "--loss", "mse"], "--targets rows are [2], the model's output rows [1]"),
+        ] {
+            let failed = try synapse(["fine-tune", "xor.onnx", "--inputs", inputs, "-o", "bad"] + arguments, in: folder)
+            #expect(failed.status == 1 && failed.error.contains(message), "\(failed.error)")
+        }
+    }
+
     @Test("a save killed at random instants always leaves a whole, consistent checkpoint")
     func crashSafety() throws {
         let folder = temporaryFolder()

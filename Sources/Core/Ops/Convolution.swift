@@ -203,14 +203,16 @@ extension Kernels {
     ) {
         forEachPatchRow(batch: batch, channels: channels, height: height, width: width, window: window,
                         outHeight: outHeight, outWidth: outWidth) { line, source, lo, hi, offset in
+            // Rows are short (an output row): plain loops beat memset/memmove calls here.
             let row = cols + line
-            if lo > 0 { row.update(repeating: 0, count: lo) }
-            if hi < outWidth { (row + hi).update(repeating: 0, count: outWidth - hi) }
+            for x in 0..<lo { row[x] = 0 }
+            for x in hi..<outWidth { row[x] = 0 }
             guard let source else { return }
             let image = input + source
             let step = window.stride(1)
             if step == 1 {
-                (row + lo).update(from: image + lo + offset, count: hi - lo)
+                let shifted = image + offset
+                for x in lo..<hi { row[x] = shifted[x] }
             } else {
                 for x in lo..<hi { row[x] = image[x * step + offset] }
             }

@@ -14,6 +14,13 @@ extension Tensor {
         let y = result.storage.pointer
         let where_ = positions.storage.pointer
         let (dy, dx) = (window.dilation(0), window.dilation(1))
+        if window.isPlainTiling(height: height, width: width, outHeight: outHeight, outWidth: outWidth) && window.size(0) == 2 && window.size(1) == 2 {
+            Kernels.maxPool2x2(x, y, where_, planes: n * channels, height: height, width: width, outHeight: outHeight, outWidth: outWidth)
+            let recorded = result.recorded(.maxPool(window), [self])
+            if recorded.requiresGrad { recorded.savedForBackward = positions }
+            return recorded
+        }
+        let columnTaps = (0..<outWidth).map { window.validTaps(1, output: $0, input: width) }
         for plane in 0..<(n * channels) {
             let image = x + plane * height * width
             let out = y + plane * outHeight * outWidth
@@ -21,7 +28,7 @@ extension Tensor {
             for oy in 0..<outHeight {
                 let rows = window.validTaps(0, output: oy, input: height)
                 for ox in 0..<outWidth {
-                    let columns = window.validTaps(1, output: ox, input: width)
+                    let columns = columnTaps[ox]
                     var best = -Float.infinity
                     var position = -1
                     for i in rows.start..<rows.end {
@@ -172,6 +179,60 @@ extension Tensor {
             }
         }
         return result
+    }
+}
+
+extension SlidingWindow {
+    /// Whether windows tile the image without padding, dilation or a partial window: stride
+    /// equal to the size, so each input position belongs to at most one window.
+    func isPlainTiling(height: Int, width: Int, outHeight: Int, outWidth: Int) -> Bool {
+        stride(0) == size(0) && stride(1) == size(1) && dilation(0) == 1 && dilation(1) == 1
+            && padBefore(0) == 0 && padBefore(1) == 0 && outHeight * size(0) <= height && outWidth * size(1) <= width
+    }
+}
+
+extension Kernels {
+    /// Max pooling with 2×2 windows and stride 2, the common case, without per-window bounds:
+    /// the first maximum (row-major) wins, NaN propagates, as in the general loop.
+    static func maxPool2x2(
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ positions: UnsafeMutablePointer<Float>,
+        planes: Int, height: Int, width: Int, outHeight: Int, outWidth: Int
+    ) {
+        for plane in 0..<planes {
+            let image = x + plane * height * width
+            let out = y + plane * outHeight * outWidth
+            let at = positions + plane * outHeight * outWidth
+            for oy in 0..<outHeight {
+                let top = 2 * oy * width
+                for ox in 0..<outWidth {
+                    let first = top + 2 * ox
+                    let candidates = (first, first + 1, first + width, first + width + 1)
+                    let values = (image[candidates.0], image[candidates.1], image[candidates.2], image[candidates.3])
+                    // Branch-free: the data decide the comparisons, so branches would mispredict.
+                    var best = values.0
+                    var index = candidates.0
+                    let b1 = values.1 > best
+                    best = b1 ? values.1 : best
+                    index = b1 ? candidates.1 : index
+                    let b2 = values.2 > best
+                    best = b2 ? values.2 : best
+                    index = b2 ? candidates.2 : index
+                    let b3 = values.3 > best
+                    best = b3 ? values.3 : best
+                    index = b3 ? candidates.3 : index
+                    if (values.0 + values.1 + values.2 + values.3).isNaN {
+                        // A NaN (or +∞ with −∞): the first NaN wins, as in the general loop.
+                        for (value, candidate) in [(values.0, candidates.0), (values.1, candidates.1), (values.2, candidates.2), (values.3, candidates.3)]
+                        where value.isNaN {
+                            (best, index) = (value, candidate)
+                            break
+                        }
+                    }
+                    out[oy * outWidth + ox] = best
+                    at[oy * outWidth + ox] = Float(index)
+                }
+            }
+        }
     }
 }
 
