@@ -201,21 +201,25 @@ extension Kernels {
         _ input: UnsafePointer<Float>, batch: Int, channels: Int, height: Int, width: Int, window: SlidingWindow,
         outHeight: Int, outWidth: Int, into cols: UnsafeMutablePointer<Float>
     ) {
-        forEachPatchRow(batch: batch, channels: channels, height: height, width: width, window: window,
-                        outHeight: outHeight, outWidth: outWidth) { line, source, lo, hi, offset in
-            // Rows are short (an output row): plain loops beat memset/memmove calls here.
-            let row = cols + line
-            for x in 0..<lo { row[x] = 0 }
-            for x in hi..<outWidth { row[x] = 0 }
-            guard let source else { return }
-            let image = input + source
-            let step = window.stride(1)
-            if step == 1 {
-                let shifted = image + offset
-                for x in lo..<hi { row[x] = shifted[x] }
-            } else {
-                for x in lo..<hi { row[x] = image[x * step + offset] }
+        let step = window.stride(1)
+        forEachPatchBlock(batch: batch, channels: channels, height: height, width: width, window: window,
+                          outHeight: outHeight, outWidth: outWidth) { block, image, rows, columns, offset in
+            // Lines of padding above and below, then the lines that read the image.
+            var line = cols + block
+            for _ in 0..<rows.lowerBound { zero(line, outWidth); line += outWidth }
+            for y in rows {
+                let source = input + image + y.row
+                for x in 0..<columns.lowerBound { line[x] = 0 }
+                if step == 1 {
+                    let shifted = source + offset
+                    for x in columns { line[x] = shifted[x] }
+                } else {
+                    for x in columns { line[x] = source[x &* step &+ offset] }
+                }
+                for x in columns.upperBound..<outWidth { line[x] = 0 }
+                line += outWidth
             }
+            for _ in rows.upperBound..<outHeight { zero(line, outWidth); line += outWidth }
         }
     }
 
@@ -225,52 +229,72 @@ extension Kernels {
         _ cols: UnsafePointer<Float>, batch: Int, channels: Int, height: Int, width: Int, window: SlidingWindow,
         outHeight: Int, outWidth: Int, into input: UnsafeMutablePointer<Float>
     ) {
-        forEachPatchRow(batch: batch, channels: channels, height: height, width: width, window: window,
-                        outHeight: outHeight, outWidth: outWidth) { line, source, lo, hi, offset in
-            guard let source else { return }
-            let row = cols + line
-            let image = input + source
-            let step = window.stride(1)
-            if step == 1 {
-                let shifted = image + offset
-                for x in lo..<hi { shifted[x] += row[x] }
-            } else {
-                for x in lo..<hi { image[x * step + offset] += row[x] }
+        let step = window.stride(1)
+        forEachPatchBlock(batch: batch, channels: channels, height: height, width: width, window: window,
+                          outHeight: outHeight, outWidth: outWidth) { block, image, rows, columns, offset in
+            var line = cols + block + rows.lowerBound * outWidth
+            for y in rows {
+                let target = input + image + y.row
+                if step == 1 {
+                    let shifted = target + offset
+                    for x in columns { shifted[x] += line[x] }
+                } else {
+                    for x in columns { target[x &* step &+ offset] += line[x] }
+                }
+                line += outWidth
             }
         }
     }
 
-    /// Calls `body` for each output row of each patch row: the offset of that run of `outWidth`
-    /// columns, the offset of the input row it reads (`nil` when it lies in the padding), the
-    /// output columns `lo..<hi` that read inside the image, and the input column of output
-    /// column 0 (`x · stride + offset` is the input column of `x`).
     @inline(__always)
-    private static func forEachPatchRow(
+    private static func zero(_ line: UnsafeMutablePointer<Float>, _ count: Int) {
+        for x in 0..<count { line[x] = 0 }
+    }
+
+    /// A run of output lines `y` with the offset of the input row each reads.
+    struct PatchLines: Sequence, IteratorProtocol {
+        var y: Int
+        let end: Int
+        var inputRow: Int
+        let rowStep: Int
+        let lowerBound: Int
+        var upperBound: Int { end }
+
+        mutating func next() -> (y: Int, row: Int)? {
+            guard y < end else { return nil }
+            defer { y += 1; inputRow &+= rowStep }
+            return (y, inputRow)
+        }
+    }
+
+    /// Calls `body` once per patch row `(c, i, j)` and sample: the offsets of the block of
+    /// `outHeight · outWidth` columns it fills and of the sample's channel-`c` image, the output lines that read
+    /// inside the image (each with the offset of its input row), the output columns that do,
+    /// and the input column of output column 0 (`x · stride + offset` is that of `x`).
+    @inline(__always)
+    private static func forEachPatchBlock(
         batch: Int, channels: Int, height: Int, width: Int, window: SlidingWindow, outHeight: Int, outWidth: Int,
-        _ body: (_ line: Int, _ source: Int?, _ lo: Int, _ hi: Int, _ offset: Int) -> Void
+        _ body: (_ block: Int, _ image: Int, _ rows: PatchLines, _ columns: Range<Int>, _ offset: Int) -> Void
     ) {
         let plane = outHeight * outWidth
-        let columns = batch * plane
+        let columnsPerRow = batch * plane
         let (taps0, taps1) = (window.size(0), window.size(1))
-        let step0 = window.stride(0), step1 = window.stride(1)
+        let (step0, step1) = (window.stride(0), window.stride(1))
         for c in 0..<channels {
             for i in 0..<taps0 {
+                // Output lines y whose input row y·s − pad + i·d lies in 0..<height.
+                let rowOffset = i * window.dilation(0) - window.padBefore(0)
+                let yLo = Swift.min(outHeight, rowOffset >= 0 ? 0 : (-rowOffset + step0 - 1) / step0)
+                let yHi = height - 1 - rowOffset < 0 ? yLo : Swift.max(yLo, Swift.min(outHeight, (height - 1 - rowOffset) / step0 + 1))
                 for j in 0..<taps1 {
-                    let rowBase = ((c * taps0 + i) * taps1 + j) * columns
                     let offset = j * window.dilation(1) - window.padBefore(1)
                     let lo = Swift.min(outWidth, offset >= 0 ? 0 : (-offset + step1 - 1) / step1)
                     let hi = width - 1 - offset < 0 ? lo : Swift.max(lo, Swift.min(outWidth, (width - 1 - offset) / step1 + 1))
+                    let rowBase = ((c * taps0 + i) * taps1 + j) * columnsPerRow
                     for sample in 0..<batch {
-                        let imagePlane = (sample * channels + c) * height * width
-                        for y in 0..<outHeight {
-                            let inputRow = y * step0 - window.padBefore(0) + i * window.dilation(0)
-                            let line = rowBase + sample * plane + y * outWidth
-                            if inputRow < 0 || inputRow >= height {
-                                body(line, nil, outWidth, outWidth, offset)
-                            } else {
-                                body(line, imagePlane + inputRow * width, lo, hi, offset)
-                            }
-                        }
+                        let image = (sample * channels + c) * height * width
+                        let lines = PatchLines(y: yLo, end: yHi, inputRow: (yLo * step0 + rowOffset) * width, rowStep: step0 * width, lowerBound: yLo)
+                        body(rowBase + sample * plane, image, lines, lo..<hi, offset)
                     }
                 }
             }
