@@ -58,7 +58,9 @@ let package = Package(
         ),
 
         // The examples' training code is a library so that tests run exactly what users run.
-        .target(name: "ExampleTasks", dependencies: ["Synapse"], path: "Sources/Examples/Tasks"),
+        .target(
+            name: "ExampleTasks", dependencies: ["Synapse", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Examples/Tasks"),
         .executableTarget(
             name: "xor",
             dependencies: ["ExampleTasks", .product(name: "ArgumentParser", package: "swift-argument-parser")],

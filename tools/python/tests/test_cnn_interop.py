@@ -18,20 +18,7 @@ import pytest
 
 from synapse_io import to_state_dict
 
-try:
-    import torch
-    from torch import nn
-
-    TORCH = None
-except ImportError:
-    TORCH = "torch is not installed (no CPU-only wheel in /opt/wheels)"
-
-try:
-    import onnxscript  # noqa: F401
-
-    ONNXSCRIPT = None
-except ImportError:
-    ONNXSCRIPT = "onnxscript is not installed"
+from torch_support import ONNXSCRIPT, TORCH, export, nn, torch
 
 pytestmark = pytest.mark.skipif(TORCH is not None, reason=TORCH or "")
 ROOT = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
@@ -106,17 +93,6 @@ def cnn_models():
             nn.Conv2d(4, 6, 1, bias=False), nn.AvgPool2d(2, ceil_mode=True), nn.Flatten(), nn.Linear(6 * 2 * 1, 3)), (2, 13, 11)),
         "conv1d": (lambda: Conv1dNet(), (3, 17)),
     }
-
-
-def export(module, shape, path, dynamo):
-    example = torch.randn(3, *shape)
-    kwargs = {"input_names": ["input"], "output_names": ["output"]}
-    if dynamo:
-        kwargs["dynamic_shapes"] = ({0: torch.export.Dim("batch", min=1, max=1024)},)
-        torch.onnx.export(module, (example,), str(path), dynamo=True, **kwargs)
-    else:
-        kwargs["dynamic_axes"] = {"input": {0: "batch"}, "output": {0: "batch"}}
-        torch.onnx.export(module, (example,), str(path), dynamo=False, opset_version=17, **kwargs)
 
 
 def trained(factory, shape, seed=1):

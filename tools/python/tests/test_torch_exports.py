@@ -8,20 +8,7 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-try:
-    import torch
-    from torch import nn
-
-    TORCH = None
-except ImportError:  # the venv gets torch from a local CPU-only wheel when the machine has one
-    TORCH = "torch is not installed (no CPU-only wheel in /opt/wheels)"
-
-try:
-    import onnxscript  # noqa: F401  (what the dynamo exporter needs)
-
-    ONNXSCRIPT = None
-except ImportError:
-    ONNXSCRIPT = "onnxscript is not installed"
+from torch_support import ONNXSCRIPT, TORCH, export, nn, torch
 
 pytestmark = pytest.mark.skipif(TORCH is not None, reason=TORCH or "")
 
@@ -65,18 +52,6 @@ if TORCH is None:
             y = torch.where(positions.unsqueeze(0) < 3, self.linear(x), torch.zeros_like(x))
             z = torch.zeros(x.shape[0], 1, x.shape[2]).expand(-1, x.shape[1], -1)
             return torch.erf(y) + z + (x > 0.5).float() + torch.max(x, dim=1).values.unsqueeze(1)
-
-
-def export(module, shape, path, dynamo):
-    torch.manual_seed(0)
-    example = torch.randn(3, *shape)
-    kwargs = {"input_names": ["input"], "output_names": ["output"]}
-    if dynamo:
-        kwargs["dynamic_shapes"] = ({0: torch.export.Dim("batch", min=1, max=1024)},)
-        torch.onnx.export(module, (example,), str(path), dynamo=True, **kwargs)
-    else:
-        kwargs["dynamic_axes"] = {"input": {0: "batch"}, "output": {0: "batch"}}
-        torch.onnx.export(module, (example,), str(path), dynamo=False, opset_version=17, **kwargs)
 
 
 @pytest.mark.parametrize("dynamo", [False, True], ids=["torchscript", "dynamo"])
