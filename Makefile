@@ -153,6 +153,7 @@ bench-against: deps python-env
 fixtures: python-env
 	$(PYTHON) tools/fixtures/optimizer_fixtures.py
 	$(PYTHON) tools/fixtures/cnn_fixtures.py
+	$(PYTHON) tools/fixtures/sequence_fixtures.py
 
 # Only to regenerate committed code: needs protoc (apt-get install protobuf-compiler) and
 # builds swift-protobuf's generator (Swift) and protoc-c (C). No normal build runs either.

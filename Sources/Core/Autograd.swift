@@ -157,6 +157,7 @@ extension Tensor {
         case .averagePool(let window, let countIncludePad):
             return [averagePoolBackward(gradient, window: window, countIncludePad: countIncludePad)]
         case .batchNorm(_, let batchStatistics): return batchNormBackward(gradient, batchStatistics: batchStatistics)
+        case .layerNorm: return layerNormBackward(gradient)
         }
     }
 }

@@ -89,6 +89,9 @@ public enum Op: Equatable, Sendable {
     /// Batch normalisation over dimension 1 (creators input, weight, bias, and — unless
     /// `batchStatistics` — the running mean and variance), fused (see `Tensor.batchNorm`).
     case batchNorm(epsilon: Float, batchStatistics: Bool)
+    /// Layer normalisation over the last `dims` dimensions (creators input, weight, bias),
+    /// fused (see `Tensor.layerNorm`).
+    case layerNorm(epsilon: Float, dims: Int)
 }
 
 /// A reordering of up to 16 dimensions, packed into one word so that `Op` stays a plain
@@ -132,7 +135,7 @@ extension Op {
         case add, sub, mul, div, neg, affine, matmul, permute, reshape, sum, mean, max, min, expand
         case sigmoid, tanh, relu, exp, log, sqrt, erf, gelu, pow, clamp, compare, select
         case gatherRows, concat, slice, softmax, logSoftmax, lstmGates, crossEntropy
-        case convolution, maxPool, averagePool, batchNorm
+        case convolution, maxPool, averagePool, batchNorm, layerNorm
     }
 
     /// This op's case.
@@ -175,6 +178,7 @@ extension Op {
         case .maxPool: return .maxPool
         case .averagePool: return .averagePool
         case .batchNorm: return .batchNorm
+        case .layerNorm: return .layerNorm
         }
     }
 }

@@ -35,3 +35,12 @@ public final class LogSoftmax: Module, Layer {
 func resolved(_ dim: Int, _ input: Tensor) -> Int {
     dim < 0 ? input.rank + dim : dim
 }
+
+/// The Gaussian error linear unit x · Φ(x), PyTorch's `nn.GELU`: exact (with erf) or, with
+/// `approximate: .tanh`, 0.5 · x · (1 + tanh(√(2/π) · (x + 0.044715 · x³))).
+public final class GELU: Module, Layer {
+    public enum Approximation: String, Sendable { case none, tanh }
+    public let approximate: Approximation
+    public init(approximate: Approximation = .none) { self.approximate = approximate }
+    public func forward(_ input: Tensor) -> Tensor { input.gelu(approximate: approximate == .tanh) }
+}

@@ -85,6 +85,9 @@ struct OpRoundTripTests {
                         $0[0].batchNorm(weight: $0[1], bias: $0[2], runningMean: $0[3], runningVar: $0[4], training: false)
                     },
                     Sample(inputs: [uniform([5, 4, 3], 40), uniform([4], 41), uniform([4], 42)]) { $0[0].batchNorm(weight: $0[1], bias: $0[2], training: true) }]
+        case .layerNorm:
+            return [Sample(inputs: [uniform([2, 3, 5], 43), uniform([5], 44), uniform([5], 45)]) { $0[0].layerNorm(normalizedShape: [5], weight: $0[1], bias: $0[2]) },
+                    Sample(inputs: [uniform([2, 3, 4], 46), uniform([3, 4], 47), uniform([3, 4], 48)]) { $0[0].layerNorm(normalizedShape: [3, 4], weight: $0[1], bias: $0[2], epsilon: 1e-3) }]
         }
     }
 

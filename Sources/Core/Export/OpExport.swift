@@ -49,6 +49,7 @@ extension Op {
             return Tensor.exportPooling("AveragePool", window: window, countIncludePad: countIncludePad, site)
         case .batchNorm(let epsilon, let batchStatistics):
             return Tensor.exportBatchNorm(epsilon: epsilon, batchStatistics: batchStatistics, site, &context)
+        case .layerNorm(let epsilon, let dims): return Tensor.exportLayerNorm(epsilon: epsilon, dims: dims, site)
         }
     }
 }

@@ -7,7 +7,7 @@ public enum OpImport {
             valueImporters, Tensor.arithmeticImporters, Tensor.matrixImporters, Tensor.reductionImporters,
             Tensor.reshapingImporters, Tensor.elementwiseImporters, Tensor.specialFunctionImporters,
             Tensor.selectionImporters, Tensor.indexingImporters, Tensor.softmaxImporters, Tensor.crossEntropyImporters,
-            Tensor.convolutionImporters, Tensor.poolingImporters, Tensor.batchNormImporters,
+            Tensor.convolutionImporters, Tensor.poolingImporters, Tensor.batchNormImporters, Tensor.layerNormImporters,
         ]
         var table: [String: OpImporter] = [:]
         for part in parts {
