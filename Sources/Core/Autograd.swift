@@ -158,6 +158,7 @@ extension Tensor {
             return [averagePoolBackward(gradient, window: window, countIncludePad: countIncludePad)]
         case .batchNorm(_, let batchStatistics): return batchNormBackward(gradient, batchStatistics: batchStatistics)
         case .layerNorm: return layerNormBackward(gradient)
+        case .recurrence(let kind, let reverse): return recurrenceBackward(gradient, kind: kind, reverse: reverse)
         }
     }
 }

@@ -92,6 +92,10 @@ public enum Op: Equatable, Sendable {
     /// Layer normalisation over the last `dims` dimensions (creators input, weight, bias),
     /// fused (see `Tensor.layerNorm`).
     case layerNorm(epsilon: Float, dims: Int)
+    /// One direction of a recurrent layer over a whole sequence, fused (creators input
+    /// `[T, N, in]`, h₀, c₀ for an LSTM, the packed input and hidden weights and biases; see
+    /// `Tensor.recurrence`).
+    case recurrence(RecurrentKind, reverse: Bool)
 }
 
 /// A reordering of up to 16 dimensions, packed into one word so that `Op` stays a plain
@@ -135,7 +139,7 @@ extension Op {
         case add, sub, mul, div, neg, affine, matmul, permute, reshape, sum, mean, max, min, expand
         case sigmoid, tanh, relu, exp, log, sqrt, erf, gelu, pow, clamp, compare, select
         case gatherRows, concat, slice, softmax, logSoftmax, lstmGates, crossEntropy
-        case convolution, maxPool, averagePool, batchNorm, layerNorm
+        case convolution, maxPool, averagePool, batchNorm, layerNorm, recurrence
     }
 
     /// This op's case.
@@ -179,6 +183,7 @@ extension Op {
         case .averagePool: return .averagePool
         case .batchNorm: return .batchNorm
         case .layerNorm: return .layerNorm
+        case .recurrence: return .recurrence
         }
     }
 }

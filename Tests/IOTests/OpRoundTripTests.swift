@@ -85,6 +85,17 @@ struct OpRoundTripTests {
                         $0[0].batchNorm(weight: $0[1], bias: $0[2], runningMean: $0[3], runningVar: $0[4], training: false)
                     },
                     Sample(inputs: [uniform([5, 4, 3], 40), uniform([4], 41), uniform([4], 42)]) { $0[0].batchNorm(weight: $0[1], bias: $0[2], training: true) }]
+        case .recurrence:
+            return RecurrentKind.allCases.enumerated().map { index, kind in
+                let (size, width) = (3, kind.gates * 3)
+                let state = [uniform([2, size], 50)] + (kind == .lstm ? [uniform([2, size], 51)] : [])
+                let inputs = [uniform([4, 2, 5], 52)] + state + [uniform([width, 5], 53), uniform([width, size], 54), uniform([width], 55), uniform([width], 56)]
+                return Sample(inputs: inputs) { t in
+                    let w = kind == .lstm ? 3 : 2
+                    return Tensor.recurrence(kind, input: t[0], hidden: t[1], cell: kind == .lstm ? t[2] : nil, inputWeights: t[w],
+                                             hiddenWeights: t[w + 1], inputBias: t[w + 2], hiddenBias: t[w + 3], reverse: index % 2 == 1)
+                }
+            }
         case .layerNorm:
             return [Sample(inputs: [uniform([2, 3, 5], 43), uniform([5], 44), uniform([5], 45)]) { $0[0].layerNorm(normalizedShape: [5], weight: $0[1], bias: $0[2]) },
                     Sample(inputs: [uniform([2, 3, 4], 46), uniform([3, 4], 47), uniform([3, 4], 48)]) { $0[0].layerNorm(normalizedShape: [3, 4], weight: $0[1], bias: $0[2], epsilon: 1e-3) }]

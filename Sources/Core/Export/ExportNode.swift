@@ -24,6 +24,7 @@ public enum ExportAttribute: Equatable, Sendable {
     case ints([Int])
     case float(Float)
     case string(String)
+    case strings([String])
 }
 
 /// A constant the mapping needs: a float tensor (a scalar factor) or int64 values (shapes,

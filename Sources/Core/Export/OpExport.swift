@@ -50,6 +50,7 @@ extension Op {
         case .batchNorm(let epsilon, let batchStatistics):
             return Tensor.exportBatchNorm(epsilon: epsilon, batchStatistics: batchStatistics, site, &context)
         case .layerNorm(let epsilon, let dims): return Tensor.exportLayerNorm(epsilon: epsilon, dims: dims, site)
+        case .recurrence(let kind, let reverse): return Tensor.exportRecurrence(kind: kind, reverse: reverse, site, &context)
         }
     }
 }

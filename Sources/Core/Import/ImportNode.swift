@@ -28,6 +28,7 @@ public enum NodeAttribute {
     case float(Float)
     case floats([Float])
     case string(String)
+    case strings([String])
     case value(GraphValue)
 }
 
@@ -85,6 +86,11 @@ public struct ImportNode {
     public func string(_ name: String, default value: String) -> String {
         if case .string(let v)? = attributes[name] { return v }
         return value
+    }
+
+    public func strings(_ name: String) -> [String]? {
+        if case .strings(let v)? = attributes[name] { return v }
+        return nil
     }
 
     // MARK: Inputs

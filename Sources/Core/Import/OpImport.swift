@@ -8,6 +8,7 @@ public enum OpImport {
             Tensor.reshapingImporters, Tensor.elementwiseImporters, Tensor.specialFunctionImporters,
             Tensor.selectionImporters, Tensor.indexingImporters, Tensor.softmaxImporters, Tensor.crossEntropyImporters,
             Tensor.convolutionImporters, Tensor.poolingImporters, Tensor.batchNormImporters, Tensor.layerNormImporters,
+            Tensor.recurrenceImporters,
         ]
         var table: [String: OpImporter] = [:]
         for part in parts {

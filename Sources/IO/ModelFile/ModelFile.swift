@@ -209,6 +209,9 @@ public enum ModelFile {
                 case .string(let text):
                     attribute.type = .string
                     attribute.s = Data(text.utf8)
+                case .strings(let texts):
+                    attribute.type = .strings
+                    attribute.strings = texts.map { Data($0.utf8) }
                 }
                 return attribute
             }

@@ -30,7 +30,7 @@ struct NodeInterpreter {
             if type == .undefined {
                 if attribute.hasT { type = .tensor } else if attribute.hasF { type = .float } else if attribute.hasI { type = .int }
                 else if attribute.hasS { type = .string } else if !attribute.ints.isEmpty { type = .ints }
-                else if !attribute.floats.isEmpty { type = .floats }
+                else if !attribute.floats.isEmpty { type = .floats } else if !attribute.strings.isEmpty { type = .strings }
             }
             switch type {
             case .int: result[attribute.name] = .int(Int(attribute.i))
@@ -38,6 +38,7 @@ struct NodeInterpreter {
             case .ints: result[attribute.name] = .ints(attribute.ints.map { Int($0) })
             case .floats: result[attribute.name] = .floats(attribute.floats)
             case .string: result[attribute.name] = .string(String(decoding: attribute.s, as: UTF8.self))
+            case .strings: result[attribute.name] = .strings(attribute.strings.map { String(decoding: $0, as: UTF8.self) })
             case .tensor:
                 result[attribute.name] = .value(
                     try ModelFile.tensorValue(attribute.t, file: file, place: "node \(label) attribute \(attribute.name)", folder: ""))
