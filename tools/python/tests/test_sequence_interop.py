@@ -1,0 +1,99 @@
+"""Sequence models between PyTorch and Synapse.
+
+- PyTorch → Synapse: `nn.LSTM` (2 layers, bidirectional), `nn.GRU`, `nn.RNN`, Embedding +
+  LSTM, LayerNorm + GELU MLP and `nn.TransformerEncoderLayer`, written by both exporters
+  where PyTorch can, import and predict what onnxruntime predicts, at batch 1 and 5 where
+  the export left the batch dynamic.
+- Synapse → PyTorch: models trained by `synapse train` (the char-transformer, char-lstm with
+  the LSTM layer) load into the same `nn` modules with `strict=True` and predict what
+  Synapse and onnxruntime predict.
+"""
+import json
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+
+from torch_support import ONNXSCRIPT, TORCH, export, nn, torch
+
+pytestmark = pytest.mark.skipif(TORCH is not None, reason=TORCH or "")
+
+if TORCH is None:
+    class First(nn.Module):
+        """The output sequence of a recurrent layer (its final state dropped)."""
+
+        def __init__(self, layer):
+            super().__init__()
+            self.layer = layer
+
+        def forward(self, x):
+            return self.layer(x)[0]
+
+    class EmbeddingLSTM(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = nn.Embedding(10, 6)
+            self.lstm = nn.LSTM(6, 5, num_layers=2, batch_first=True)
+            self.head = nn.Linear(5, 10)
+
+        def forward(self, ids):
+            return self.head(self.lstm(self.embed(ids))[0])
+
+
+def models():
+    """name → (module factory, input shape without the batch, token ids or not)."""
+    return {
+        "lstm_2_bidirectional": (lambda: First(nn.LSTM(3, 4, num_layers=2, bidirectional=True, batch_first=True)), (7, 3), False),
+        "gru": (lambda: First(nn.GRU(3, 4, batch_first=True)), (7, 3), False),
+        "rnn_relu": (lambda: First(nn.RNN(3, 4, nonlinearity="relu", batch_first=True)), (7, 3), False),
+        "embedding_lstm": (lambda: EmbeddingLSTM(), (7,), True),
+        "layernorm_gelu": (lambda: nn.Sequential(nn.Linear(5, 8), nn.LayerNorm(8), nn.GELU(), nn.Linear(8, 3)), (4, 5), False),
+        "transformer_encoder_layer": (lambda: nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True), (6, 8), False),
+    }
+
+
+def predict(synapse, model, x, cwd):
+    np.save(cwd / "x.npy", x.astype(np.float32))
+    ours = json.loads(synapse("predict", str(model), "--input", str(cwd / "x.npy"), "--json", cwd=cwd).stdout)
+    (value,) = ours.values()
+    return np.array(value, np.float32)
+
+
+@pytest.mark.parametrize("dynamo", [False, True], ids=["torchscript", "dynamo"])
+@pytest.mark.parametrize("name", list(models()))
+def test_pytorch_sequence_model_imports_and_predicts_like_onnxruntime(synapse, tmp_path, name, dynamo):
+    if dynamo and ONNXSCRIPT:
+        pytest.skip(ONNXSCRIPT)
+    factory, shape, ids = models()[name]
+    torch.manual_seed(1)
+    module = factory().eval()
+    source = tmp_path / "torch.onnx"
+    if ids:
+        example = torch.randint(0, 10, (3, *shape))
+        kwargs = {"input_names": ["input"], "output_names": ["output"]}
+        if dynamo:
+            torch.onnx.export(module, (example,), str(source), dynamo=True,
+                              dynamic_shapes=({0: torch.export.Dim("batch", min=1, max=1024)},), **kwargs)
+        else:
+            torch.onnx.export(module, (example,), str(source), dynamo=False, opset_version=17,
+                              dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}}, **kwargs)
+    else:
+        try:
+            export(module, shape, source, dynamo)
+        except Exception as error:  # PyTorch's own limits, e.g. the TorchScript exporter and is_causal
+            pytest.skip(f"PyTorch cannot export it this way: {str(error)[:120]}")
+    synapse("import", str(source), "-o", name, cwd=tmp_path)
+    session = ort.InferenceSession(str(source))
+    declared = session.get_inputs()[0].shape[0]
+    rng = np.random.default_rng(2)
+    for batch in ((1, 5) if not isinstance(declared, int) else (declared,)):
+        if ids:
+            x = rng.integers(0, 10, (batch, *shape)).astype(np.int64)
+        else:
+            x = rng.standard_normal((batch, *shape)).astype(np.float32)
+        (theirs,) = session.run(None, {session.get_inputs()[0].name: x})[:1]
+        ours = predict(synapse, tmp_path / f"{name}.onnx", x, tmp_path)
+        np.testing.assert_allclose(ours.reshape(theirs.shape), theirs, atol=1e-5)
+        with torch.no_grad():
+            expected = module(torch.from_numpy(x))
+        np.testing.assert_allclose(theirs, expected.numpy(), atol=1e-5)
