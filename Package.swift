@@ -77,6 +77,11 @@ let package = Package(
             path: "Sources/Examples/cnn"
         ),
         .executableTarget(
+            name: "char-transformer",
+            dependencies: ["ExampleTasks", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Examples/char-transformer"
+        ),
+        .executableTarget(
             name: "char-lstm",
             dependencies: ["ExampleTasks", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Examples/char-lstm"

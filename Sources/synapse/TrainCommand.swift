@@ -10,12 +10,12 @@ extension Example: ExpressibleByArgument {}
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train an example (xor, digits, cnn, cnn-bn, char-lstm), saving checkpoints; --resume continues one.")
+        abstract: "Train an example (xor, digits, cnn, cnn-bn, char-lstm, char-lstm-layer, char-transformer), saving checkpoints; --resume continues one.")
 
     @Argument(help: "The example: \(Example.allCases.map(\.rawValue).joined(separator: ", ")).")
     var example: Example
 
-    @Option(help: "Train until this many epochs are done (xor: 5000, digits and the CNNs: 20, char-lstm: 5); 0 saves the initial model.")
+    @Option(help: "Train until this many epochs are done (xor: 5000, digits and the CNNs: 20, char-lstm: 5, char-transformer: 1); 0 saves the initial model.")
     var epochs: Int?
 
     @Option(help: "Seed of the random generator (weights, shuffling).")
@@ -54,7 +54,8 @@ struct TrainCommand: ParsableCommand {
         switch example {
         case .xor: 5_000
         case .digits, .cnn, .cnnBatchNorm: 20
-        case .charLSTM: 5
+        case .charLSTM, .charLSTMLayer: 5
+        case .charTransformer: 1
         }
     }
 

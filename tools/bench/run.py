@@ -17,7 +17,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 SYNAPSE = os.path.join(ROOT, ".build", "release", "synapse-bench")
-WORKLOADS = ["xor", "op_overhead", "mlp_digits", "cnn_digits", "cnn_lenet", "char_lstm", "sgemm", "file_io"]
+WORKLOADS = ["xor", "op_overhead", "mlp_digits", "cnn_digits", "cnn_lenet", "char_lstm", "char_transformer", "sgemm", "file_io"]
 # Workloads that are one variant of a script: name -> (script / synapse-bench workload, arguments).
 VARIANTS = {"cnn_digits": ("cnn", ["--variant", "digits"]), "cnn_lenet": ("cnn", ["--variant", "lenet"])}
 
@@ -62,7 +62,9 @@ COMPARISONS = {
     "cnn_digits": [("samples_per_s", "samples_per_s", True, "samples/s ratio, digits CNN (target >= 1)")],
     "cnn_lenet": [("samples_per_s", "samples_per_s", True, "samples/s ratio, LeNet-5 (target >= 1)")],
     "char_lstm": [("tokens_per_s", "tokens_per_s", True, "tokens/s vs LSTMCell loop (target >= 2)"),
-                  ("tokens_per_s", "fused_tokens_per_s", True, "tokens/s vs fused nn.LSTM (target >= 1)")],
+                  ("tokens_per_s", "fused_tokens_per_s", True, "LSTMCell loop tokens/s vs fused nn.LSTM"),
+                  ("sequence_tokens_per_s", "fused_tokens_per_s", True, "LSTM layer tokens/s vs fused nn.LSTM (target >= 1.2)")],
+    "char_transformer": [("tokens_per_s", "tokens_per_s", True, "tokens/s (target >= 1)")],
     "file_io": [("model_save_s", "model_save_s", False, "speed-up, model file save (target >= 0.5)"),
                 ("model_load_s", "model_load_s", False, "speed-up, model file load (target >= 0.5)"),
                 ("checkpoint_save_s", "checkpoint_save_s", False, "speed-up, checkpoint save (target >= 0.5)"),

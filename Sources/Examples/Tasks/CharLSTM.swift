@@ -32,28 +32,44 @@ public enum CharLSTM {
     }
 
     /// Embedding → LSTMCell → Linear, with parameters `embed.weight`, `cell.xf.weight`, …,
-    /// `head.weight`, `head.bias`.
+    /// `head.weight`, `head.bias`; or, with `layer`, Embedding → PyTorch's `LSTM` layer (one
+    /// fused op over the whole chunk) → Linear, with `lstm.weight_ih_l0`, … instead of `cell.…`.
     public final class Model: Module {
         public let embed: Embedding
-        public let cell: LSTMCell
+        /// The original tutorial's cell, stepped in a loop (without `layer`).
+        public let cell: LSTMCell?
+        /// The fused sequence layer (with `layer`).
+        public let lstm: LSTM?
         public let head: Linear
+        public let hidden: Int
 
-        public init(vocabulary: Int, embedding: Int = 32, hidden: Int = 128) {
+        public init(vocabulary: Int, embedding: Int = 32, hidden: Int = 128, layer: Bool = false) {
             embed = Embedding(count: vocabulary, dimension: embedding)
-            cell = LSTMCell(inputs: embedding, hidden: hidden, outputs: nil)
+            cell = layer ? nil : LSTMCell(inputs: embedding, hidden: hidden, outputs: nil)
+            lstm = layer ? LSTM(inputs: embedding, hidden: hidden) : nil
             head = Linear(inputs: hidden, outputs: vocabulary)
+            self.hidden = hidden
         }
 
+        /// A zero state for `batchSize` streams: hidden and cell `[batchSize, hidden]`.
+        public func zeroState(batchSize: Int) -> (hidden: Tensor, cell: Tensor) {
+            (Tensor.zeros([batchSize, hidden]), Tensor.zeros([batchSize, hidden]))
+        }
 
-        /// Steps the cell over `inputs` (one `[batch]` tensor of ids per time step) from
-        /// `state`; returns logits `[steps · batch, V]` (time-major rows) and the last state.
+        /// Runs over `inputs` (one `[batch]` tensor of ids per time step) from `state`;
+        /// returns logits `[steps · batch, V]` (time-major rows) and the last state.
         public func forward(
             _ inputs: [Tensor], state: (hidden: Tensor, cell: Tensor)
         ) -> (logits: Tensor, state: (hidden: Tensor, cell: Tensor)) {
+            if let lstm {
+                let ids = Tensor.concat(inputs.map { $0.reshaped([1, -1]) }, dim: 0)
+                let (output, last) = lstm.forward(embed(ids), state: (state.hidden.unsqueezed(dim: 0), state.cell.unsqueezed(dim: 0)))
+                return (head(output.reshaped([-1, hidden])), (last.hidden.squeezed(dim: 0), last.cell.squeezed(dim: 0)))
+            }
             var state = state
             var hiddens: [Tensor] = []
             for ids in inputs {
-                state = cell.forward(embed(ids), state: state).state
+                state = cell!.forward(embed(ids), state: state).state
                 hiddens.append(state.hidden)
             }
             return (head(Tensor.concat(hiddens, dim: 0)), state)
@@ -75,10 +91,10 @@ public enum CharLSTM {
     /// Trains from `seed`; `progress` gets (iteration, mean loss since the last report).
     public static func train(
         iterations: Int = 1_000, seed: UInt64 = Random.defaultSeed, batchSize: Int = 32, steps: Int = 32,
-        learningRate: Float = 2e-3, reportEvery: Int = 100, progress: (Int, Float) -> Void = { _, _ in }
+        learningRate: Float = 2e-3, layer: Bool = false, reportEvery: Int = 100, progress: (Int, Float) -> Void = { _, _ in }
     ) throws -> Outcome {
         let training = try Random.withSeed(seed) {
-            try CharLSTMTraining(learningRate: learningRate, batchSize: batchSize, steps: steps)
+            try CharLSTMTraining(learningRate: learningRate, batchSize: batchSize, steps: steps, layer: layer)
         }
         var losses: [Float] = []
         var sinceReport: Float = 0
@@ -109,15 +125,14 @@ public enum CharLSTM {
         var index = [Int](repeating: 0, count: 256)
         for (i, byte) in corpus.vocabulary.enumerated() { index[Int(byte)] = i }
         return Tensor.withoutGradients {
-            var state = model.cell.zeroState(batchSize: 1)
+            var state = model.zeroState(batchSize: 1)
             var output: [UInt8] = []
-            var hidden = state.hidden
+            var logits = Tensor.zeros([1, corpus.vocabulary.count])
             for byte in prompt.utf8 {
-                state = model.cell.forward(model.embed(Tensor([Float(index[Int(byte)])])), state: state).state
-                hidden = state.hidden
+                (logits, state) = model.forward([Tensor([Float(index[Int(byte)])])], state: state)
             }
             for _ in 0..<count {
-                let probabilities = (model.head(hidden) * (1 / temperature)).logSoftmax(dim: 1).exp().scalars
+                let probabilities = (logits * (1 / temperature)).logSoftmax(dim: 1).exp().scalars
                 var u = generator.nextUnitFloat()
                 var next = probabilities.count - 1
                 for (i, p) in probabilities.enumerated() {
@@ -125,8 +140,7 @@ public enum CharLSTM {
                     u -= p
                 }
                 output.append(corpus.vocabulary[next])
-                state = model.cell.forward(model.embed(Tensor([Float(next)])), state: state).state
-                hidden = state.hidden
+                (logits, state) = model.forward([Tensor([Float(next)])], state: state)
             }
             return String(decoding: output, as: UTF8.self)
         }
@@ -147,15 +161,15 @@ final class CharLSTMTraining: EpochTraining {
     private var state: (hidden: Tensor, cell: Tensor)
     private let lossFunction = CrossEntropyLoss()
 
-    init(learningRate: Float?, batchSize: Int = 32, steps: Int = 32) throws {
+    init(learningRate: Float?, batchSize: Int = 32, steps: Int = 32, layer: Bool = false) throws {
         corpus = try CharLSTM.loadCorpus()
-        network = CharLSTM.Model(vocabulary: corpus.vocabulary.count)
+        network = CharLSTM.Model(vocabulary: corpus.vocabulary.count, layer: layer)
         optimizer = Adam(parameters: network.namedParameters, learningRate: learningRate ?? 2e-3)
         self.batchSize = batchSize
         self.steps = steps
         streamLength = corpus.ids.count / batchSize
         chunks = (streamLength - 1) / steps
-        state = network.cell.zeroState(batchSize: batchSize)
+        state = network.zeroState(batchSize: batchSize)
     }
 
     var model: Module { network }
@@ -165,7 +179,7 @@ final class CharLSTMTraining: EpochTraining {
     func runIteration() -> Float {
         let chunk = iteration % chunks
         iteration += 1
-        if chunk == 0 { state = network.cell.zeroState(batchSize: batchSize) }
+        if chunk == 0 { state = network.zeroState(batchSize: batchSize) }
         func ids(at offset: Int) -> Tensor {
             Tensor((0..<batchSize).map { Float(corpus.ids[$0 * streamLength + chunk * steps + offset]) })
         }
@@ -193,11 +207,21 @@ final class CharLSTMTraining: EpochTraining {
     /// One step: a batch of character ids `x` `[B]` and the state `h`, `c` → next-character
     /// logits `y` `[B, V]` and the new state.
     func traceGraph() throws -> TracedGraph {
-        let state = network.cell.zeroState(batchSize: 2)
+        let state = network.zeroState(batchSize: 2)
+        if network.lstm != nil {
+            // The layer: ids `x` `[T, B]` (time-major) → logits `y` `[T·B, V]` and the last state.
+            return try TracedGraph.trace(
+                parameters: network.namedParameters, inputs: [("x", Tensor([1, 2, 3, 4, 5, 6, 7, 8], shape: [4, 2])), ("h", state.hidden), ("c", state.cell)]
+            ) { inputs in
+                let ids = (0..<inputs[0].shape[0]).map { inputs[0].slice(dim: 0, range: $0..<$0 + 1).reshaped([-1]) }
+                let (logits, last) = network.forward(ids, state: (inputs[1], inputs[2]))
+                return [("y", logits), ("h_out", last.hidden), ("c_out", last.cell)]
+            }
+        }
         return try TracedGraph.trace(
             parameters: network.namedParameters, inputs: [("x", Tensor([1, 2])), ("h", state.hidden), ("c", state.cell)]
         ) { inputs in
-            let step = network.cell.forward(network.embed(inputs[0]), state: (inputs[1], inputs[2]))
+            let step = network.cell!.forward(network.embed(inputs[0]), state: (inputs[1], inputs[2]))
             return [("y", network.head(step.output)), ("h_out", step.state.hidden), ("c_out", step.state.cell)]
         }
     }

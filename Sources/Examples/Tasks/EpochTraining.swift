@@ -29,6 +29,9 @@ public enum Example: String, CaseIterable, Sendable {
     case cnn
     case cnnBatchNorm = "cnn-bn"
     case charLSTM = "char-lstm"
+    /// char-lstm with PyTorch's fused `LSTM` layer instead of the stepped cell.
+    case charLSTMLayer = "char-lstm-layer"
+    case charTransformer = "char-transformer"
 
     /// A fresh training run, its weights drawn from the generator in use.
     ///
@@ -49,6 +52,8 @@ public enum Example: String, CaseIterable, Sendable {
                 network: DigitsCNN.makeBatchNormModel(), imageShape: [1, 8, 8], optimizer: optimizer, learningRate: learningRate,
                 shuffle: shuffle)
         case .charLSTM: try CharLSTMTraining(learningRate: learningRate)
+        case .charLSTMLayer: try CharLSTMTraining(learningRate: learningRate, layer: true)
+        case .charTransformer: try CharTransformerTraining(learningRate: learningRate)
         }
     }
 }

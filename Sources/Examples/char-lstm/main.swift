@@ -27,6 +27,9 @@ struct CharLSTMCommand: ParsableCommand {
     @Option(help: "Text the model reads before sampling.")
     var prompt = "The "
 
+    @Flag(help: "Use PyTorch's fused LSTM layer (one op over each 32-character chunk) instead of the stepped LSTMCell.")
+    var layer = false
+
     func validate() throws {
         guard (epochs ?? iterations) > 0 else { throw ValidationError("--iterations must be positive") }
         guard !prompt.isEmpty, prompt.allSatisfy(\.isASCII) else {
@@ -41,10 +44,10 @@ struct CharLSTMCommand: ParsableCommand {
         guard prompt.utf8.allSatisfy({ corpus.vocabulary.contains($0) }) else {
             throw ValidationError("--prompt uses characters that are not in the corpus")
         }
-        print("char-lstm: Embedding(\(corpus.vocabulary.count), 32) -> LSTMCell(32, 128) -> Linear(128, \(corpus.vocabulary.count)), "
+        print("char-lstm: Embedding(\(corpus.vocabulary.count), 32) -> \(layer ? "LSTM" : "LSTMCell")(32, 128) -> Linear(128, \(corpus.vocabulary.count)), "
               + "32 x 32 characters per iteration, Adam lr \(learningRate), seed \(seed)")
         print(String(format: "Unigram entropy of the corpus: %.4f nats/char", corpus.unigramEntropy))
-        let outcome = try CharLSTM.train(iterations: iterations, seed: seed, learningRate: learningRate) { iteration, loss in
+        let outcome = try CharLSTM.train(iterations: iterations, seed: seed, learningRate: learningRate, layer: layer) { iteration, loss in
             print(String(format: "Iteration %d, Loss: %.4f", iteration, loss))
         }
         print(String(format: "Loss: first iteration %.4f, last 20 iterations %.4f nats/char; unigram entropy %.4f (%.1f s)",

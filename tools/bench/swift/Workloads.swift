@@ -85,7 +85,18 @@ func benchmarkCNN(variant: String, steps: Int) throws {
 /// The character LSTM: `iterations` × 32 streams × 32 steps.
 func benchmarkCharLSTM(iterations: Int) throws {
     let outcome = try CharLSTM.train(iterations: iterations, seed: seed, reportEvery: iterations)
+    let fused = try CharLSTM.train(iterations: iterations, seed: seed, layer: true, reportEvery: iterations)
     emit("char_lstm", "tokens_per_s", Double(iterations * 32 * 32) / outcome.trainingSeconds, "tokens/s", [
+        ("train_s", outcome.trainingSeconds), ("loss_start", outcome.firstLoss), ("final_loss", outcome.finalLoss),
+        ("iters", iterations), ("sequence_tokens_per_s", Double(iterations * 32 * 32) / fused.trainingSeconds),
+        ("sequence_train_s", fused.trainingSeconds), ("sequence_final_loss", fused.finalLoss), ("vocab", outcome.corpus.vocabulary.count),
+    ])
+}
+
+/// The character Transformer: `iterations` × 32 streams × 32 characters.
+func benchmarkCharTransformer(iterations: Int) throws {
+    let outcome = try CharTransformer.train(iterations: iterations, seed: seed, reportEvery: iterations)
+    emit("char_transformer", "tokens_per_s", Double(iterations * 32 * 32) / outcome.trainingSeconds, "tokens/s", [
         ("train_s", outcome.trainingSeconds), ("loss_start", outcome.firstLoss), ("final_loss", outcome.finalLoss),
         ("iters", iterations), ("vocab", outcome.corpus.vocabulary.count),
     ])

@@ -6,7 +6,7 @@ import Synapse
 // `bench=<name> impl=synapse <metric>=<value> <unit> key=value …`, matching the keys of the
 // PyTorch script of the same name in tools/bench/pytorch. Always built with -c release.
 
-let usage = "usage: synapse-bench xor|op_overhead|mlp_digits|cnn|char_lstm|sgemm|file_io [--threads N] [--seed S] [--iters N] [--variant digits|lenet]"
+let usage = "usage: synapse-bench xor|op_overhead|mlp_digits|cnn|char_lstm|char_transformer|sgemm|file_io [--threads N] [--seed S] [--iters N] [--variant digits|lenet]"
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard let workload = arguments.first else {
     FileHandle.standardError.write(Data((usage + "\n").utf8))
@@ -52,6 +52,7 @@ do {
         }
         try benchmarkCNN(variant: variant, steps: option("--steps", default: 200))
     case "char_lstm": try benchmarkCharLSTM(iterations: option("--iters", default: 1_000))
+    case "char_transformer": try benchmarkCharTransformer(iterations: option("--iters", default: 500))
     case "sgemm": benchmarkSgemm()
     case "file_io": try benchmarkFileIO()
     default:
