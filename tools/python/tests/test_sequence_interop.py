@@ -14,6 +14,7 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
+from synapse_io import to_state_dict
 from torch_support import ONNXSCRIPT, TORCH, export, nn, torch
 
 pytestmark = pytest.mark.skipif(TORCH is not None, reason=TORCH or "")
@@ -97,3 +98,87 @@ def test_pytorch_sequence_model_imports_and_predicts_like_onnxruntime(synapse, t
         with torch.no_grad():
             expected = module(torch.from_numpy(x))
         np.testing.assert_allclose(theirs, expected.numpy(), atol=1e-5)
+
+
+if TORCH is None:
+    class CharTransformer(nn.Module):
+        """shared/bench/char_transformer.py's model, with the names Synapse's example uses."""
+
+        def __init__(self, vocabulary):
+            super().__init__()
+            self.embed = nn.Embedding(vocabulary, 64)
+            self.position = nn.Embedding(32, 64)
+            layer = nn.TransformerEncoderLayer(64, 4, dim_feedforward=128, dropout=0.0, activation="gelu",
+                                               batch_first=True, norm_first=True)
+            self.encoder = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+            self.norm = nn.LayerNorm(64)
+            self.head = nn.Linear(64, vocabulary)
+
+        def forward(self, x):
+            h = self.embed(x) + self.position(torch.arange(x.shape[1]))
+            mask = nn.Transformer.generate_square_subsequent_mask(x.shape[1])
+            return self.head(self.norm(self.encoder(h, mask=mask, is_causal=True)))
+
+    class CharLSTMLayer(nn.Module):
+        """char-lstm with the LSTM layer: Embedding → nn.LSTM (time first) → Linear."""
+
+        def __init__(self, vocabulary):
+            super().__init__()
+            self.embed = nn.Embedding(vocabulary, 32)
+            self.lstm = nn.LSTM(32, 128)
+            self.head = nn.Linear(128, vocabulary)
+
+        def forward(self, ids):
+            return self.head(self.lstm(self.embed(ids))[0]).reshape(-1, self.head.out_features)
+
+
+def test_synapse_transformer_trains_and_loads_into_pytorch_strict(synapse, tmp_path):
+    """The char-transformer built by Synapse, trained a few steps by `synapse fine-tune`,
+    loads into the PyTorch model of the reference script and predicts what Synapse and
+    onnxruntime predict."""
+    synapse("train", "char-transformer", "--epochs", "0", "--checkpoint", "t.ckpt.h5", cwd=tmp_path)
+    synapse("export", "t.ckpt.h5", "-o", "initial", cwd=tmp_path)
+    rng = np.random.default_rng(3)
+    ids = rng.integers(0, 92, (4, 32)).astype(np.float32)
+    np.save(tmp_path / "ids.npy", ids)
+    session = ort.InferenceSession(str(tmp_path / "initial.onnx"))
+    (logits,) = session.run(None, {"input": ids})
+    np.save(tmp_path / "targets.npy", np.tanh(logits).astype(np.float32))
+    out = synapse("fine-tune", "initial.onnx", "--inputs", "ids.npy", "--targets", "targets.npy", "--loss", "mse",
+                  "--optimizer", "adam", "--learning-rate", "0.002", "--epochs", "3", "-o", "tuned", cwd=tmp_path).stdout
+    losses = [float(line.split()[-1]) for line in out.splitlines() if line.startswith("Epoch")]
+    assert losses[-1] < losses[0]
+    model = CharTransformer(92)
+    model.load_state_dict(to_state_dict(tmp_path / "tuned.h5"), strict=True)
+    model.eval()
+    x = rng.integers(0, 92, (3, 32))
+    with torch.no_grad():
+        theirs = model(torch.from_numpy(x)).numpy()
+    ours = predict(synapse, tmp_path / "tuned.onnx", x, tmp_path).reshape(theirs.shape)
+    (runtime,) = ort.InferenceSession(str(tmp_path / "tuned.onnx")).run(None, {"input": x.astype(np.float32)})
+    np.testing.assert_allclose(ours, theirs, atol=1e-4)
+    np.testing.assert_allclose(runtime, theirs, atol=1e-4)
+
+
+def test_synapse_lstm_layer_loads_into_pytorch_strict(synapse, tmp_path):
+    """char-lstm with the LSTM layer: its weights load into Embedding → nn.LSTM → Linear with
+    strict=True, and the exported graph (an ONNX LSTM node) predicts what PyTorch predicts,
+    in Synapse and in onnxruntime."""
+    synapse("train", "char-lstm-layer", "--epochs", "0", "--checkpoint", "l.ckpt.h5", cwd=tmp_path)
+    synapse("export", "l.ckpt.h5", "-o", "lstm", cwd=tmp_path)
+    model = CharLSTMLayer(92)
+    model.load_state_dict(to_state_dict(tmp_path / "l.ckpt.h5"), strict=True)
+    model.eval()
+    x = np.random.default_rng(4).integers(0, 92, (4, 2))
+    with torch.no_grad():
+        theirs = model(torch.from_numpy(x)).numpy()
+    np.save(tmp_path / "x.npy", x.astype(np.float32))
+    np.save(tmp_path / "zeros.npy", np.zeros((2, 128), np.float32))
+    ours = json.loads(synapse("predict", "lstm.onnx", "--input", "x=x.npy", "--input", "h=zeros.npy", "--input", "c=zeros.npy",
+                              "--json", cwd=tmp_path).stdout)
+    np.testing.assert_allclose(np.array(ours["y"], np.float32), theirs, atol=1e-4)
+    session = ort.InferenceSession(str(tmp_path / "lstm.onnx"))
+    zeros = np.zeros((2, 128), np.float32)
+    (runtime, *_) = session.run(None, {"x": x.astype(np.float32), "h": zeros, "c": zeros})
+    np.testing.assert_allclose(runtime, theirs, atol=1e-4)
+    assert "LSTM" in [n.op_type for n in __import__("onnx").load(str(tmp_path / "lstm.onnx"), load_external_data=False).graph.node]
