@@ -60,6 +60,23 @@ enum VectorMath {
         return result.replacing(with: input, where: input.magnitudeLessThan(0.0004) .| (input .!= input))
     }
 
+    /// erf x within 1.5·10⁻⁷ absolute (Abramowitz & Stegun 7.1.26: a degree-5 polynomial in
+    /// t = 1/(1 + p|x|) times e^(−x²)). The error is absolute, so near 0 it is large relative
+    /// to erf x: GELU uses it (x/2 · (1 + erf) needs only absolute accuracy), the erf op does not.
+    @inline(__always)
+    static func erfAbsolute(_ x: Vector) -> Vector {
+        let a = x.replacing(with: -x, where: x .< 0)
+        let t = 1 / (1 + 0.3275911 * a)
+        var p = Vector(repeating: 1.061405429)
+        p = p * t - 1.453152027
+        p = p * t + 1.421413741
+        p = p * t - 0.284496736
+        p = p * t + 0.254829592
+        p = p * t
+        let magnitude = 1 - p * exp(-(a * a))
+        return magnitude.replacing(with: -magnitude, where: x .< 0)
+    }
+
     /// σ(x) = 1 / (1 + e⁻ˣ).
     @inline(__always)
     static func sigmoid(_ x: Vector) -> Vector {

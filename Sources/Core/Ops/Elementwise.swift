@@ -6,6 +6,16 @@
 protocol ElementwiseFunction: VectorFunction {
     static func value(_ x: Float) -> Float
     static func derivative(x: Float, y: Float) -> Float
+    /// The derivative on eight lanes; by default lane by lane.
+    static func derivative(x: SIMD8<Float>, y: SIMD8<Float>) -> SIMD8<Float>
+}
+
+extension ElementwiseFunction {
+    @inline(__always) static func derivative(x: SIMD8<Float>, y: SIMD8<Float>) -> SIMD8<Float> {
+        var result = x
+        for lane in 0..<8 { result[lane] = derivative(x: x[lane], y: y[lane]) }
+        return result
+    }
 }
 
 /// σ(x) = 1 / (1 + e⁻ˣ); σ' = y(1 − y).
@@ -78,7 +88,17 @@ extension Tensor {
         let x = creators[0].storage.pointer
         let y = storage.pointer
         let out = result.storage.pointer
-        for i in 0..<count { out[i] = g[i] * F.derivative(x: x[i], y: y[i]) }
+        var i = 0
+        while i + 8 <= count {
+            let load = { (p: UnsafePointer<Float>) in UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self) }
+            let product = load(g) * F.derivative(x: load(x), y: load(y))
+            UnsafeMutableRawPointer(out + i).storeBytes(of: product, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < count {
+            out[i] = g[i] * F.derivative(x: x[i], y: y[i])
+            i += 1
+        }
         return result
     }
 

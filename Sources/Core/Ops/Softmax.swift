@@ -74,8 +74,27 @@ extension Tensor {
     /// m = maxⱼ xⱼ, so it stays finite for logits of any size.
     public func softmax(dim: Int) -> Tensor {
         let dim = checkedDim(dim, op: "softmax")
-        let result = rawLogSoftmax(dim: dim)
-        VectorMath.map(result.storage.pointer, result.storage.pointer, count: count, VectorExp.self)
+        let (outer, n, inner) = Kernels.split(shape, around: dim)
+        guard inner == 1 else {
+            let result = rawLogSoftmax(dim: dim)
+            VectorMath.map(result.storage.pointer, result.storage.pointer, count: count, VectorExp.self)
+            return result.recorded(.softmax(dim: dim), [self])
+        }
+        // Contiguous rows (attention's last dimension): one exponential per element.
+        let result = Tensor.uninitialized(shape)
+        let (x, y) = (storage.pointer, result.storage.pointer)
+        for o in 0..<outer {
+            let (row, out) = (x + o * n, y + o * n)
+            var maximum = -Float.infinity
+            for k in 0..<n { maximum = Swift.max(maximum, row[k]) }
+            let shift = maximum.isFinite ? maximum : 0
+            for k in 0..<n { out[k] = row[k] - shift }
+            VectorMath.map(out, out, count: n, VectorExp.self)
+            var total: Float = 0
+            for k in 0..<n { total += out[k] }
+            let scale = 1 / total
+            for k in 0..<n { out[k] *= scale }
+        }
         return result.recorded(.softmax(dim: dim), [self])
     }
 

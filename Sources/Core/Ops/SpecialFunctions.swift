@@ -18,16 +18,19 @@ enum ErrorFunction: ElementwiseFunction {
     @inline(__always) static func derivative(x: Float, y: Float) -> Float { 1.1283791671 * expf(-x * x) }
 }
 
-/// GELU, exact: x · Φ(x) = x/2 · (1 + erf(x/√2)); its derivative is Φ(x) + x · φ(x).
+/// GELU, exact: x · Φ(x) = x/2 · (1 + erf(x/√2)); its derivative is Φ(x) + x · φ(x). The
+/// vector forms use erf within 1.5·10⁻⁷ (`VectorMath.erfAbsolute`): libm's scalar erf took a
+/// fifth of a Transformer's training time.
 enum GELUFunction: ElementwiseFunction {
     @inline(__always) static func value(_ x: Float) -> Float { 0.5 * x * (1 + erff(x * 0.70710678118)) }
     @inline(__always) static func apply(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        var result = x
-        for lane in 0..<8 { result[lane] = value(x[lane]) }
-        return result
+        0.5 * x * (1 + VectorMath.erfAbsolute(x * 0.70710678118))
     }
     @inline(__always) static func derivative(x: Float, y: Float) -> Float {
         0.5 * (1 + erff(x * 0.70710678118)) + x * 0.3989422804 * expf(-0.5 * x * x)
+    }
+    @inline(__always) static func derivative(x: SIMD8<Float>, y: SIMD8<Float>) -> SIMD8<Float> {
+        0.5 * (1 + VectorMath.erfAbsolute(x * 0.70710678118)) + x * 0.3989422804 * VectorMath.exp(-0.5 * x * x)
     }
 }
 
@@ -42,6 +45,14 @@ enum GELUTanhFunction: ElementwiseFunction {
     @inline(__always) static func derivative(x: Float, y: Float) -> Float {
         let t = tanhf(k * (x + 0.044715 * x * x * x))
         return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * k * (1 + 3 * 0.044715 * x * x)
+    }
+    @inline(__always) static func derivative(x: SIMD8<Float>, y: SIMD8<Float>) -> SIMD8<Float> {
+        let x2: SIMD8<Float> = x * x
+        let inner: SIMD8<Float> = k * (x + 0.044715 * x2 * x)
+        let t = VectorMath.tanh(inner)
+        let slope: SIMD8<Float> = k * (1 + 0.134145 * x2)
+        let half: SIMD8<Float> = 0.5 * (1 + t)
+        return half + 0.5 * x * (1 - t * t) * slope
     }
 }
 
