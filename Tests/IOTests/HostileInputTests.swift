@@ -170,4 +170,45 @@ struct HostileInputTests {
             }
         }
     }
+
+    @Test("recurrent and normalisation nodes Synapse does not run are errors naming the node")
+    func hostileRecurrentNodes() throws {
+        func attribute(_ name: String, int: Int64? = nil, strings: [String]? = nil, float: Float? = nil) -> Onnx_AttributeProto {
+            var a = Onnx_AttributeProto()
+            a.name = name
+            if let int { a.i = int; a.type = .int }
+            if let strings { a.strings = strings.map { Data($0.utf8) }; a.type = .strings }
+            if let float { a.f = float; a.type = .float }
+            return a
+        }
+        func weights(_ gates: Int) -> [Onnx_TensorProto] {
+            [ModelFile.inlineTensor("W", [Float](repeating: 0.1, count: gates * 2), [1, gates, 2]),
+             ModelFile.inlineTensor("R", [Float](repeating: 0.1, count: gates), [1, gates, 1]),
+             ModelFile.inlineTensor("B", [Float](repeating: 0, count: 2 * gates), [1, 2 * gates]),
+             ModelFile.inlineInt64s("lengths", [3, 1], [2])]
+        }
+        let cases: [(String, [Onnx_AttributeProto], [String], Int)] = [
+            ("LSTM", [attribute("clip", float: 3)], ["x", "W", "R"], 4),
+            ("LSTM", [attribute("input_forget", int: 1)], ["x", "W", "R"], 4),
+            ("LSTM", [], ["x", "W", "R", "B", "lengths"], 4),
+            ("LSTM", [attribute("direction", strings: nil)], ["x", "R", "W"], 4),
+            ("LSTM", [], ["x", "W", "R"], 3),
+            ("GRU", [attribute("linear_before_reset", int: 0)], ["x", "W", "R"], 3),
+            ("RNN", [attribute("activations", strings: ["Sigmoid"])], ["x", "W", "R"], 1),
+            ("LayerNormalization", [attribute("axis", int: 7)], ["x", "W"], 1),
+        ]
+        for (op, attributes, inputs, gates) in cases {
+            var recurrent = node(op, inputs, "y")
+            recurrent.attribute = attributes.filter { $0.type != .undefined }
+            var graph = model([recurrent], initializers: weights(gates), output: "y")
+            graph.graph.input = [value("x", [3, nil, 2])]
+            do {
+                let loaded = try load(graph)
+                _ = try loaded.run(["x": Tensor.zeros([3, 2, 2])])
+                Issue.record("\(op) with \(attributes.map(\.name)) and inputs \(inputs) ran")
+            } catch let error as ModelFileError {
+                #expect("\(error)".contains(op), "\(error)")
+            }
+        }
+    }
 }

@@ -69,11 +69,23 @@ try:
             mask = torch.arange(y.shape[-1], dtype=torch.float32) < 2
             return torch.where(mask, torch.nn.functional.gelu(y), torch.zeros_like(y)).amax(dim=1)
 
+    class Sequence(nn.Module):
+        """A bidirectional LSTM, layer norm and a GRU: ONNX LSTM/GRU nodes, LayerNormalization."""
+
+        def __init__(self):
+            super().__init__()
+            self.lstm = nn.LSTM(2, 3, bidirectional=True, batch_first=True)
+            self.norm = nn.LayerNorm(6)
+            self.gru = nn.GRU(6, 2, batch_first=True)
+
+        def forward(self, x):
+            return self.gru(self.norm(self.lstm(x)[0]))[0]
+
     cnn = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1, stride=(1, 2)), nn.BatchNorm2d(2), nn.ReLU(),
                         nn.MaxPool2d(2, ceil_mode=True), nn.AvgPool2d(2, padding=1, count_include_pad=False),
                         nn.Conv2d(2, 2, 1, groups=2), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(2, 2), nn.BatchNorm1d(2))
     for name, module, shape in [("mlp", nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 2), nn.Softmax(dim=-1)), (2,)),
-                                ("shapes", Shapes(), (2,)), ("cnn", cnn, (1, 6, 6))]:
+                                ("shapes", Shapes(), (2,)), ("cnn", cnn, (1, 6, 6)), ("sequence", Sequence(), (4, 2))]:
         for dynamo in (False, True):
             path = os.path.join(graphs, f"torch-{name}-{'dynamo' if dynamo else 'torchscript'}.onnx")
             kwargs = {"input_names": ["x"], "output_names": ["y"]}
