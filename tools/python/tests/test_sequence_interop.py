@@ -182,3 +182,34 @@ def test_synapse_lstm_layer_loads_into_pytorch_strict(synapse, tmp_path):
     (runtime, *_) = session.run(None, {"x": x.astype(np.float32), "h": zeros, "c": zeros})
     np.testing.assert_allclose(runtime, theirs, atol=1e-4)
     assert "LSTM" in [n.op_type for n in __import__("onnx").load(str(tmp_path / "lstm.onnx"), load_external_data=False).graph.node]
+
+
+@pytest.mark.parametrize("dynamo", [False, True], ids=["torchscript", "dynamo"])
+@pytest.mark.parametrize("name", ["lstm_2_bidirectional", "gru", "transformer_encoder_layer"])
+def test_sequence_length_left_dynamic_runs_at_other_lengths(synapse, tmp_path, name, dynamo):
+    """Exported with both the batch and the sequence length symbolic, the imported model runs
+    at sequence lengths other than the traced one, like onnxruntime."""
+    if dynamo and ONNXSCRIPT:
+        pytest.skip(ONNXSCRIPT)
+    factory, shape, _ = models()[name]
+    torch.manual_seed(1)
+    module = factory().eval()
+    source = tmp_path / "torch.onnx"
+    example = torch.randn(3, *shape)
+    names = {"input_names": ["input"], "output_names": ["output"]}
+    try:
+        if dynamo:
+            dims = {0: torch.export.Dim("batch", min=1, max=64), 1: torch.export.Dim("seq", min=2, max=64)}
+            torch.onnx.export(module, (example,), str(source), dynamo=True, dynamic_shapes=(dims,), **names)
+        else:
+            axes = {0: "batch", 1: "seq"}
+            torch.onnx.export(module, (example,), str(source), dynamo=False, opset_version=17,
+                              dynamic_axes={"input": axes, "output": axes}, **names)
+    except Exception as error:
+        pytest.skip(f"PyTorch cannot export it this way: {str(error)[:120]}")
+    synapse("import", str(source), "-o", "model", cwd=tmp_path)
+    session = ort.InferenceSession(str(source))
+    for length in (4, 9):
+        x = np.random.default_rng(length).standard_normal((2, length, shape[1])).astype(np.float32)
+        (theirs,) = session.run(None, {"input": x})[:1]
+        np.testing.assert_allclose(predict(synapse, tmp_path / "model.onnx", x, tmp_path).reshape(theirs.shape), theirs, atol=1e-5)
