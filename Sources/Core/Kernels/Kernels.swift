@@ -1,5 +1,30 @@
 /// Tight loops over raw buffers, shared by forward and backward code.
 enum Kernels {
+    /// Σᵢ term(i) for i in 0..<count: `vector` gives the terms of eight lanes from index i,
+    /// `scalar` one term for the last count mod 8. Float sums do not vectorise on their own
+    /// (the compiler keeps the sequential order), so the lanes are summed explicitly.
+    @inline(__always)
+    static func sum(_ count: Int, vector: (Int) -> SIMD8<Float>, scalar: (Int) -> Float) -> Float {
+        var total = SIMD8<Float>()
+        var i = 0
+        while i + 8 <= count {
+            total += vector(i)
+            i += 8
+        }
+        var sum = total.sum()
+        while i < count {
+            sum += scalar(i)
+            i += 1
+        }
+        return sum
+    }
+
+    /// The eight floats at `p + i`.
+    @inline(__always)
+    static func load(_ p: UnsafePointer<Float>, _ i: Int) -> SIMD8<Float> {
+        UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
+    }
+
     /// `target[i] += source[i]`.
     static func addInPlace(_ target: UnsafeMutablePointer<Float>, _ source: UnsafePointer<Float>, count: Int) {
         for i in 0..<count { target[i] += source[i] }

@@ -27,11 +27,9 @@ extension Tensor {
         let (w, b) = (weight.storage.pointer, bias.storage.pointer)
         for row in 0..<rows {
             let input = x + row * width
-            var total: Float = 0
-            for i in 0..<width { total += input[i] }
-            let mean = total / Float(width)
-            var squares: Float = 0
-            for i in 0..<width { let d = input[i] - mean; squares += d * d }
+            let mean = Kernels.sum(width, vector: { Kernels.load(input, $0) }, scalar: { input[$0] }) / Float(width)
+            let squares = Kernels.sum(
+                width, vector: { let d = Kernels.load(input, $0) - mean; return d * d }, scalar: { (input[$0] - mean) * (input[$0] - mean) })
             let inverse = 1 / (squares / Float(width) + epsilon).squareRoot()
             s[2 * row] = mean
             s[2 * row + 1] = inverse
@@ -57,13 +55,12 @@ extension Tensor {
         for row in 0..<rows {
             let (mean, inverse) = (s[2 * row], s[2 * row + 1])
             let (xr, gr) = (x + row * width, g + row * width)
-            var sumG: Float = 0, sumGX: Float = 0
+            let sumG = Kernels.sum(width, vector: { Kernels.load(gr, $0) * Kernels.load(w, $0) }, scalar: { gr[$0] * w[$0] })
+            let sumGX = Kernels.sum(
+                width, vector: { Kernels.load(gr, $0) * Kernels.load(w, $0) * ((Kernels.load(xr, $0) - mean) * inverse) },
+                scalar: { gr[$0] * w[$0] * ((xr[$0] - mean) * inverse) })
             for i in 0..<width {
-                let normalized = (xr[i] - mean) * inverse
-                let scaled = gr[i] * w[i]
-                sumG += scaled
-                sumGX += scaled * normalized
-                dwp[i] += gr[i] * normalized
+                dwp[i] += gr[i] * ((xr[i] - mean) * inverse)
                 dbp[i] += gr[i]
             }
             if let dx {
