@@ -58,6 +58,18 @@ struct AttentionTests {
         #expect(close(x.grad!.scalars, normFirst ? F.encoderPreInputGradient : F.encoderPostInputGradient, tolerance: 1e-4))
     }
 
+    @Test("attention with padding, additive and causal masks: gradients match finite differences")
+    func attentionGradients() {
+        let attention = Random.withSeed(8) { MultiheadAttention(embedDim: 4, heads: 2, batchFirst: true) }
+        let padding = Tensor([0, 0, 1, 0, 0, 0], shape: [2, 3])
+        let additive = Tensor([0, -0.5, 0.25, 0.1, 0, -1, 0.3, 0.2, 0], shape: [3, 3])
+        let x = parameter([2, 3, 4], seed: 9)
+        let weights = attention.inProjectionWeight
+        expectGradientsMatchFiniteDifferences([x, weights], tolerance: 5e-3) { t in
+            attention.forward(query: t[0], key: t[0], value: t[0], keyPaddingMask: padding, attentionMask: .additive(additive), isCausal: true).output
+        }
+    }
+
     @Test("TransformerEncoder copies its layer; batch-first runs equal sequence-first ones")
     func encoderStack() {
         let layer = Random.withSeed(3) { TransformerEncoderLayer(dModel: 8, heads: 4, feedforward: 12, dropout: 0, batchFirst: true) }

@@ -213,3 +213,36 @@ def test_sequence_length_left_dynamic_runs_at_other_lengths(synapse, tmp_path, n
         x = np.random.default_rng(length).standard_normal((2, length, shape[1])).astype(np.float32)
         (theirs,) = session.run(None, {"input": x})[:1]
         np.testing.assert_allclose(predict(synapse, tmp_path / "model.onnx", x, tmp_path).reshape(theirs.shape), theirs, atol=1e-5)
+
+
+@pytest.mark.parametrize("dynamo", [False, True], ids=["torchscript", "dynamo"])
+def test_imported_recurrent_model_trains(synapse, tmp_path, dynamo):
+    """A PyTorch GRU + Linear, exported and imported, trains under `synapse fine-tune` (the
+    gradients reach the weights through the ONNX GRU node and its gate reordering), and the
+    result runs in onnxruntime as Synapse runs it."""
+    if dynamo and ONNXSCRIPT:
+        pytest.skip(ONNXSCRIPT)
+
+    class Model(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.gru = nn.GRU(3, 5, batch_first=True, bidirectional=True)
+            self.head = nn.Linear(10, 2)
+
+        def forward(self, x):
+            return self.head(self.gru(x)[0][:, -1])
+
+    torch.manual_seed(5)
+    export(Model().eval(), (6, 3), tmp_path / "torch.onnx", dynamo)
+    synapse("import", "torch.onnx", "-o", "imported", cwd=tmp_path)
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((16, 6, 3)).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", np.stack([x[:, :, 0].sum(1), x[:, :, 1].mean(1)], 1).astype(np.float32))
+    out = synapse("fine-tune", "imported.onnx", "--inputs", "x.npy", "--targets", "y.npy", "--loss", "mse", "--optimizer", "adam",
+                  "--learning-rate", "0.01", "--epochs", "30", "--batch-size", "0", "-o", "tuned", cwd=tmp_path).stdout
+    losses = [float(line.split()[-1]) for line in out.splitlines() if line.startswith("Epoch")]
+    assert losses[-1] < 0.7 * losses[0]
+    session = ort.InferenceSession(str(tmp_path / "tuned.onnx"))
+    (runtime,) = session.run(None, {session.get_inputs()[0].name: x[:3]})
+    np.testing.assert_allclose(predict(synapse, tmp_path / "tuned.onnx", x[:3], tmp_path), runtime, atol=1e-5)
