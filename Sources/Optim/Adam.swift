@@ -77,40 +77,6 @@ public final class Adam: ParameterwiseOptimizer {
     }
 
     public func update(_ parameter: Tensor, named name: String, gradient: Tensor) {
-        let (beta1, beta2) = betas
-        let (decay, epsilon) = (weightDecay, epsilon)
-        do {
-            let m = slot("exp_avg", of: name, like: parameter).tensor
-            let v = slot("exp_avg_sq", of: name, like: parameter).tensor
-            let stepTensor = state[name]?["step"] ?? Tensor(scalar: 0)
-            state[name, default: [:]]["step"] = stepTensor
-            let t = stepTensor.withUnsafeMutableBufferPointer { step in
-                step[0] += 1
-                return Double(step[0])
-            }
-            // As PyTorch: bias corrections in double precision, applied as Float32 scalars.
-            let stepSize = Float(Double(learningRate) / (1 - powDouble(Double(beta1), t)))
-            let correction2Root = Float((1 - powDouble(Double(beta2), t)).squareRoot())
-            let weight1 = 1 - beta1
-            let weight2 = 1 - beta2
-            parameter.withUnsafeMutableBufferPointer { p in
-                gradient.withUnsafeBufferPointer { g in
-                    m.withUnsafeMutableBufferPointer { m in
-                        v.withUnsafeMutableBufferPointer { v in
-                            for i in p.indices {
-                                let gi = g[i] + decay * p[i]
-                                m[i] = m[i] + weight1 * (gi - m[i])
-                                v[i] = v[i] * beta2 + weight2 * gi * gi
-                                let denominator = v[i].squareRoot() / correction2Root + epsilon
-                                p[i] = p[i] - stepSize * (m[i] / denominator)
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        adamStep(self, parameter, named: name, gradient: gradient, learningRate: learningRate, betas: betas, epsilon: epsilon, l2: weightDecay)
     }
 }
-
-@inline(__always)
-private func powDouble(_ x: Double, _ y: Double) -> Double { pow(x, y) }

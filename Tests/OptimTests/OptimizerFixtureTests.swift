@@ -76,6 +76,28 @@ struct OptimizerFixtureTests {
         expectClose(history, PyTorchFixtures.adamWeightDecay)
     }
 
+    @Test("AdamW: decoupled weight decay (default 0.01, and 0.1 with betas and epsilon)")
+    func adamW() {
+        let (history, optimizer) = threeSteps { AdamW(parameters: $0, learningRate: 0.1) }
+        expectClose(history, PyTorchFixtures.adamWDefault)
+        #expect(close(optimizer.state["w"]?["exp_avg"]?.scalars ?? [], PyTorchFixtures.adamWDefault_expAvg, tolerance: 1e-5))
+        let (decayed, _) = threeSteps { AdamW(parameters: $0, learningRate: 0.05, betas: (0.8, 0.99), epsilon: 1e-6, weightDecay: 0.1) }
+        expectClose(decayed, PyTorchFixtures.adamWDecay)
+    }
+
+    @Test("RMSprop plain, and centered with momentum and weight decay, with their state")
+    func rmsprop() {
+        let (history, optimizer) = threeSteps { RMSprop(parameters: $0, learningRate: 0.01) }
+        expectClose(history, PyTorchFixtures.rmspropDefault)
+        #expect(close(optimizer.state["w"]?["square_avg"]?.scalars ?? [], PyTorchFixtures.rmspropDefault_squareAvg, tolerance: 1e-5))
+        let (centered, state) = threeSteps {
+            RMSprop(parameters: $0, learningRate: 0.01, alpha: 0.9, weightDecay: 0.1, momentum: 0.8, centered: true)
+        }
+        expectClose(centered, PyTorchFixtures.rmspropCenteredMomentum)
+        #expect(close(state.state["w"]?["grad_avg"]?.scalars ?? [], PyTorchFixtures.rmspropCenteredMomentum_gradAvg, tolerance: 1e-5))
+        #expect(close(state.state["w"]?["momentum_buffer"]?.scalars ?? [], PyTorchFixtures.rmspropCenteredMomentum_momentumBuffer, tolerance: 1e-4))
+    }
+
     @Test("clipGradNorm scales gradients jointly and returns the norm before clipping")
     func clipping() {
         let a = Tensor.zeros([2, 2], requiresGrad: true)

@@ -1,0 +1,104 @@
+import Core
+
+/// RMSprop with PyTorch's update rule (`torch.optim.RMSprop`):
+///
+///     g = ∇p + λ·p
+///     s = α·s + (1 − α)·g²
+///     centered: ḡ = ḡ + (1 − α)·(g − ḡ);  d = √(s − ḡ²) + ε,   otherwise d = √s + ε
+///     momentum μ > 0: b = μ·b + g / d;  p = p − lr·b,   otherwise p = p − lr·g / d
+///
+/// State per parameter: `square_avg` (s), `grad_avg` (ḡ, centered only), `momentum_buffer`
+/// (b, with momentum only) and `step`.
+public final class RMSprop: ParameterwiseOptimizer {
+    public let namedParameters: [(name: String, tensor: Tensor)]
+    public var state: [String: [String: Tensor]] = [:]
+    public var learningRate: Float
+    /// α, the smoothing constant of the squared-gradient average.
+    public var alpha: Float
+    public var epsilon: Float
+    public var weightDecay: Float
+    public var momentum: Float
+    /// Normalise by the estimated variance instead of the second moment.
+    public var centered: Bool
+
+    public init(
+        parameters: [(name: String, tensor: Tensor)], learningRate: Float = 1e-2, alpha: Float = 0.99, epsilon: Float = 1e-8,
+        weightDecay: Float = 0, momentum: Float = 0, centered: Bool = false
+    ) {
+        requireUniqueNames(parameters, optimizer: "RMSprop")
+        namedParameters = parameters
+        (self.learningRate, self.alpha, self.epsilon, self.weightDecay, self.momentum, self.centered) =
+            (learningRate, alpha, epsilon, weightDecay, momentum, centered)
+    }
+
+    public var kind: String { "RMSprop" }
+
+    public var hyperparameters: [String: Double] {
+        get {
+            ["learning_rate": Double(learningRate), "alpha": Double(alpha), "epsilon": Double(epsilon),
+             "weight_decay": Double(weightDecay), "momentum": Double(momentum), "centered": centered ? 1 : 0]
+        }
+        set {
+            for (name, value) in newValue {
+                switch name {
+                case "learning_rate": learningRate = Float(value)
+                case "alpha": alpha = Float(value)
+                case "epsilon": epsilon = Float(value)
+                case "weight_decay": weightDecay = Float(value)
+                case "momentum": momentum = Float(value)
+                case "centered": centered = value != 0
+                default: require(false, "RMSprop: unknown hyper-parameter \(name)")
+                }
+            }
+        }
+    }
+
+    public func shape(ofSlot slot: String, parameterShape: [Int]) -> [Int]? {
+        switch slot {
+        case "square_avg", "grad_avg", "momentum_buffer": parameterShape
+        case "step": []
+        default: nil
+        }
+    }
+
+    public func update(_ parameter: Tensor, named name: String, gradient: Tensor) {
+        let (rate, alpha, epsilon, decay, momentum) = (learningRate, alpha, epsilon, weightDecay, momentum)
+        let stepTensor = state[name]?["step"] ?? Tensor(scalar: 0)
+        state[name, default: [:]]["step"] = stepTensor
+        stepTensor.withUnsafeMutableBufferPointer { $0[0] += 1 }
+        let square = slot("square_avg", of: name, like: parameter).tensor
+        let average = centered ? slot("grad_avg", of: name, like: parameter).tensor : nil
+        let buffer = momentum > 0 ? slot("momentum_buffer", of: name, like: parameter).tensor : nil
+        parameter.withUnsafeMutableBufferPointer { p in
+            gradient.withUnsafeBufferPointer { g in
+                square.withUnsafeMutableBufferPointer { s in
+                    withPointer(average) { a in
+                        withPointer(buffer) { b in
+                            for i in p.indices {
+                                let gi = g[i] + decay * p[i]
+                                s[i] = s[i] * alpha + (1 - alpha) * gi * gi
+                                var denominator = s[i].squareRoot() + epsilon
+                                if let a {
+                                    a[i] = a[i] + (1 - alpha) * (gi - a[i])
+                                    denominator = (s[i] - a[i] * a[i]).squareRoot() + epsilon
+                                }
+                                if let b {
+                                    b[i] = b[i] * momentum + gi / denominator
+                                    p[i] -= rate * b[i]
+                                } else {
+                                    p[i] -= rate * (gi / denominator)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Runs `body` with the scalars of `tensor`, or with `nil` when there is no tensor.
+func withPointer<R>(_ tensor: Tensor?, _ body: (UnsafeMutablePointer<Float>?) -> R) -> R {
+    guard let tensor else { return body(nil) }
+    return tensor.withUnsafeMutableBufferPointer { body($0.baseAddress) }
+}
