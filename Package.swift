@@ -27,11 +27,12 @@ let package = Package(
         .target(name: "Core", dependencies: ["CBLAS"]),
         .target(name: "NN", dependencies: ["Core"]),
         .target(name: "Optim", dependencies: ["Core"]),
+        .target(name: "Data", dependencies: ["Core"]),
         .target(
             name: "IO",
             dependencies: ["Core", "NN", "Optim", "CHDF5", "CCrypto", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),
-        .target(name: "Synapse", dependencies: ["Core", "NN", "Optim", "IO"]),
+        .target(name: "Synapse", dependencies: ["Core", "NN", "Optim", "Data", "IO"]),
 
         // The command-line tool: train, inspect (and, with the model file, export, import).
         .executableTarget(
@@ -101,5 +102,6 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["Core", "NN", "Optim", "ExampleTasks", "TestSupport"]),
         .testTarget(name: "IOTests", dependencies: ["Core", "NN", "Optim", "IO"]),
         .testTarget(name: "OptimTests", dependencies: ["Core", "NN", "Optim", "TestSupport"]),
+        .testTarget(name: "DataTests", dependencies: ["Core", "Data"]),
     ]
 )
