@@ -39,6 +39,9 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Reshuffle the training rows every epoch (digits and the CNNs).")
     var shuffle = false
 
+    @Option(help: "Learning-rate schedule: step (x0.1 every third of the epochs), cosine (annealed over --epochs), onecycle (per optimizer step, up to the learning rate) or plateau (halved when the epoch loss stalls); on --resume, the checkpoint's.")
+    var scheduler: String?
+
     func validate() throws {
         if let epochs, epochs < 0 { throw ValidationError("--epochs must be 0 (save the initial model) or more, got \(epochs)") }
         if every < 0 { throw ValidationError("--every must be 0 or positive, got \(every)") }
@@ -47,6 +50,9 @@ struct TrainCommand: ParsableCommand {
         }
         if let learningRate, !(learningRate > 0 && learningRate.isFinite) {
             throw ValidationError("--learning-rate must be a positive number")
+        }
+        if let scheduler, !TrainingSchedule.names.contains(scheduler) {
+            throw ValidationError("--scheduler must be one of \(TrainingSchedule.names.joined(separator: ", ")), got \(scheduler)")
         }
     }
 
@@ -65,6 +71,7 @@ struct TrainCommand: ParsableCommand {
         var settings = [
             "example": example.rawValue, "seed": "\(seed)", "optimizer": optimizer ?? "",
             "shuffle": shuffle ? "true" : "false", "learning_rate": learningRate.map { "\($0)" } ?? "",
+            "scheduler": scheduler ?? "", "scheduler_epochs": scheduler == nil ? "" : "\(target)",
         ]
         if resume {
             // The run's settings come from the checkpoint unless given again.
@@ -81,9 +88,17 @@ struct TrainCommand: ParsableCommand {
             optimizer: settings["optimizer"].flatMap { $0.isEmpty ? nil : $0 },
             learningRate: settings["learning_rate"].flatMap { Float($0) },
             shuffle: settings["shuffle"] == "true")
+        // Made before a checkpoint loads: the optimizer's initial learning rate is the base. The
+        // schedule spans the epochs the run was started for (kept in the checkpoint).
+        let schedule = settings["scheduler"].flatMap { $0.isEmpty ? nil : $0 }.map {
+            TrainingSchedule($0, optimizer: training.optimizer, epochs: settings["scheduler_epochs"].flatMap { Int($0) } ?? target,
+                             stepsPerEpoch: training.stepsPerEpoch)
+        }
         var progress = TrainingProgress()
         if resume {
-            progress = try Checkpoint.load(from: path, into: training.model, optimizer: training.optimizer).progress
+            let contents = try Checkpoint.load(from: path, into: training.model, optimizer: training.optimizer)
+            progress = contents.progress
+            if let schedule, let state = contents.metadata["scheduler_state"] { schedule.state = state }
             print("Resuming \(example.rawValue) from \(path) at epoch \(progress.epoch)")
         }
         if progress.epoch >= target {
@@ -91,13 +106,19 @@ struct TrainCommand: ParsableCommand {
         }
         let display = ProgressDisplay(total: target, stepsPerEpoch: training.stepsPerEpoch)
         let save = {
+            var metadata = settings
+            if let schedule { metadata["scheduler_state"] = schedule.state }
             try Checkpoint.save(
-                to: path, model: training.model, optimizer: training.optimizer, progress: progress, metadata: settings,
+                to: path, model: training.model, optimizer: training.optimizer, progress: progress, metadata: metadata,
                 graph: try training.traceGraph())
         }
         while progress.epoch < target {
             let epoch = progress.epoch + 1
-            let loss = training.runEpoch { step, loss in display.update(epoch: epoch, step: step, loss: loss) }
+            let loss = training.runEpoch { step, loss in
+                schedule?.afterStep()
+                display.update(epoch: epoch, step: step, loss: loss)
+            }
+            schedule?.afterEpoch(loss: loss)
             progress.epoch = epoch
             progress.step += training.stepsPerEpoch
             display.finish(epoch: epoch, loss: loss)

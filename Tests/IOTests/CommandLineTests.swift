@@ -77,6 +77,37 @@ struct CommandLineTests {
         #expect(a == (try bits(folder + "/split.h5")))
     }
 
+    @Test("--scheduler cosine (per epoch), onecycle (per step) and plateau: a run killed after a checkpoint resumes bit for bit", arguments: ["cosine", "onecycle", "plateau"])
+    func schedulerResume(scheduler: String) throws {
+        let folder = temporaryFolder()
+        let common = ["train", "digits", "--scheduler", scheduler, "--shuffle", "--epochs", "3"]
+        #expect(try synapse(common + ["--checkpoint", "straight.h5"], in: folder).status == 0)
+        // The same run, killed once its first checkpoint is on disk (saves are atomic).
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("synapse")
+        process.arguments = common + ["--checkpoint", "split.h5", "--every", "1"]
+        process.currentDirectoryURL = URL(fileURLWithPath: folder)
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        while !FileManager.default.fileExists(atPath: folder + "/split.h5") && process.isRunning { usleep(2_000) }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        let resumed = try synapse(["train", "digits", "--epochs", "3", "--checkpoint", "split.h5", "--resume"], in: folder)
+        #expect(resumed.status == 0, "\(resumed.error)")
+        #expect(resumed.output.contains("at epoch 1") || resumed.output.contains("at epoch 2"), "\(resumed.output.prefix(200))")
+        #expect(try bits(folder + "/straight.h5") == (try bits(folder + "/split.h5")))
+        let contents = try CheckpointContents(contentsOf: folder + "/straight.h5")
+        let rate = contents.optimizer?.hyperparameters["learning_rate"] ?? .nan
+        if scheduler == "cosine" {
+            // CosineAnnealingLR(T_max = 3) after 3 epochs: 0.05 · (1 + cos π) / 2 = 0.
+            #expect(abs(rate) < 1e-7, "\(rate)")
+            #expect(contents.metadata["scheduler_state"] == "step_count=3.0")
+        } else if scheduler == "onecycle" {
+            // The last of 3 · 47 steps: max / 25 / 10⁴.
+            #expect(abs(rate - 0.05 / 25 / 1e4) < 1e-9, "\(rate)")
+        }
+    }
+
     @Test("fine-tune trains a model file and writes it back; bad targets are one-line errors")
     func fineTune() throws {
         let folder = temporaryFolder()
