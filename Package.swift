@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "Data", dependencies: ["Core"]),
         .target(
             name: "IO",
-            dependencies: ["Core", "NN", "Optim", "CHDF5", "CCrypto", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+            dependencies: ["Core", "NN", "Optim", "Data", "CHDF5", "CCrypto", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),
         .target(name: "Synapse", dependencies: ["Core", "NN", "Optim", "Data", "IO"]),
 
@@ -100,7 +100,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Core"], path: "Tests/TestSupport"),
         .testTarget(name: "CoreTests", dependencies: ["Core", "TestSupport"]),
         .testTarget(name: "NNTests", dependencies: ["Core", "NN", "Optim", "ExampleTasks", "TestSupport"]),
-        .testTarget(name: "IOTests", dependencies: ["Core", "NN", "Optim", "IO"]),
+        .testTarget(name: "IOTests", dependencies: ["Core", "NN", "Optim", "Data", "IO"]),
         .testTarget(name: "OptimTests", dependencies: ["Core", "NN", "Optim", "TestSupport"]),
         .testTarget(name: "DataTests", dependencies: ["Core", "Data"]),
     ]
