@@ -32,7 +32,8 @@ let package = Package(
             name: "IO",
             dependencies: ["Core", "NN", "Optim", "Data", "CHDF5", "CCrypto", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),
-        .target(name: "Synapse", dependencies: ["Core", "NN", "Optim", "Data", "IO"]),
+        .target(name: "Training", dependencies: ["Core", "NN", "Optim", "Data", "IO"]),
+        .target(name: "Synapse", dependencies: ["Core", "NN", "Optim", "Data", "IO", "Training"]),
 
         // The command-line tool: train, inspect (and, with the model file, export, import).
         .executableTarget(
@@ -103,5 +104,6 @@ let package = Package(
         .testTarget(name: "IOTests", dependencies: ["Core", "NN", "Optim", "Data", "IO"]),
         .testTarget(name: "OptimTests", dependencies: ["Core", "NN", "Optim", "TestSupport"]),
         .testTarget(name: "DataTests", dependencies: ["Core", "Data"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Synapse"]),
     ]
 )

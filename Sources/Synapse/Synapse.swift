@@ -4,3 +4,4 @@
 @_exported import IO
 @_exported import NN
 @_exported import Optim
+@_exported import Training

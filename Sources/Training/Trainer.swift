@@ -1,0 +1,108 @@
+import Core
+import Data
+import IO
+import NN
+import Optim
+
+/// Runs the training loop for any model, loss and optimizer: batches from a `DataLoader`, one
+/// optimizer step per batch, an optional learning-rate scheduler stepped once per epoch, and
+/// checkpoints every `checkpointEverySteps` steps and at the end of every epoch.
+///
+/// A checkpoint carries everything the loop depends on — weights and buffers, optimizer state,
+/// the counters, the process's generator (dropout masks), the loader's position (epoch, batch)
+/// and the scheduler's state — so `resume()` followed by `fit` ends with the same bits as a
+/// run that never stopped, even when it stopped mid-epoch.
+///
+///     let trainer = Trainer(model: model, optimizer: Adam(parameters: model.namedParameters),
+///                           loss: { CrossEntropyLoss()($0, $1) }, data: loader, checkpoint: "run.ckpt.h5")
+///     try trainer.resume()          // when the checkpoint exists
+///     try trainer.fit(epochs: 10)
+public final class Trainer {
+    public let model: any Layer
+    public let optimizer: any Optimizer
+    public let loss: (Tensor, Tensor) -> Tensor
+    public let data: DataLoader
+    public let scheduler: (any LearningRateScheduler)?
+    /// Where checkpoints go (`nil`: none).
+    public let checkpoint: String?
+    /// Also checkpoint every this many optimizer steps (0: only at the end of each epoch).
+    public let checkpointEverySteps: Int
+    /// Completed epochs and optimizer steps.
+    public private(set) var progress = TrainingProgress()
+    /// Called after every optimizer step with (progress, the step's loss); throwing stops
+    /// training (the last checkpoint stays as it was).
+    public var onStep: (TrainingProgress, Float) throws -> Void = { _, _ in }
+    /// Called after every epoch with (progress, the mean loss of the epoch's steps).
+    public var onEpoch: (TrainingProgress, Float) throws -> Void = { _, _ in }
+
+    public init(
+        model: any Layer, optimizer: any Optimizer, loss: @escaping (Tensor, Tensor) -> Tensor, data: DataLoader,
+        scheduler: (any LearningRateScheduler)? = nil, checkpoint: String? = nil, checkpointEverySteps: Int = 0
+    ) {
+        require(checkpointEverySteps >= 0, "Trainer: checkpointEverySteps must not be negative")
+        (self.model, self.optimizer, self.loss, self.data, self.scheduler) = (model, optimizer, loss, data, scheduler)
+        (self.checkpoint, self.checkpointEverySteps) = (checkpoint, checkpointEverySteps)
+    }
+
+    /// Continues from `checkpoint`: weights, optimizer, counters, generator, loader position
+    /// and scheduler state.
+    public func resume() throws {
+        guard let checkpoint else { return }
+        let contents = try Checkpoint.load(from: checkpoint, into: model, optimizer: optimizer)
+        progress = contents.progress
+        data.restorePosition(from: contents.metadata)
+        if let scheduler, let state = contents.metadata["scheduler_state"] {
+            scheduler.state = Self.decode(state)
+        }
+    }
+
+    /// Trains until `epochs` epochs are complete; returns the mean loss of each epoch it ran.
+    @discardableResult
+    public func fit(epochs: Int) throws -> [Float] {
+        var means: [Float] = []
+        model.train()
+        while progress.epoch < epochs {
+            var total: Float = 0
+            var count = 0
+            while let (input, target) = data.nextBatch() {
+                optimizer.zeroGrad()
+                let value = loss(model(input), target)
+                value.backward()
+                optimizer.step()
+                progress.step += 1
+                total += value.scalar
+                count += 1
+                try onStep(progress, value.scalar)
+                if checkpointEverySteps > 0 && progress.step % checkpointEverySteps == 0 { try save() }
+            }
+            progress.epoch += 1
+            scheduler?.step()
+            let mean = count > 0 ? total / Float(count) : .nan
+            means.append(mean)
+            try save()
+            try onEpoch(progress, mean)
+        }
+        return means
+    }
+
+    /// Writes the checkpoint now (atomically), if there is one.
+    public func save() throws {
+        guard let checkpoint else { return }
+        var metadata = data.positionMetadata
+        if let scheduler { metadata["scheduler_state"] = Self.encode(scheduler.state) }
+        try Checkpoint.save(to: checkpoint, model: model, optimizer: optimizer, progress: progress, metadata: metadata)
+    }
+
+    static func encode(_ state: [String: Double]) -> String {
+        state.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ";")
+    }
+
+    static func decode(_ text: String) -> [String: Double] {
+        var values: [String: Double] = [:]
+        for pair in text.split(separator: ";") {
+            let parts = pair.split(separator: "=")
+            if parts.count == 2, let value = Double(parts[1]) { values[String(parts[0])] = value }
+        }
+        return values
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import Synapse
+import Testing
+
+/// The Trainer: a run stopped mid-epoch and resumed from its last checkpoint ends with the
+/// bits of a run that never stopped (weights, optimizer state, dropout masks, shuffled order,
+/// learning-rate schedule).
+@Suite("Trainer")
+struct TrainerTests {
+    struct Stop: Error {}
+
+    func folder() -> String {
+        let path = NSTemporaryDirectory() + "synapse-trainer-" + UUID().uuidString
+        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    /// A small classifier with dropout on 24 fixed examples, Adam, cosine schedule, shuffled
+    /// batches of 5, a checkpoint every 3 steps.
+    func makeTrainer(checkpoint: String) -> Trainer {
+        let model = Sequential(Linear(inputs: 4, outputs: 8), ReLU(), Dropout(0.2), Linear(inputs: 8, outputs: 3))
+        let inputs = Tensor((0..<96).map { Float(sin(Double($0) * 0.7)) }, shape: [24, 4])
+        let labels = Tensor((0..<24).map { Float($0 % 3) })
+        let loader = DataLoader(TensorDataset(inputs: inputs, targets: labels), batchSize: 5, shuffle: true, seed: 11)
+        let optimizer = Adam(parameters: model.namedParameters, learningRate: 0.01)
+        return Trainer(
+            model: model, optimizer: optimizer, loss: { CrossEntropyLoss()($0, $1) }, data: loader,
+            scheduler: CosineAnnealingLR(optimizer, maxSteps: 3), checkpoint: checkpoint, checkpointEverySteps: 3)
+    }
+
+    func bits(_ trainer: Trainer) -> [[UInt32]] {
+        trainer.model.namedState.map { $0.tensor.scalars.map(\.bitPattern) }
+            + trainer.optimizer.state.sorted { $0.key < $1.key }.flatMap { $0.value.sorted { $0.key < $1.key }.map { $0.value.scalars.map(\.bitPattern) } }
+    }
+
+    @Test("stopped at step 7 (last checkpoint at step 6, mid-epoch) and resumed: the same bits as never stopping")
+    func resumeMidEpoch() throws {
+        let place = folder()
+        let straight = try Random.withSeed(5) { () -> Trainer in
+            let trainer = makeTrainer(checkpoint: place + "/straight.ckpt.h5")
+            let losses = try trainer.fit(epochs: 3)
+            #expect(losses.count == 3 && losses[2] < losses[0])
+            return trainer
+        }
+        #expect(straight.progress == TrainingProgress(epoch: 3, step: 15))
+        Random.withSeed(5) {
+            let trainer = makeTrainer(checkpoint: place + "/split.ckpt.h5")
+            trainer.onStep = { progress, _ in if progress.step == 7 { throw Stop() } }
+            #expect(throws: Stop.self) { try trainer.fit(epochs: 3) }
+        }
+        let resumed = try Random.withSeed(99) { () -> Trainer in
+            let trainer = makeTrainer(checkpoint: place + "/split.ckpt.h5")
+            try trainer.resume()
+            #expect(trainer.progress == TrainingProgress(epoch: 1, step: 6))
+            #expect(trainer.data.position == DataLoader.Position(epoch: 1, batch: 1))
+            try trainer.fit(epochs: 3)
+            return trainer
+        }
+        #expect(bits(resumed) == bits(straight))
+        #expect(resumed.optimizer.hyperparameters["learning_rate"] == straight.optimizer.hyperparameters["learning_rate"])
+        #expect(resumed.progress == straight.progress)
+    }
+}
