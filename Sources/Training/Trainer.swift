@@ -34,6 +34,15 @@ public final class Trainer {
     public var onStep: (TrainingProgress, Float) throws -> Void = { _, _ in }
     /// Called after every epoch with (progress, the mean loss of the epoch's steps).
     public var onEpoch: (TrainingProgress, Float) throws -> Void = { _, _ in }
+    /// Examples to evaluate on after every epoch (in evaluation mode, without gradients).
+    public var validation: (any Dataset)?
+    /// Stop when the validation loss has not improved for this many epochs (needs
+    /// `validation`; `nil`: never stop early).
+    public var earlyStopPatience: Int?
+    /// The validation loss after each epoch run so far (with `validation`).
+    public private(set) var validationLosses: [Float] = []
+    /// Whether `fit` stopped early.
+    public private(set) var stoppedEarly = false
 
     public init(
         model: any Layer, optimizer: any Optimizer, loss: @escaping (Tensor, Tensor) -> Tensor, data: DataLoader,
@@ -79,10 +88,32 @@ public final class Trainer {
             scheduler?.step()
             let mean = count > 0 ? total / Float(count) : .nan
             means.append(mean)
+            if let validation { validationLosses.append(validationLoss(validation)) }
             try save()
             try onEpoch(progress, mean)
+            if let patience = earlyStopPatience, let best = validationLosses.indices.min(by: { validationLosses[$0] < validationLosses[$1] }),
+               validationLosses.count - 1 - best >= patience {
+                stoppedEarly = true
+                break
+            }
         }
         return means
+    }
+
+    /// The mean loss over `dataset`, in batches of the loader's size, in evaluation mode.
+    public func validationLoss(_ dataset: any Dataset) -> Float {
+        let size = data.batchSize
+        return Tensor.withoutGradients {
+            model.withMode(training: false) {
+                var total: Float = 0
+                for start in stride(from: 0, to: dataset.count, by: size) {
+                    let indices = Array(start..<Swift.min(start + size, dataset.count))
+                    let (input, target) = dataset.batch(indices)
+                    total += loss(model(input), target).scalar * Float(indices.count)
+                }
+                return dataset.count > 0 ? total / Float(dataset.count) : .nan
+            }
+        }
     }
 
     /// Writes the checkpoint now (atomically), if there is one.

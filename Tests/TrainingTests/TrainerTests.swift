@@ -33,6 +33,27 @@ struct TrainerTests {
             + trainer.optimizer.state.sorted { $0.key < $1.key }.flatMap { $0.value.sorted { $0.key < $1.key }.map { $0.value.scalars.map(\.bitPattern) } }
     }
 
+    @Test("validation loss after each epoch; early stopping after `patience` epochs without improvement")
+    func earlyStopping() throws {
+        try Random.withSeed(6) {
+            let trainer = makeTrainer(checkpoint: folder() + "/early.ckpt.h5")
+            let held = TensorDataset(inputs: Tensor((0..<24).map { Float(cos(Double($0))) }, shape: [6, 4]), targets: Tensor([0, 1, 2, 0, 1, 2]))
+            trainer.validation = held
+            try trainer.fit(epochs: 2)
+            #expect(trainer.validationLosses.count == 2)
+            #expect(abs(trainer.validationLosses[1] - trainer.validationLoss(held)) < 1e-6, "evaluation is deterministic (no dropout)")
+            #expect(!trainer.stoppedEarly)
+            // Labels that cannot be learned from these inputs: the validation loss stops improving.
+            let stalled = makeTrainer(checkpoint: folder() + "/stalled.ckpt.h5")
+            stalled.validation = TensorDataset(inputs: Tensor(shape: [6, 4], repeating: 0.5), targets: Tensor([0, 1, 2, 2, 1, 0]))
+            stalled.earlyStopPatience = 2
+            try stalled.fit(epochs: 60)
+            #expect(stalled.stoppedEarly && stalled.progress.epoch < 60)
+            let losses = stalled.validationLosses
+            #expect(losses.suffix(2).allSatisfy { $0 >= losses.dropLast(2).min()! }, "the last two epochs did not improve: \(losses)")
+        }
+    }
+
     @Test("stopped at step 7 (last checkpoint at step 6, mid-epoch) and resumed: the same bits as never stopping")
     func resumeMidEpoch() throws {
         let place = folder()
