@@ -10,7 +10,7 @@ import Core
 ///     p = p − (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)
 ///
 /// State per parameter: `exp_avg` (m), `exp_avg_sq` (v) and `step` (t, a scalar tensor).
-public final class Adam: ParameterwiseOptimizer {
+public final class Adam: AdamFamily {
     public let namedParameters: [(name: String, tensor: Tensor)]
     public var state: [String: [String: Tensor]] = [:]
     /// The step size lr.
@@ -46,35 +46,6 @@ public final class Adam: ParameterwiseOptimizer {
     }
 
     public var kind: String { "Adam" }
-
-    public var hyperparameters: [String: Double] {
-        get {
-            [
-                "learning_rate": Double(learningRate), "beta1": Double(betas.0), "beta2": Double(betas.1),
-                "epsilon": Double(epsilon), "weight_decay": Double(weightDecay),
-            ]
-        }
-        set {
-            for (name, value) in newValue {
-                switch name {
-                case "learning_rate": learningRate = Float(value)
-                case "beta1": betas.0 = Float(value)
-                case "beta2": betas.1 = Float(value)
-                case "epsilon": epsilon = Float(value)
-                case "weight_decay": weightDecay = Float(value)
-                default: require(false, "Adam: unknown hyper-parameter \(name)")
-                }
-            }
-        }
-    }
-
-    public func shape(ofSlot slot: String, parameterShape: [Int]) -> [Int]? {
-        switch slot {
-        case "exp_avg", "exp_avg_sq": parameterShape
-        case "step": []
-        default: nil
-        }
-    }
 
     public func update(_ parameter: Tensor, named name: String, gradient: Tensor) {
         adamStep(self, parameter, named: name, gradient: gradient, learningRate: learningRate, betas: betas, epsilon: epsilon, l2: weightDecay)

@@ -10,7 +10,7 @@ import Core
 ///     p = p − (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)
 ///
 /// State per parameter: `exp_avg`, `exp_avg_sq` and `step`, as `Adam`.
-public final class AdamW: ParameterwiseOptimizer {
+public final class AdamW: AdamFamily {
     public let namedParameters: [(name: String, tensor: Tensor)]
     public var state: [String: [String: Tensor]] = [:]
     public var learningRate: Float
@@ -30,6 +30,24 @@ public final class AdamW: ParameterwiseOptimizer {
 
     public var kind: String { "AdamW" }
 
+    public func update(_ parameter: Tensor, named name: String, gradient: Tensor) {
+        let decay = 1 - learningRate * weightDecay
+        parameter.withUnsafeMutableBufferPointer { p in
+            for i in p.indices { p[i] *= decay }
+        }
+        adamStep(self, parameter, named: name, gradient: gradient, learningRate: learningRate, betas: betas, epsilon: epsilon, l2: 0)
+    }
+}
+
+/// Adam and AdamW: the same hyper-parameters and state slots, written once.
+public protocol AdamFamily: ParameterwiseOptimizer {
+    var learningRate: Float { get set }
+    var betas: (Float, Float) { get set }
+    var epsilon: Float { get set }
+    var weightDecay: Float { get set }
+}
+
+extension AdamFamily {
     public var hyperparameters: [String: Double] {
         get {
             ["learning_rate": Double(learningRate), "beta1": Double(betas.0), "beta2": Double(betas.1),
@@ -43,7 +61,7 @@ public final class AdamW: ParameterwiseOptimizer {
                 case "beta2": betas.1 = Float(value)
                 case "epsilon": epsilon = Float(value)
                 case "weight_decay": weightDecay = Float(value)
-                default: require(false, "AdamW: unknown hyper-parameter \(name)")
+                default: require(false, "\(kind): unknown hyper-parameter \(name)")
                 }
             }
         }
@@ -55,14 +73,6 @@ public final class AdamW: ParameterwiseOptimizer {
         case "step": []
         default: nil
         }
-    }
-
-    public func update(_ parameter: Tensor, named name: String, gradient: Tensor) {
-        let decay = 1 - learningRate * weightDecay
-        parameter.withUnsafeMutableBufferPointer { p in
-            for i in p.indices { p[i] *= decay }
-        }
-        adamStep(self, parameter, named: name, gradient: gradient, learningRate: learningRate, betas: betas, epsilon: epsilon, l2: 0)
     }
 }
 

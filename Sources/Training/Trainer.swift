@@ -61,7 +61,7 @@ public final class Trainer {
         progress = contents.progress
         data.restorePosition(from: contents.metadata)
         if let scheduler, let state = contents.metadata["scheduler_state"] {
-            scheduler.state = Self.decode(state)
+            scheduler.state = SchedulerStateText.decode(state)
         }
     }
 
@@ -120,20 +120,7 @@ public final class Trainer {
     public func save() throws {
         guard let checkpoint else { return }
         var metadata = data.positionMetadata
-        if let scheduler { metadata["scheduler_state"] = Self.encode(scheduler.state) }
+        if let scheduler { metadata["scheduler_state"] = SchedulerStateText.encode(scheduler.state) }
         try Checkpoint.save(to: checkpoint, model: model, optimizer: optimizer, progress: progress, metadata: metadata)
-    }
-
-    static func encode(_ state: [String: Double]) -> String {
-        state.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ";")
-    }
-
-    static func decode(_ text: String) -> [String: Double] {
-        var values: [String: Double] = [:]
-        for pair in text.split(separator: ";") {
-            let parts = pair.split(separator: "=")
-            if parts.count == 2, let value = Double(parts[1]) { values[String(parts[0])] = value }
-        }
-        return values
     }
 }

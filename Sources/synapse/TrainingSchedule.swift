@@ -51,14 +51,10 @@ enum TrainingSchedule {
             case .perStep(let s): values = s.state
             case .plateau(let s): values = s.state
             }
-            return values.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ";")
+            return SchedulerStateText.encode(values)
         }
         nonmutating set {
-            var values: [String: Double] = [:]
-            for pair in newValue.split(separator: ";") {
-                let parts = pair.split(separator: "=")
-                if parts.count == 2, let value = Double(parts[1]) { values[String(parts[0])] = value }
-            }
+            let values = SchedulerStateText.decode(newValue)
             switch self {
             case .perEpoch(let s): s.state = values
             case .perStep(let s): s.state = values

@@ -55,24 +55,10 @@ public enum CharTransformer {
         progress: (Int, Float) -> Void = { _, _ in }
     ) throws -> Outcome {
         let training = try Random.withSeed(seed) { try CharTransformerTraining(learningRate: learningRate) }
-        var losses: [Float] = []
-        var sinceReport: Float = 0
-        let clock = ContinuousClock()
-        let start = clock.now
-        for iteration in 0..<iterations {
-            let loss = training.runIteration()
-            losses.append(loss)
-            sinceReport += loss
-            if (iteration + 1) % reportEvery == 0 || iteration + 1 == iterations {
-                progress(iteration + 1, sinceReport / Float((iteration % reportEvery) + 1))
-                sinceReport = 0
-            }
-        }
-        let trainingSeconds = seconds(clock.now - start)
-        let tail = losses.suffix(20)
+        let run = IterationRun(iterations: iterations, reportEvery: reportEvery, progress: progress) { training.runIteration() }
         return Outcome(
-            model: training.network, corpus: training.corpus, firstLoss: losses.first ?? .nan,
-            finalLoss: tail.reduce(0, +) / Float(max(tail.count, 1)), trainingSeconds: trainingSeconds)
+            model: training.network, corpus: training.corpus, firstLoss: run.firstLoss, finalLoss: run.finalLoss,
+            trainingSeconds: run.seconds)
     }
 
     /// `count` characters sampled one at a time after `prompt` (the last 32 characters are the

@@ -46,6 +46,23 @@ extension LearningRateScheduler {
     }
 }
 
+/// A scheduler's `state` as one line of text (`name=value;…`), for a checkpoint's metadata, and
+/// back; unreadable pairs are skipped.
+public enum SchedulerStateText {
+    public static func encode(_ state: [String: Double]) -> String {
+        state.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ";")
+    }
+
+    public static func decode(_ text: String) -> [String: Double] {
+        var values: [String: Double] = [:]
+        for pair in text.split(separator: ";") {
+            let parts = pair.split(separator: "=")
+            if parts.count == 2, let value = Double(parts[1]) { values[String(parts[0])] = value }
+        }
+        return values
+    }
+}
+
 /// The learning rate the optimizer holds now, as a scheduler's base.
 func baseRate(of optimizer: any Optimizer, scheduler: String) -> Double {
     guard let rate = optimizer.hyperparameters["learning_rate"] else {
