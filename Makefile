@@ -66,6 +66,7 @@ python-test-env:
 		echo "Installing h5py, numpy, pytest, onnx and onnxruntime into $(VENV)"; \
 		$(PYTHON) -m pip install -q h5py numpy pytest onnx onnxruntime; }
 	@$(PYTHON) -c "import hypothesis" 2>/dev/null || { echo "Installing hypothesis into $(VENV)"; $(PYTHON) -m pip install -q hypothesis; }
+	@$(PYTHON) -c "import tensorboard" 2>/dev/null || { echo "Installing tensorboard (its reader checks Synapse's event files) into $(VENV)"; $(PYTHON) -m pip install -q tensorboard; }
 	@$(PYTHON) -c "import torch" 2>/dev/null || [ -z "$(TORCH_WHEEL)" ] || { \
 		echo "Installing torch from $(TORCH_WHEEL) into $(VENV)"; $(PYTHON) -m pip install -q $(TORCH_WHEEL); }
 	@$(PYTHON) -c "import torch" 2>/dev/null && ! $(PYTHON) -c "import onnxscript" 2>/dev/null && { \

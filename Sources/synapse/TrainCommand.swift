@@ -39,6 +39,9 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Reshuffle the training rows every epoch (digits and the CNNs).")
     var shuffle = false
 
+    @Option(help: "Write TensorBoard scalars to this folder: the loss of every step, and per epoch the mean loss and the learning rate used (step = epoch).")
+    var tensorboard: String?
+
     @Option(help: "Learning-rate schedule: step (x0.1 every third of the epochs), cosine (annealed over --epochs), onecycle (per optimizer step, up to the learning rate) or plateau (halved when the epoch loss stalls); on --resume, the checkpoint's.")
     var scheduler: String?
 
@@ -112,12 +115,18 @@ struct TrainCommand: ParsableCommand {
                 to: path, model: training.model, optimizer: training.optimizer, progress: progress, metadata: metadata,
                 graph: try training.traceGraph())
         }
+        let log = try tensorboard.map { try SummaryWriter(directory: $0) }
         while progress.epoch < target {
             let epoch = progress.epoch + 1
+            let rate = Float(training.optimizer.hyperparameters["learning_rate"] ?? .nan)
+            let firstStep = progress.step
             let loss = training.runEpoch { step, loss in
                 schedule?.afterStep()
+                log?.addScalar("train/step_loss", loss, step: firstStep + step)
                 display.update(epoch: epoch, step: step, loss: loss)
             }
+            log?.addScalar("epoch/loss", loss, step: epoch)
+            log?.addScalar("epoch/learning_rate", rate, step: epoch)
             schedule?.afterEpoch(loss: loss)
             progress.epoch = epoch
             progress.step += training.stepsPerEpoch
