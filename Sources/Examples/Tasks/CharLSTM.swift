@@ -135,7 +135,7 @@ public enum CharLSTM {
 
 /// The character model as an epoch-by-epoch run: an epoch is one pass over every chunk of
 /// the 32 streams, so it starts from a zero state and needs no state carried between runs.
-final class CharLSTMTraining: EpochTraining {
+final class CharLSTMTraining: IterationTraining {
     let corpus: CharLSTM.Corpus
     let network: CharLSTM.Model
     let optimizer: any Optimizer
@@ -178,16 +178,6 @@ final class CharLSTMTraining: EpochTraining {
         optimizer.step()
         state = (last.hidden.detached(), last.cell.detached())
         return loss.scalar
-    }
-
-    func runEpoch(_ stepDone: (Int, Float) -> Void) -> Float {
-        var total: Float = 0
-        for step in 1...chunks {
-            let loss = runIteration()
-            total += loss
-            stepDone(step, loss)
-        }
-        return total / Float(chunks)
     }
 
     /// One step: a batch of character ids `x` `[B]` and the state `h`, `c` → next-character

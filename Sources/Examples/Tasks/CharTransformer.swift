@@ -93,7 +93,7 @@ public enum CharTransformer {
 
 /// The character Transformer as an epoch-by-epoch run (`synapse train char-transformer`): an
 /// epoch is one pass over every chunk of the 32 streams; nothing is carried between chunks.
-final class CharTransformerTraining: EpochTraining {
+final class CharTransformerTraining: IterationTraining {
     let corpus: CharLSTM.Corpus
     let network: CharTransformer.Model
     let optimizer: any Optimizer
@@ -132,16 +132,6 @@ final class CharTransformerTraining: EpochTraining {
         loss.backward()
         optimizer.step()
         return loss.scalar
-    }
-
-    func runEpoch(_ stepDone: (Int, Float) -> Void) -> Float {
-        var total: Float = 0
-        for step in 1...chunks {
-            let loss = runIteration()
-            total += loss
-            stepDone(step, loss)
-        }
-        return total / Float(chunks)
     }
 
     /// Character ids `input` `[N, 32]` → logits `output` `[N, 32, V]`.

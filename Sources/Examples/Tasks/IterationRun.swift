@@ -32,3 +32,22 @@ struct IterationRun {
 
 /// `duration` in seconds (a name that does not clash with `IterationRun.seconds`).
 private func elapsedSeconds(_ duration: Duration) -> Double { seconds(duration) }
+
+/// An epoch-by-epoch run made of single iterations (the character models): an epoch is
+/// `stepsPerEpoch` calls of `runIteration`.
+protocol IterationTraining: EpochTraining {
+    /// One optimizer step; returns its loss.
+    func runIteration() -> Float
+}
+
+extension IterationTraining {
+    func runEpoch(_ stepDone: (Int, Float) -> Void) -> Float {
+        var total: Float = 0
+        for step in 1...stepsPerEpoch {
+            let loss = runIteration()
+            total += loss
+            stepDone(step, loss)
+        }
+        return total / Float(stepsPerEpoch)
+    }
+}
