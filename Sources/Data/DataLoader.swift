@@ -16,6 +16,16 @@ public final class DataLoader: Sequence {
         public var epoch: Int
         public var batch: Int
         public init(epoch: Int, batch: Int) { (self.epoch, self.batch) = (epoch, batch) }
+
+        /// The position as metadata strings (`data_epoch`, `data_batch`), for a checkpoint.
+        public var metadata: [String: String] { ["data_epoch": "\(epoch)", "data_batch": "\(batch)"] }
+
+        /// The position `metadata` holds, if it holds one.
+        public init?(metadata: [String: String]) {
+            guard let epoch = metadata["data_epoch"].flatMap(Int.init), let batch = metadata["data_batch"].flatMap(Int.init),
+                  epoch >= 0, batch >= 0 else { return nil }
+            self.init(epoch: epoch, batch: batch)
+        }
     }
 
     public let dataset: any Dataset
@@ -70,13 +80,13 @@ public final class DataLoader: Sequence {
     }
 
     /// The position as metadata strings (`data_epoch`, `data_batch`), for a checkpoint.
-    public var positionMetadata: [String: String] { ["data_epoch": "\(position.epoch)", "data_batch": "\(position.batch)"] }
+    public var positionMetadata: [String: String] { position.metadata }
 
     /// Restores the position from `positionMetadata`; returns whether it was there.
     @discardableResult
     public func restorePosition(from metadata: [String: String]) -> Bool {
-        guard let epoch = metadata["data_epoch"].flatMap(Int.init), let batch = metadata["data_batch"].flatMap(Int.init) else { return false }
-        position = Position(epoch: epoch, batch: batch)
+        guard let saved = Position(metadata: metadata), saved.batch <= batchesPerEpoch else { return false }
+        position = saved
         return true
     }
 }

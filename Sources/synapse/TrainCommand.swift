@@ -18,17 +18,20 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Train until this many epochs are done (xor: 5000, digits and the CNNs: 20, char-lstm: 5, char-transformer: 1); 0 saves the initial model.")
     var epochs: Int?
 
-    @Option(help: "Seed of the random generator (weights, shuffling).")
-    var seed: UInt64 = Random.defaultSeed
+    @Option(help: "Seed of the random generator (weights, shuffling; default \(Random.defaultSeed); on --resume, the checkpoint's).")
+    var seed: UInt64?
 
     @Option(help: "Checkpoint file (default: EXAMPLE.ckpt.h5).")
     var checkpoint: String?
 
-    @Flag(help: "Continue from the checkpoint's epoch.")
+    @Flag(help: "Continue from the checkpoint's epoch and batch.")
     var resume = false
 
     @Option(help: "Also save a checkpoint every K epochs (0: only at the end).")
     var every = 0
+
+    @Option(name: .customLong("save-every-steps"), help: "Also save a checkpoint every N optimizer steps, mid-epoch included (0: not by steps).")
+    var saveEverySteps = 0
 
     @Option(help: "Optimizer: sgd or adam (default: the example's; on --resume, the checkpoint's).")
     var optimizer: String?
@@ -36,10 +39,16 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Learning rate (default: the example's for its optimizer).")
     var learningRate: Float?
 
-    @Flag(help: "Reshuffle the training rows every epoch (digits and the CNNs).")
+    @Flag(help: "Reshuffle the training rows every epoch (digits and the CNNs), in an order drawn from the seed and the epoch.")
     var shuffle = false
 
-    @Option(help: "Write TensorBoard scalars to this folder: the loss of every step, and per epoch the mean loss and the learning rate used (step = epoch).")
+    @Option(name: .customLong("validation-split"), help: "Hold out this fraction of the training rows (the last ones) and report the loss and accuracy on them after every epoch (digits and the CNNs).")
+    var validationSplit: Double?
+
+    @Option(name: .customLong("early-stop"), help: "Stop when the validation loss has not improved for this many epochs (needs --validation-split).")
+    var earlyStop: Int?
+
+    @Option(help: "Write TensorBoard logs to this folder: the loss of every step; per epoch the mean loss, accuracy, learning rate used (step = epoch), validation figures and histograms of the weights.")
     var tensorboard: String?
 
     @Option(help: "Learning-rate schedule: step (x0.1 every third of the epochs), cosine (annealed over --epochs), onecycle (per optimizer step, up to the learning rate) or plateau (halved when the epoch loss stalls); on --resume, the checkpoint's.")
@@ -48,6 +57,7 @@ struct TrainCommand: ParsableCommand {
     func validate() throws {
         if let epochs, epochs < 0 { throw ValidationError("--epochs must be 0 (save the initial model) or more, got \(epochs)") }
         if every < 0 { throw ValidationError("--every must be 0 or positive, got \(every)") }
+        if saveEverySteps < 0 { throw ValidationError("--save-every-steps must be 0 or positive, got \(saveEverySteps)") }
         if let optimizer, !["sgd", "adam"].contains(optimizer) {
             throw ValidationError("--optimizer must be sgd or adam, got \(optimizer)")
         }
@@ -56,6 +66,18 @@ struct TrainCommand: ParsableCommand {
         }
         if let scheduler, !TrainingSchedule.names.contains(scheduler) {
             throw ValidationError("--scheduler must be one of \(TrainingSchedule.names.joined(separator: ", ")), got \(scheduler)")
+        }
+        if let validationSplit {
+            guard validationSplit > 0 && validationSplit < 1 else {
+                throw ValidationError("--validation-split must be a fraction between 0 and 1, got \(validationSplit)")
+            }
+            guard example.canHoldOutExamples else {
+                throw ValidationError("--validation-split: \(example.rawValue) has no rows to hold out (digits, cnn and cnn-bn have)")
+            }
+        }
+        if let earlyStop {
+            guard earlyStop > 0 else { throw ValidationError("--early-stop must be a positive number of epochs, got \(earlyStop)") }
+            guard validationSplit != nil || resume else { throw ValidationError("--early-stop watches the validation loss: give --validation-split too") }
         }
     }
 
@@ -71,11 +93,15 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         let path = checkpoint ?? "\(example.rawValue).ckpt.h5"
         let target = epochs ?? defaultEpochs
-        var settings = [
-            "example": example.rawValue, "seed": "\(seed)", "optimizer": optimizer ?? "",
-            "shuffle": shuffle ? "true" : "false", "learning_rate": learningRate.map { "\($0)" } ?? "",
-            "scheduler": scheduler ?? "", "scheduler_epochs": scheduler == nil ? "" : "\(target)",
-        ]
+        func text(_ value: (any CustomStringConvertible)?) -> String { value.map { "\($0)" } ?? "" }
+        var settings: [String: String] = ["example": example.rawValue, "shuffle": shuffle ? "true" : "false"]
+        settings["seed"] = text(seed)
+        settings["optimizer"] = text(optimizer)
+        settings["learning_rate"] = text(learningRate)
+        settings["scheduler"] = text(scheduler)
+        settings["scheduler_epochs"] = scheduler == nil ? "" : "\(target)"
+        settings["validation_split"] = text(validationSplit)
+        settings["early_stop"] = text(earlyStop)
         if resume {
             // The run's settings come from the checkpoint unless given again.
             let saved = try CheckpointContents(contentsOf: path).metadata
@@ -86,55 +112,42 @@ struct TrainCommand: ParsableCommand {
                 settings[key] = value
             }
         }
-        Random.seed(seed)
+        func setting(_ key: String) -> String? { settings[key].flatMap { $0.isEmpty ? nil : $0 } }
+        let runSeed = setting("seed").flatMap { UInt64($0) } ?? Random.defaultSeed
+        settings["seed"] = "\(runSeed)"
+        Random.seed(runSeed)
         let training = try example.makeTraining(
-            optimizer: settings["optimizer"].flatMap { $0.isEmpty ? nil : $0 },
-            learningRate: settings["learning_rate"].flatMap { Float($0) },
-            shuffle: settings["shuffle"] == "true")
+            optimizer: setting("optimizer"), learningRate: setting("learning_rate").flatMap { Float($0) },
+            shuffle: settings["shuffle"] == "true", seed: runSeed, validationSplit: setting("validation_split").flatMap { Double($0) } ?? 0)
+        if saveEverySteps > 0 && !training.resumesMidEpoch {
+            throw UsageError(message: "--save-every-steps: \(example.rawValue) carries its LSTM state across an epoch's chunks, so it checkpoints at epoch ends only (use --every)")
+        }
         // Made before a checkpoint loads: the optimizer's initial learning rate is the base. The
         // schedule spans the epochs the run was started for (kept in the checkpoint).
-        let schedule = settings["scheduler"].flatMap { $0.isEmpty ? nil : $0 }.map {
-            TrainingSchedule($0, optimizer: training.optimizer, epochs: settings["scheduler_epochs"].flatMap { Int($0) } ?? target,
-                             stepsPerEpoch: training.stepsPerEpoch)
+        let schedule = setting("scheduler").map {
+            TrainingSchedule.make($0, optimizer: training.optimizer, epochs: setting("scheduler_epochs").flatMap { Int($0) } ?? target,
+                                  stepsPerEpoch: training.stepsPerEpoch)
         }
-        var progress = TrainingProgress()
+        let trainer = training.makeTrainer(schedule: schedule, checkpoint: path, checkpointEverySteps: saveEverySteps)
+        trainer.checkpointEveryEpochs = every
+        trainer.earlyStopPatience = setting("early_stop").flatMap { Int($0) }
+        trainer.metadata = settings
         if resume {
-            let contents = try Checkpoint.load(from: path, into: training.model, optimizer: training.optimizer)
-            progress = contents.progress
-            if let schedule, let state = contents.metadata["scheduler_state"] { schedule.state = state }
-            print("Resuming \(example.rawValue) from \(path) at epoch \(progress.epoch)")
+            let saved = try trainer.resume()
+            let position = DataLoader.Position(metadata: saved)
+            let within = position.map { $0.batch > 0 && $0.batch < training.stepsPerEpoch ? ", batch \($0.batch) of epoch \($0.epoch + 1)" : "" } ?? ""
+            print("Resuming \(example.rawValue) from \(path) at epoch \(trainer.progress.epoch)\(within) (step \(trainer.progress.step))")
         }
-        if progress.epoch >= target {
-            print("\(path) already holds \(progress.epoch) epochs (asked for \(target)); nothing to train.")
+        if trainer.progress.epoch >= target {
+            print("\(path) already holds \(trainer.progress.epoch) epochs (asked for \(target)); nothing to train.")
         }
-        let display = ProgressDisplay(total: target, stepsPerEpoch: training.stepsPerEpoch)
-        let save = {
-            var metadata = settings
-            if let schedule { metadata["scheduler_state"] = schedule.state }
-            try Checkpoint.save(
-                to: path, model: training.model, optimizer: training.optimizer, progress: progress, metadata: metadata,
-                graph: try training.traceGraph())
+        trainer.display = ProgressDisplay(epochs: target, stepsPerEpoch: training.stepsPerEpoch)
+        trainer.log = try tensorboard.map { try SummaryWriter(directory: $0) }
+        try trainer.fit(epochs: target)
+        if trainer.stoppedEarly {
+            print("Stopped early after epoch \(trainer.progress.epoch): the validation loss did not improve for \(trainer.earlyStopPatience ?? 0) epochs")
         }
-        let log = try tensorboard.map { try SummaryWriter(directory: $0) }
-        while progress.epoch < target {
-            let epoch = progress.epoch + 1
-            let rate = Float(training.optimizer.hyperparameters["learning_rate"] ?? .nan)
-            let firstStep = progress.step
-            let loss = training.runEpoch { step, loss in
-                schedule?.afterStep()
-                log?.addScalar("train/step_loss", loss, step: firstStep + step)
-                display.update(epoch: epoch, step: step, loss: loss)
-            }
-            log?.addScalar("epoch/loss", loss, step: epoch)
-            log?.addScalar("epoch/learning_rate", rate, step: epoch)
-            schedule?.afterEpoch(loss: loss)
-            progress.epoch = epoch
-            progress.step += training.stepsPerEpoch
-            display.finish(epoch: epoch, loss: loss)
-            if every > 0 && epoch % every == 0 && epoch < target { try save() }
-        }
-        try save()
-        print("Saved \(path) at epoch \(progress.epoch)")
+        print("Saved \(path) at epoch \(trainer.progress.epoch)")
         print(training.report())
     }
 }

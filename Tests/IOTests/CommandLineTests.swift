@@ -108,6 +108,64 @@ struct CommandLineTests {
         }
     }
 
+    @Test("--shuffle --save-every-steps: killed with SIGKILL at a random step mid-epoch and resumed, the same bits as never stopping")
+    func killedMidEpoch() throws {
+        let folder = temporaryFolder()
+        let common = ["train", "digits", "--shuffle", "--optimizer", "adam", "--seed", "4", "--epochs", "3"]
+        #expect(try synapse(common + ["--checkpoint", "straight.h5"], in: folder).status == 0)
+        // 3 epochs of 47 steps; a checkpoint every 5 steps. Kill once a checkpoint past a random
+        // step is on disk (the process runs on meanwhile, so the kill lands at some later step).
+        var generator = RandomGenerator(seed: UInt64(Date().timeIntervalSince1970))
+        let killAfter = 10 + Int(generator.next() % 90)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("synapse")
+        process.arguments = common + ["--checkpoint", "split.h5", "--save-every-steps", "5"]
+        process.currentDirectoryURL = URL(fileURLWithPath: folder)
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let path = folder + "/split.h5"
+        while process.isRunning {
+            if let step = try? CheckpointContents(contentsOf: path).progress.step, step >= killAfter { break }
+            usleep(1_000)
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        let stopped = try CheckpointContents(contentsOf: path)
+        #expect(stopped.progress.epoch < 3, "the run was killed before it finished (step \(stopped.progress.step))")
+        let batch = Int(stopped.metadata["data_batch"] ?? "") ?? -1
+        let resumed = try synapse(["train", "digits", "--epochs", "3", "--checkpoint", "split.h5", "--resume"], in: folder)
+        #expect(resumed.status == 0, "\(resumed.error)")
+        if batch > 0 && batch < 47 {
+            #expect(resumed.output.contains("batch \(batch) of epoch \(stopped.progress.epoch + 1)"), "\(resumed.output.prefix(300))")
+        }
+        #expect(try bits(folder + "/straight.h5") == (try bits(path)), "killed after step \(stopped.progress.step) (wanted ≥ \(killAfter))")
+    }
+
+    @Test("--validation-split reports held-out figures; --early-stop ends a run whose validation loss stalls")
+    func validationAndEarlyStop() throws {
+        let folder = temporaryFolder()
+        let run = try synapse(["train", "digits", "--epochs", "2", "--validation-split", "0.2", "--checkpoint", "v.h5"], in: folder)
+        #expect(run.status == 0, "\(run.error)")
+        let lines = run.output.split(separator: "\n").filter { $0.hasPrefix("epoch ") }
+        #expect(lines.count == 2 && lines.allSatisfy { $0.contains("val_loss") && $0.contains("val_accuracy") }, "\(run.output)")
+        // 20% of 1,500 rows held out: 1,200 left, 38 batches of 32 per epoch.
+        #expect(try CheckpointContents(contentsOf: folder + "/v.h5").progress == TrainingProgress(epoch: 2, step: 76))
+        // A learning rate far too high: the validation loss stops improving within a few epochs.
+        let stalled = try synapse(["train", "digits", "--epochs", "40", "--learning-rate", "5", "--validation-split", "0.2",
+                                   "--early-stop", "2", "--checkpoint", "s.h5"], in: folder)
+        #expect(stalled.status == 0, "\(stalled.error)")
+        #expect(stalled.output.contains("Stopped early after epoch"), "\(stalled.output.suffix(400))")
+        #expect(try CheckpointContents(contentsOf: folder + "/s.h5").progress.epoch < 40)
+        for (arguments, message) in [
+            (["xor", "--validation-split", "0.1"], "xor has no rows to hold out"),
+            (["digits", "--early-stop", "3"], "give --validation-split too"),
+            (["char-lstm", "--save-every-steps", "10"], "checkpoints at epoch ends only"),
+        ] {
+            let failed = try synapse(["train"] + arguments, in: folder)
+            #expect(failed.status != 0 && failed.error.contains(message), "\(failed.error)")
+        }
+    }
+
     @Test("fine-tune trains a model file and writes it back; bad targets are one-line errors")
     func fineTune() throws {
         let folder = temporaryFolder()

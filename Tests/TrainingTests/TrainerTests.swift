@@ -25,7 +25,7 @@ struct TrainerTests {
         let optimizer = Adam(parameters: model.namedParameters, learningRate: 0.01)
         return Trainer(
             model: model, optimizer: optimizer, loss: { CrossEntropyLoss()($0, $1) }, data: loader,
-            scheduler: CosineAnnealingLR(optimizer, maxSteps: 3), checkpoint: checkpoint, checkpointEverySteps: 3)
+            schedule: .everyEpoch(CosineAnnealingLR(optimizer, maxSteps: 3)), checkpoint: checkpoint, checkpointEverySteps: 3)
     }
 
     func bits(_ trainer: Trainer) -> [[UInt32]] {
@@ -73,12 +73,46 @@ struct TrainerTests {
             let trainer = makeTrainer(checkpoint: place + "/split.ckpt.h5")
             try trainer.resume()
             #expect(trainer.progress == TrainingProgress(epoch: 1, step: 6))
-            #expect(trainer.data.position == DataLoader.Position(epoch: 1, batch: 1))
+            #expect((trainer.data as! DataLoader).position == DataLoader.Position(epoch: 1, batch: 1))
             try trainer.fit(epochs: 3)
             return trainer
         }
         #expect(bits(resumed) == bits(straight))
         #expect(resumed.optimizer.hyperparameters["learning_rate"] == straight.optimizer.hyperparameters["learning_rate"])
         #expect(resumed.progress == straight.progress)
+        // The interrupted epoch's figures cover all its batches (running sums travel in the checkpoint).
+        #expect(resumed.history.map(\.loss) == Array(straight.history.map(\.loss).suffix(resumed.history.count)))
+    }
+
+    @Test("accuracy counts rows whose first largest output is at the label (worked by hand)")
+    func accuracyByHand() {
+        let logits = Tensor([[1, 2, 0], [3, 1, 3], [0, 0, 1], [5, 4, 4]])
+        // argmax per row: 1, 0 (tie with 2: the first wins), 2, 0.
+        let measured = Metric.accuracy.measure(logits, Tensor([1, 2, 2, 0]))
+        #expect(measured.total == 3 && measured.count == 4)
+        #expect(Metric.correctPredictions(logits: logits, labels: Tensor([1, 0, 2, 0])) == 4)
+    }
+
+    @Test("an epoch's metric is the mean over its examples (short last batch included); maxSteps stops mid-epoch and fit continues")
+    func metricsAndMaxSteps() throws {
+        try Random.withSeed(8) {
+            // Learning rate 0: the weights stay put, so the epoch's accuracy over its batches must
+            // equal the accuracy of all 24 rows at once.
+            let model = Sequential(Linear(inputs: 4, outputs: 3))
+            let inputs = Tensor((0..<96).map { Float(sin(Double($0) * 0.7)) }, shape: [24, 4])
+            let labels = Tensor((0..<24).map { Float($0 % 3) })
+            let loader = DataLoader(TensorDataset(inputs: inputs, targets: labels), batchSize: 5, shuffle: true, seed: 3)
+            let trainer = Trainer(
+                model: model, optimizer: SGD(parameters: model.namedParameters, learningRate: 0), loss: { CrossEntropyLoss()($0, $1) },
+                data: loader)
+            trainer.metrics = [.accuracy]
+            try trainer.fit(epochs: 1, maxSteps: 3)
+            #expect(trainer.progress == TrainingProgress(epoch: 0, step: 3) && trainer.history.isEmpty)
+            try trainer.fit(epochs: 2)
+            #expect(trainer.progress == TrainingProgress(epoch: 2, step: 10) && trainer.history.count == 2)
+            let whole = Float(Metric.correctPredictions(logits: model(inputs), labels: labels)) / 24
+            #expect(trainer.history.allSatisfy { abs($0.metrics["accuracy"]! - whole) < 1e-6 }, "\(trainer.history.map(\.metrics)) vs \(whole)")
+            #expect(abs(trainer.evaluate(TensorDataset(inputs: inputs, targets: labels)).metrics["accuracy"]! - whole) < 1e-6)
+        }
     }
 }

@@ -96,7 +96,7 @@ public enum CharLSTM {
         let training = try Random.withSeed(seed) {
             try CharLSTMTraining(learningRate: learningRate, batchSize: batchSize, steps: steps, layer: layer)
         }
-        let run = IterationRun(iterations: iterations, reportEvery: reportEvery, progress: progress) { training.runIteration() }
+        let run = try IterationRun(trainer: training.makeTrainer(), iterations: iterations, reportEvery: reportEvery, progress: progress)
         return Outcome(
             model: training.network, corpus: training.corpus, firstLoss: run.firstLoss, finalLoss: run.finalLoss,
             trainingSeconds: run.seconds)
@@ -133,52 +133,52 @@ public enum CharLSTM {
     }
 }
 
-/// The character model as an epoch-by-epoch run: an epoch is one pass over every chunk of
-/// the 32 streams, so it starts from a zero state and needs no state carried between runs.
-final class CharLSTMTraining: IterationTraining {
+/// The character model as the ingredients of a `Trainer`: batch k of an epoch is chunk k of
+/// every one of the 32 streams (ids `[steps, B]`, time-major; targets the ids one character on,
+/// `[steps · B]`). The state is carried, detached, from one chunk to the next and reset at
+/// chunk 0, so an epoch starts from a zero state — and a checkpoint mid-epoch would lack the
+/// carried state: this run resumes at epoch boundaries only.
+final class CharLSTMTraining: EpochTraining {
     let corpus: CharLSTM.Corpus
     let network: CharLSTM.Model
     let optimizer: any Optimizer
+    private let chunks: IndexedBatches
     private let batchSize: Int
     private let steps: Int
-    private let streamLength: Int
-    private let chunks: Int
-    private var iteration = 0
     private var state: (hidden: Tensor, cell: Tensor)
     private let lossFunction = CrossEntropyLoss()
 
     init(learningRate: Float?, batchSize: Int = 32, steps: Int = 32, layer: Bool = false) throws {
-        corpus = try CharLSTM.loadCorpus()
+        let corpus = try CharLSTM.loadCorpus()
+        self.corpus = corpus
         network = CharLSTM.Model(vocabulary: corpus.vocabulary.count, layer: layer)
         optimizer = Adam(parameters: network.namedParameters, learningRate: learningRate ?? 2e-3)
         self.batchSize = batchSize
         self.steps = steps
-        streamLength = corpus.ids.count / batchSize
-        chunks = (streamLength - 1) / steps
+        let streamLength = corpus.ids.count / batchSize
+        chunks = IndexedBatches(batchesPerEpoch: (streamLength - 1) / steps) { chunk in
+            func ids(at offset: Int) -> [Float] {
+                (0..<batchSize).map { Float(corpus.ids[$0 * streamLength + chunk * steps + offset]) }
+            }
+            return (Tensor((0..<steps).flatMap { ids(at: $0) }, shape: [steps, batchSize]), Tensor((1...steps).flatMap { ids(at: $0) }))
+        }
         state = network.zeroState(batchSize: batchSize)
     }
 
     var model: Module { network }
-    var stepsPerEpoch: Int { chunks }
+    var batches: any BatchSource { chunks }
+    var resumesMidEpoch: Bool { false }
 
-    /// One chunk of every stream: forward over `steps` characters, backward, one Adam step.
-    func runIteration() -> Float {
-        let chunk = iteration % chunks
-        iteration += 1
-        if chunk == 0 { state = network.zeroState(batchSize: batchSize) }
-        func ids(at offset: Int) -> Tensor {
-            Tensor((0..<batchSize).map { Float(corpus.ids[$0 * streamLength + chunk * steps + offset]) })
-        }
-        let inputs = (0..<steps).map { ids(at: $0) }
-        let targets = Tensor.concat((1...steps).map { ids(at: $0) }, dim: 0)
+    /// Over one chunk from the carried state (zero at chunk 0); keeps the last state, detached.
+    func forward(_ ids: Tensor) -> Tensor {
+        if chunks.position.batch == 1 { state = network.zeroState(batchSize: batchSize) }
+        let inputs = (0..<ids.shape[0]).map { ids.slice(dim: 0, range: $0..<$0 + 1).reshaped([-1]) }
         let (logits, last) = network.forward(inputs, state: state)
-        let loss = lossFunction(logits, targets)
-        optimizer.zeroGrad()
-        loss.backward()
-        optimizer.step()
         state = (last.hidden.detached(), last.cell.detached())
-        return loss.scalar
+        return logits
     }
+
+    func loss(_ output: Tensor, _ target: Tensor) -> Tensor { lossFunction(output, target) }
 
     /// One step: a batch of character ids `x` `[B]` and the state `h`, `c` → next-character
     /// logits `y` `[B, V]` and the new state.

@@ -55,7 +55,7 @@ public enum CharTransformer {
         progress: (Int, Float) -> Void = { _, _ in }
     ) throws -> Outcome {
         let training = try Random.withSeed(seed) { try CharTransformerTraining(learningRate: learningRate) }
-        let run = IterationRun(iterations: iterations, reportEvery: reportEvery, progress: progress) { training.runIteration() }
+        let run = try IterationRun(trainer: training.makeTrainer(), iterations: iterations, reportEvery: reportEvery, progress: progress)
         return Outcome(
             model: training.network, corpus: training.corpus, firstLoss: run.firstLoss, finalLoss: run.finalLoss,
             trainingSeconds: run.seconds)
@@ -91,48 +91,37 @@ public enum CharTransformer {
     }
 }
 
-/// The character Transformer as an epoch-by-epoch run (`synapse train char-transformer`): an
-/// epoch is one pass over every chunk of the 32 streams; nothing is carried between chunks.
-final class CharTransformerTraining: IterationTraining {
+/// The character Transformer as the ingredients of a `Trainer` (`synapse train
+/// char-transformer`): batch k of an epoch is chunk k of every one of the 32 streams (ids
+/// `[32, 32]`, targets one character on, flattened); nothing is carried between chunks.
+final class CharTransformerTraining: EpochTraining {
     let corpus: CharLSTM.Corpus
     let network: CharTransformer.Model
     let optimizer: any Optimizer
-    private let batchSize = 32
-    private let streamLength: Int
-    private let chunks: Int
-    private var iteration = 0
+    let batches: any BatchSource
     private let lossFunction = CrossEntropyLoss()
 
     init(learningRate: Float?) throws {
-        corpus = try CharLSTM.loadCorpus()
+        let corpus = try CharLSTM.loadCorpus()
+        self.corpus = corpus
         network = CharTransformer.Model(vocabulary: corpus.vocabulary.count)
         optimizer = Adam(parameters: network.namedParameters, learningRate: learningRate ?? 2e-3)
-        streamLength = corpus.ids.count / batchSize
-        chunks = (streamLength - 1) / CharTransformer.context
+        let (batchSize, t) = (32, CharTransformer.context)
+        let streamLength = corpus.ids.count / batchSize
+        batches = IndexedBatches(batchesPerEpoch: (streamLength - 1) / t) { chunk in
+            func ids(offset: Int) -> [Float] {
+                (0..<batchSize).flatMap { stream in (0..<t).map { Float(corpus.ids[stream * streamLength + chunk * t + offset + $0]) } }
+            }
+            return (Tensor(ids(offset: 0), shape: [batchSize, t]), Tensor(ids(offset: 1)))
+        }
     }
 
     var model: Module { network }
-    var stepsPerEpoch: Int { chunks }
 
-    /// Inputs `[32, 32]` and targets for chunk `k` of every stream.
-    private func batch(_ chunk: Int, offset: Int) -> Tensor {
-        let t = CharTransformer.context
-        let ids = (0..<batchSize).flatMap { stream in
-            (0..<t).map { Float(corpus.ids[stream * streamLength + chunk * t + offset + $0]) }
-        }
-        return Tensor(ids, shape: [batchSize, t])
-    }
+    /// Logits for every position, `[B · T, V]`.
+    func forward(_ ids: Tensor) -> Tensor { network(ids).reshaped([-1, corpus.vocabulary.count]) }
 
-    func runIteration() -> Float {
-        let chunk = iteration % chunks
-        iteration += 1
-        let logits = network(batch(chunk, offset: 0))
-        let loss = lossFunction(logits.reshaped([-1, corpus.vocabulary.count]), batch(chunk, offset: 1).reshaped([-1]))
-        optimizer.zeroGrad()
-        loss.backward()
-        optimizer.step()
-        return loss.scalar
-    }
+    func loss(_ output: Tensor, _ target: Tensor) -> Tensor { lossFunction(output, target) }
 
     /// Character ids `input` `[N, 32]` → logits `output` `[N, 32, V]`.
     func traceGraph() throws -> TracedGraph {

@@ -45,18 +45,30 @@ public enum Digits {
         Sequential(Linear(inputs: 64, outputs: 128), ReLU(), Linear(inputs: 128, outputs: 10))
     }
 
-    /// Trains from `seed`; `progress` gets (epoch, mean minibatch loss of that epoch).
+    /// Trains from `seed` with `Trainer`; `progress` gets (epoch, mean minibatch loss of that
+    /// epoch).
     public static func train(
         epochs: Int = 20, seed: UInt64 = Random.defaultSeed, learningRate: Float = 0.05,
         momentum: Float = 0.9, batchSize: Int = 32, progress: (Int, Float) -> Void = { _, _ in }
     ) throws -> Outcome {
-        let training = try Random.withSeed(seed) {
-            try DigitsTraining(optimizer: "sgd", learningRate: learningRate, momentum: momentum, batchSize: batchSize)
-        }
+        try train(network: makeModel(), imageShape: [64], epochs: epochs, seed: seed, learningRate: learningRate, momentum: momentum,
+                  batchSize: batchSize, progress: progress)
+    }
+
+    /// `network` (its weights drawn from `seed`) trained on images shaped `imageShape`.
+    static func train(
+        network: @autoclosure () -> Sequential, imageShape: [Int], epochs: Int, seed: UInt64, learningRate: Float, momentum: Float,
+        batchSize: Int, progress: (Int, Float) -> Void
+    ) throws -> Outcome {
+        let settings = DigitsTraining.Settings(optimizer: "sgd", learningRate: learningRate, momentum: momentum, batchSize: batchSize, seed: seed)
+        let training = try Random.withSeed(seed) { try DigitsTraining(network: network(), imageShape: imageShape, settings: settings) }
+        let trainer = training.makeTrainer()
         let clock = ContinuousClock()
         let start = clock.now
-        for epoch in 1...max(epochs, 1) where epochs > 0 {
-            progress(epoch, training.runEpoch { _, _ in })
+        try withoutActuallyEscaping(progress) { progress in
+            trainer.onEpoch = { progress($0.epoch, $0.loss) }
+            defer { trainer.onEpoch = { _ in } }  // the trainer must not keep `progress`
+            try trainer.fit(epochs: epochs)
         }
         let trainingSeconds = seconds(clock.now - start)
         return Outcome(
@@ -66,37 +78,37 @@ public enum Digits {
 
     /// The fraction of rows whose largest logit is at the label.
     public static func accuracy(logits: Tensor, labels: Tensor) -> Float {
-        let classes = logits.shape[1]
-        let values = logits.scalars
-        let truth = labels.scalars
-        var correct = 0
-        for row in 0..<labels.count {
-            let scores = values[(row * classes)..<((row + 1) * classes)]
-            let predicted = scores.indices.max { scores[$0] < scores[$1] }! - row * classes
-            if Float(predicted) == truth[row] { correct += 1 }
-        }
-        return Float(correct) / Float(labels.count)
+        Float(Metric.correctPredictions(logits: logits, labels: labels)) / Float(labels.count)
     }
 }
 
-/// A network on the digits (the MLP, or the CNN on 1×8×8 images) as an epoch-by-epoch run,
-/// with minibatches in file order or reshuffled every epoch from the process's generator.
+/// A network on the digits (the MLP, or the CNN on 1×8×8 images) as the ingredients of a
+/// `Trainer`: minibatches from a `DataLoader` in file order or reshuffled every epoch, accuracy
+/// as a metric, and optionally the last rows of the training file held out for validation.
 final class DigitsTraining: EpochTraining {
+    /// How a run is set up (`nil` optimizer or learning rate: SGD at 0.05).
+    struct Settings {
+        var optimizer: String?
+        var learningRate: Float?
+        var momentum: Float = 0.9
+        var batchSize = 32
+        var shuffle = false
+        var seed = Random.defaultSeed
+        /// The fraction of the training rows, the last ones, kept for validation.
+        var validationSplit = 0.0
+    }
+
     let network: Sequential
     let optimizer: any Optimizer
+    let batches: any BatchSource
+    let validation: (any Dataset)?
     private let train: Digits.Split
     private let test: Digits.Split
-    private let batchSize: Int
-    private let shuffle: Bool
-    private let fileOrderBatches: [(images: Tensor, labels: Tensor)]
     private let lossFunction = CrossEntropyLoss()
 
     /// `imageShape` is how the network reads one image: `[64]` for the MLP, `[1, 8, 8]` for a
     /// CNN.
-    init(
-        network: Sequential = Digits.makeModel(), imageShape: [Int] = [64], optimizer name: String?, learningRate: Float?,
-        momentum: Float = 0.9, batchSize: Int = 32, shuffle: Bool = false
-    ) throws {
+    init(network: Sequential = Digits.makeModel(), imageShape: [Int] = [64], settings: Settings) throws {
         self.network = network
         func shaped(_ split: Digits.Split) -> Digits.Split {
             Digits.Split(images: split.images.reshaped([split.count] + imageShape), labels: split.labels)
@@ -104,52 +116,24 @@ final class DigitsTraining: EpochTraining {
         train = shaped(try Digits.load("train"))
         test = shaped(try Digits.load("test"))
         optimizer = makeOptimizer(
-            name, default: "sgd", for: network, sgdRate: 0.05, adamRate: 1e-3, momentum: momentum,
-            learningRate: learningRate)
-        self.batchSize = batchSize
-        self.shuffle = shuffle
-        let (images, labels) = (train.images, train.labels)
-        fileOrderBatches = stride(from: 0, to: train.count, by: batchSize).map { start in
-            let range = start..<min(start + batchSize, labels.count)
-            return (images.slice(dim: 0, range: range), labels.slice(dim: 0, range: range))
-        }
+            settings.optimizer, default: "sgd", for: network, sgdRate: 0.05, adamRate: 1e-3, momentum: settings.momentum,
+            learningRate: settings.learningRate)
+        let held = Int(Double(train.count) * settings.validationSplit)
+        require(held >= 0 && held < train.count, "DigitsTraining: validationSplit \(settings.validationSplit) must be in [0, 1)")
+        let kept = train.count - held
+        let rows = TensorDataset(
+            inputs: train.images.slice(dim: 0, range: 0..<kept), targets: train.labels.slice(dim: 0, range: 0..<kept))
+        batches = DataLoader(rows, batchSize: settings.batchSize, shuffle: settings.shuffle, seed: settings.seed)
+        validation = held == 0 ? nil : TensorDataset(
+            inputs: train.images.slice(dim: 0, range: kept..<train.count), targets: train.labels.slice(dim: 0, range: kept..<train.count))
     }
 
     var model: Module { network }
-    var stepsPerEpoch: Int { fileOrderBatches.count }
+    var metrics: [Metric] { [.accuracy] }
 
-    /// This epoch's minibatches: file order, or a fresh permutation (Fisher–Yates on the
-    /// process's generator) gathered row by row.
-    private func batches() -> [(images: Tensor, labels: Tensor)] {
-        guard shuffle else { return fileOrderBatches }
-        var order = Array(0..<train.count)
-        Random.withGenerator { generator in
-            for i in stride(from: order.count - 1, to: 0, by: -1) {
-                order.swapAt(i, Int(generator.next() % UInt64(i + 1)))
-            }
-        }
-        let labels = train.labels.reshaped([-1, 1])
-        let images = train.images.reshaped([train.count, -1])
-        return stride(from: 0, to: order.count, by: batchSize).map { start in
-            let rows = Tensor(order[start..<min(start + batchSize, order.count)].map(Float.init))
-            let picked = images.gatherRows(rows)
-            return (picked.reshaped([rows.count] + Array(train.images.shape.dropFirst())), labels.gatherRows(rows).reshaped([-1]))
-        }
-    }
+    func forward(_ input: Tensor) -> Tensor { network(input) }
 
-    func runEpoch(_ stepDone: (Int, Float) -> Void) -> Float {
-        var total: Float = 0
-        let batches = batches()
-        for (index, (images, labels)) in batches.enumerated() {
-            optimizer.zeroGrad()
-            let loss = lossFunction(network(images), labels)
-            loss.backward()
-            optimizer.step()
-            total += loss.scalar
-            stepDone(index + 1, loss.scalar)
-        }
-        return total / Float(batches.count)
-    }
+    func loss(_ output: Tensor, _ target: Tensor) -> Tensor { lossFunction(output, target) }
 
     func traceGraph() throws -> TracedGraph {
         try TracedGraph.trace(network, exampleInput: test.images.slice(dim: 0, range: 0..<4))

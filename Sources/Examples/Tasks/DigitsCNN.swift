@@ -29,20 +29,9 @@ public enum DigitsCNN {
         epochs: Int = 20, seed: UInt64 = Random.defaultSeed, learningRate: Float = 0.05, momentum: Float = 0.9,
         batchSize: Int = 32, progress: (Int, Float) -> Void = { _, _ in }
     ) throws -> Digits.Outcome {
-        let training = try Random.withSeed(seed) {
-            try DigitsTraining(
-                network: makeModel(), imageShape: [1, 8, 8], optimizer: "sgd", learningRate: learningRate, momentum: momentum,
-                batchSize: batchSize)
-        }
-        let clock = ContinuousClock()
-        let start = clock.now
-        for epoch in 1...max(epochs, 1) where epochs > 0 {
-            progress(epoch, training.runEpoch { _, _ in })
-        }
-        let trainingSeconds = seconds(clock.now - start)
-        return Digits.Outcome(
-            model: training.network, testAccuracy: training.testAccuracy(), trainLoss: training.trainLoss(),
-            trainingSeconds: trainingSeconds)
+        try Digits.train(
+            network: makeModel(), imageShape: [1, 8, 8], epochs: epochs, seed: seed, learningRate: learningRate, momentum: momentum,
+            batchSize: batchSize, progress: progress)
     }
 }
 

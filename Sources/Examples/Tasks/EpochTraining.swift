@@ -1,25 +1,56 @@
 import Synapse
 
-/// An example that trains epoch by epoch, so that a driver (the examples' own `train`
-/// functions, the `synapse train` command) can report progress, checkpoint and resume it.
+/// An example's training run as the ingredients of a `Trainer`: the model, its optimizer, the
+/// batches, the forward function, the loss and metrics — so that the examples' own `train`
+/// functions and `synapse train` run the same loop, with checkpoints, resume, schedules, logs
+/// and progress.
 ///
-/// Everything an epoch depends on lives in the model, the optimizer and the process's random
-/// generator, which is what a checkpoint carries: resuming after epoch k and training on
-/// gives the same bits as never stopping.
+/// Everything an epoch depends on lives in the model, the optimizer, the batch source's position
+/// and the process's random generator, which is what a checkpoint carries: resuming gives the
+/// same bits as never stopping.
 public protocol EpochTraining: AnyObject {
     /// The network being trained.
     var model: Module { get }
     /// Its optimizer.
     var optimizer: any Optimizer { get }
-    /// Optimizer steps in one epoch.
-    var stepsPerEpoch: Int { get }
-    /// Runs one epoch, calling `stepDone(step, loss)` after each optimizer step (counting
-    /// from 1); returns the epoch's mean loss.
-    func runEpoch(_ stepDone: (Int, Float) -> Void) -> Float
+    /// The training batches.
+    var batches: any BatchSource { get }
+    /// The model's output for a batch's input.
+    func forward(_ input: Tensor) -> Tensor
+    /// The loss of (output, target).
+    func loss(_ output: Tensor, _ target: Tensor) -> Tensor
+    /// Figures measured besides the loss (accuracy for the classifiers).
+    var metrics: [Metric] { get }
+    /// Held-out examples to validate on after every epoch, if the run keeps some.
+    var validation: (any Dataset)? { get }
+    /// Whether a checkpoint taken mid-epoch resumes exactly (not when a state is carried from
+    /// one batch to the next within an epoch).
+    var resumesMidEpoch: Bool { get }
     /// The figures to print after training (predictions, accuracy, a sample).
     func report() -> String
     /// The model's graph, traced on a small example input, for checkpoints and export.
     func traceGraph() throws -> TracedGraph
+}
+
+extension EpochTraining {
+    public var metrics: [Metric] { [] }
+    public var validation: (any Dataset)? { nil }
+    public var resumesMidEpoch: Bool { true }
+
+    /// Optimizer steps in one epoch.
+    public var stepsPerEpoch: Int { batches.batchesPerEpoch }
+
+    /// A `Trainer` over this run's model, optimizer, batches, loss, metrics and validation data,
+    /// tracing the graph into every checkpoint.
+    public func makeTrainer(schedule: LearningRateSchedule? = nil, checkpoint: String? = nil, checkpointEverySteps: Int = 0) -> Trainer {
+        let trainer = Trainer(
+            model: model, forward: { self.forward($0) }, optimizer: optimizer, loss: { self.loss($0, $1) }, data: batches,
+            schedule: schedule, checkpoint: checkpoint, checkpointEverySteps: checkpointEverySteps)
+        trainer.metrics = metrics
+        trainer.validation = validation
+        trainer.graph = { try self.traceGraph() }
+        return trainer
+    }
 }
 
 /// The examples `synapse train` knows.
@@ -33,27 +64,31 @@ public enum Example: String, CaseIterable, Sendable {
     case charLSTMLayer = "char-lstm-layer"
     case charTransformer = "char-transformer"
 
+    /// Whether the example's training rows can give up some for validation (`--validation-split`).
+    public var canHoldOutExamples: Bool { [.digits, .cnn, .cnnBatchNorm].contains(self) }
+
     /// A fresh training run, its weights drawn from the generator in use.
     ///
     /// - Parameters:
     ///   - optimizer: `sgd` or `adam`; `nil` for the example's own choice.
     ///   - learningRate: `nil` for the example's default for that optimizer.
-    ///   - shuffle: reshuffle the training rows every epoch (digits), drawing from the
-    ///     process's generator.
-    public func makeTraining(optimizer: String? = nil, learningRate: Float? = nil, shuffle: Bool = false) throws -> any EpochTraining {
+    ///   - shuffle: reshuffle the training rows every epoch (digits and the CNNs), in an order
+    ///     drawn from `seed` and the epoch.
+    ///   - validationSplit: the fraction of the training rows (the last ones) held out for
+    ///     validation (digits and the CNNs).
+    public func makeTraining(
+        optimizer: String? = nil, learningRate: Float? = nil, shuffle: Bool = false, seed: UInt64 = Random.defaultSeed,
+        validationSplit: Double = 0
+    ) throws -> any EpochTraining {
+        let digits = DigitsTraining.Settings(optimizer: optimizer, learningRate: learningRate, shuffle: shuffle, seed: seed, validationSplit: validationSplit)
         switch self {
-        case .xor: XORTraining(optimizer: optimizer, learningRate: learningRate)
-        case .digits: try DigitsTraining(optimizer: optimizer, learningRate: learningRate, shuffle: shuffle)
-        case .cnn:
-            try DigitsTraining(
-                network: DigitsCNN.makeModel(), imageShape: [1, 8, 8], optimizer: optimizer, learningRate: learningRate, shuffle: shuffle)
-        case .cnnBatchNorm:
-            try DigitsTraining(
-                network: DigitsCNN.makeBatchNormModel(), imageShape: [1, 8, 8], optimizer: optimizer, learningRate: learningRate,
-                shuffle: shuffle)
-        case .charLSTM: try CharLSTMTraining(learningRate: learningRate)
-        case .charLSTMLayer: try CharLSTMTraining(learningRate: learningRate, layer: true)
-        case .charTransformer: try CharTransformerTraining(learningRate: learningRate)
+        case .xor: return XORTraining(optimizer: optimizer, learningRate: learningRate)
+        case .digits: return try DigitsTraining(settings: digits)
+        case .cnn: return try DigitsTraining(network: DigitsCNN.makeModel(), imageShape: [1, 8, 8], settings: digits)
+        case .cnnBatchNorm: return try DigitsTraining(network: DigitsCNN.makeBatchNormModel(), imageShape: [1, 8, 8], settings: digits)
+        case .charLSTM: return try CharLSTMTraining(learningRate: learningRate)
+        case .charLSTMLayer: return try CharLSTMTraining(learningRate: learningRate, layer: true)
+        case .charTransformer: return try CharTransformerTraining(learningRate: learningRate)
         }
     }
 }

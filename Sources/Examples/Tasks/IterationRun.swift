@@ -1,6 +1,8 @@
-/// What the character models' training loops share: `iterations` calls of `step` (each
-/// returning its loss), `progress(iteration, mean loss since the last report)` every
-/// `reportEvery` iterations and at the end, and the figures their outcomes report.
+import Synapse
+
+/// What the character models' `train` functions share: a `Trainer` run for `iterations`
+/// optimizer steps, `progress(iteration, mean loss since the last report)` every `reportEvery`
+/// iterations and at the end, and the figures their outcomes report.
 struct IterationRun {
     /// The loss of the first iteration.
     let firstLoss: Float
@@ -9,19 +11,23 @@ struct IterationRun {
     /// Wall-clock seconds of the loop alone.
     let seconds: Double
 
-    init(iterations: Int, reportEvery: Int, progress: (Int, Float) -> Void, step: () -> Float) {
+    init(trainer: Trainer, iterations: Int, reportEvery: Int, progress: (Int, Float) -> Void) throws {
         var losses: [Float] = []
         var sinceReport: Float = 0
         let clock = ContinuousClock()
         let start = clock.now
-        for iteration in 0..<iterations {
-            let loss = step()
-            losses.append(loss)
-            sinceReport += loss
-            if (iteration + 1) % reportEvery == 0 || iteration + 1 == iterations {
-                progress(iteration + 1, sinceReport / Float((iteration % reportEvery) + 1))
-                sinceReport = 0
+        try withoutActuallyEscaping(progress) { progress in
+            trainer.onStep = { state, loss in
+                losses.append(loss)
+                sinceReport += loss
+                let iteration = state.step
+                if iteration % reportEvery == 0 || iteration == iterations {
+                    progress(iteration, sinceReport / Float(((iteration - 1) % reportEvery) + 1))
+                    sinceReport = 0
+                }
             }
+            defer { trainer.onStep = { _, _ in } }
+            try trainer.fit(epochs: .max, maxSteps: iterations)
         }
         seconds = elapsedSeconds(clock.now - start)
         let tail = losses.suffix(20)
@@ -32,22 +38,3 @@ struct IterationRun {
 
 /// `duration` in seconds (a name that does not clash with `IterationRun.seconds`).
 private func elapsedSeconds(_ duration: Duration) -> Double { seconds(duration) }
-
-/// An epoch-by-epoch run made of single iterations (the character models): an epoch is
-/// `stepsPerEpoch` calls of `runIteration`.
-protocol IterationTraining: EpochTraining {
-    /// One optimizer step; returns its loss.
-    func runIteration() -> Float
-}
-
-extension IterationTraining {
-    func runEpoch(_ stepDone: (Int, Float) -> Void) -> Float {
-        var total: Float = 0
-        for step in 1...stepsPerEpoch {
-            let loss = runIteration()
-            total += loss
-            stepDone(step, loss)
-        }
-        return total / Float(stepsPerEpoch)
-    }
-}

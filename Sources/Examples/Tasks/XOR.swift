@@ -38,12 +38,17 @@ public enum XOR {
         reportEvery: Int = 100, progress: (Int, Float) -> Void = { _, _ in }
     ) -> Outcome {
         let training = Random.withSeed(seed) { XORTraining(optimizer: nil, learningRate: learningRate) }
+        let trainer = training.makeTrainer()
         var loss: Float = .nan
         let clock = ContinuousClock()
         let start = clock.now
-        for epoch in 1...max(epochs, 1) where epochs > 0 {
-            loss = training.runEpoch { _, _ in }
-            if epoch % reportEvery == 0 || epoch == epochs { progress(epoch, loss) }
+        withoutActuallyEscaping(progress) { progress in
+            trainer.onEpoch = { summary in
+                loss = summary.loss
+                if summary.epoch % reportEvery == 0 || summary.epoch == epochs { progress(summary.epoch, summary.loss) }
+            }
+            defer { trainer.onEpoch = { _ in } }  // the trainer must not keep `progress`
+            try! trainer.fit(epochs: epochs)  // no checkpoint and callbacks that do not throw: nothing can fail
         }
         let trainingSeconds = seconds(clock.now - start)
         return Outcome(
@@ -51,10 +56,11 @@ public enum XOR {
     }
 }
 
-/// XOR as an epoch-by-epoch run: one epoch is one full-batch step.
+/// XOR as the ingredients of a `Trainer`: one epoch is one full-batch step.
 final class XORTraining: EpochTraining {
     let network = XOR.makeModel()
     let optimizer: any Optimizer
+    let batches: any BatchSource
     private let inputs = XOR.inputs
     private let targets = XOR.targets
     private let lossFunction = MSELoss()
@@ -62,20 +68,14 @@ final class XORTraining: EpochTraining {
     init(optimizer name: String?, learningRate: Float?) {
         optimizer = makeOptimizer(
             name, default: "sgd", for: network, sgdRate: 0.1, adamRate: 0.01, momentum: 0, learningRate: learningRate)
+        batches = IndexedBatches.fullBatch(input: inputs, target: targets)
     }
 
     var model: Module { network }
-    var stepsPerEpoch: Int { 1 }
 
-    func runEpoch(_ stepDone: (Int, Float) -> Void) -> Float {
-        optimizer.zeroGrad()
-        let loss = lossFunction(network(inputs), targets)
-        loss.backward()
-        optimizer.step()
-        let value = loss.scalar
-        stepDone(1, value)
-        return value
-    }
+    func forward(_ input: Tensor) -> Tensor { network(input) }
+
+    func loss(_ output: Tensor, _ target: Tensor) -> Tensor { lossFunction(output, target) }
 
     func traceGraph() throws -> TracedGraph {
         try TracedGraph.trace(network, exampleInput: inputs)

@@ -1,10 +1,11 @@
 import Foundation
 
-/// Writes scalars that TensorBoard shows (`tensorboard --logdir DIR`): an
+/// Writes scalars and histograms that TensorBoard shows (`tensorboard --logdir DIR`): an
 /// `events.out.tfevents.*` file of TFRecord records (length, masked CRC-32C of the length,
 /// the bytes, masked CRC-32C of the bytes), each a serialized `Event` protobuf — the file
 /// version first, then one `Event { wall_time, step, summary { value { tag, simple_value } } }`
-/// per scalar. The few protobuf fields involved are encoded here by hand.
+/// per scalar, `histo { min, max, num, sum, sum_squares, bucket_limit, bucket }` per histogram.
+/// The few protobuf fields involved are encoded here by hand.
 public final class SummaryWriter {
     /// The event file being written.
     public let path: String
@@ -33,6 +34,42 @@ public final class SummaryWriter {
         var summaryValue = ProtobufWriter()
         summaryValue.string(1, tag)
         summaryValue.float(2, value)
+        addSummaryValue(summaryValue, step: step)
+    }
+
+    /// Adds the distribution of `values` under `tag` (e.g. `weights/fc1.weight`) at `step`:
+    /// `buckets` equal-width buckets from the smallest to the largest finite value (TensorBoard's
+    /// HISTOGRAMS and DISTRIBUTIONS tabs). Values that are not finite are left out of the buckets
+    /// and of the sums.
+    public func addHistogram(_ tag: String, _ values: [Float], step: Int, buckets: Int = 30) {
+        let finite = values.filter(\.isFinite).map(Double.init)
+        let low = finite.min() ?? 0
+        let high = finite.max() ?? 0
+        let count = Swift.max(1, buckets)
+        let width = (high - low) / Double(count)
+        var limits = (1...count).map { low + width * Double($0) }
+        limits[count - 1] = high
+        var counts = [Double](repeating: 0, count: count)
+        for value in finite {
+            let index = width > 0 ? Swift.min(count - 1, Int((value - low) / width)) : count - 1
+            counts[index] += 1
+        }
+        var histogram = ProtobufWriter()
+        histogram.double(1, low)
+        histogram.double(2, high)
+        histogram.double(3, Double(finite.count))
+        histogram.double(4, finite.reduce(0, +))
+        histogram.double(5, finite.reduce(0) { $0 + $1 * $1 })
+        histogram.packedDoubles(6, limits)
+        histogram.packedDoubles(7, counts)
+        var summaryValue = ProtobufWriter()
+        summaryValue.string(1, tag)
+        summaryValue.message(5, histogram.bytes)
+        addSummaryValue(summaryValue, step: step)
+    }
+
+    /// One `Event { wall_time, step, summary { value } }`.
+    private func addSummaryValue(_ summaryValue: ProtobufWriter, step: Int) {
         var summary = ProtobufWriter()
         summary.message(1, summaryValue.bytes)
         var event = ProtobufWriter()
@@ -96,6 +133,10 @@ struct ProtobufWriter {
     }
 
     mutating func string(_ field: Int, _ text: String) { message(field, Array(text.utf8)) }
+
+    mutating func packedDoubles(_ field: Int, _ values: [Double]) {
+        message(field, values.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) })
+    }
 }
 
 /// CRC-32C (Castagnoli), as TFRecord uses it, with TensorFlow's mask.
