@@ -5,6 +5,9 @@ let package = Package(
     name: "Synapse",
     products: [
         .library(name: "Synapse", targets: ["Synapse"]),
+        // Data-parallel training over Open MPI: a product of its own, so that programs that never
+        // run under mpirun build without libopenmpi.
+        .library(name: "SynapseDistributed", targets: ["Distributed"]),
         .executable(name: "synapse", targets: ["synapse"]),
         .plugin(name: "ExportModel", targets: ["ExportModel"]),
         .plugin(name: "ImportModel", targets: ["ImportModel"]),
@@ -16,6 +19,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        // `make docs`: swift package generate-documentation (DocC).
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // OpenBLAS, opened with dlopen on first use (see Sources/CBLAS/include/synapse_blas.h).
@@ -24,6 +29,8 @@ let package = Package(
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         // libcrypto (Debian's libssl-dev) for SHA-256 at the speed of the CPU's SHA extensions.
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // Open MPI (Debian's libopenmpi-dev) with a shim for the handles Swift cannot import.
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
         .target(name: "Core", dependencies: ["CBLAS"]),
         .target(name: "NN", dependencies: ["Core"]),
         .target(name: "Optim", dependencies: ["Core"]),
@@ -34,11 +41,12 @@ let package = Package(
         ),
         .target(name: "Training", dependencies: ["Core", "NN", "Optim", "Data", "IO"]),
         .target(name: "Synapse", dependencies: ["Core", "NN", "Optim", "Data", "IO", "Training"]),
+        .target(name: "Distributed", dependencies: ["CMPI", "Core", "NN", "Data", "Training"]),
 
         // The command-line tool: train, inspect (and, with the model file, export, import).
         .executableTarget(
             name: "synapse",
-            dependencies: ["Synapse", "ExampleTasks", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Synapse", "Distributed", "ExampleTasks", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         // `swift package export-model` / `import-model`: run the synapse tool in the package folder.
@@ -105,5 +113,7 @@ let package = Package(
         .testTarget(name: "OptimTests", dependencies: ["Core", "NN", "Optim", "TestSupport"]),
         .testTarget(name: "DataTests", dependencies: ["Core", "Data"]),
         .testTarget(name: "TrainingTests", dependencies: ["Synapse"]),
+        // Runs the synapse tool under mpirun (Open MPI installed by make test).
+        .testTarget(name: "DistributedTests", dependencies: ["Core", "IO"]),
     ]
 )

@@ -65,6 +65,11 @@ public final class Trainer {
     public var onStep: (TrainingProgress, Float) throws -> Void = { _, _ in }
     /// Called after every epoch with its summary.
     public var onEpoch: (EpochSummary) throws -> Void = { _ in }
+    /// Data-parallel training: gradients combined across processes after every backward pass;
+    /// only the leader writes checkpoints and logs and shows progress.
+    public var synchronizer: (any GradientSynchronizer)?
+    /// Whether this process writes checkpoints and logs (not the other ranks of an MPI job).
+    public var isLeader: Bool { synchronizer?.isLeader ?? true }
     /// The summaries of the epochs this trainer ran.
     public private(set) var history: [EpochSummary] = []
     /// The validation loss after each epoch run so far (with `validation`).
@@ -103,7 +108,14 @@ public final class Trainer {
     @discardableResult
     public func resume() throws -> [String: String] {
         guard let checkpoint else { return [:] }
-        let contents = try Checkpoint.load(from: checkpoint, into: model, optimizer: optimizer)
+        return try resume(from: checkpoint)
+    }
+
+    /// `resume()` from the checkpoint at `path` (a copy of `checkpoint`: what the other ranks of
+    /// an MPI job read after rank 0 broadcast its bytes).
+    @discardableResult
+    public func resume(from path: String) throws -> [String: String] {
+        let contents = try Checkpoint.load(from: path, into: model, optimizer: optimizer)
         progress = contents.progress
         let saved = contents.metadata
         data.restorePosition(from: saved)
@@ -128,6 +140,7 @@ public final class Trainer {
             var exhausted = false
             while maxSteps.map({ progress.step < $0 }) ?? true {
                 guard let (input, target) = data.nextBatch() else {
+                    try synchronizer?.finishEpoch()
                     exhausted = true
                     break
                 }
@@ -135,13 +148,15 @@ public final class Trainer {
                 let output = forward(input)
                 let value = loss(output, target)
                 value.backward()
+                let scalar = try synchronizer?.synchronize(loss: value.scalar) ?? value.scalar
                 optimizer.step()
                 schedule?.afterStep()
                 progress.step += 1
-                let scalar = value.scalar
                 running.add(loss: scalar, metrics: metrics.map { $0.measure(output.detached(), target) })
-                log?.addScalar("train/step_loss", scalar, step: progress.step)
-                display?.update(epoch: epoch, step: running.steps, loss: scalar)
+                if isLeader {
+                    log?.addScalar("train/step_loss", scalar, step: progress.step)
+                    display?.update(epoch: epoch, step: running.steps, loss: scalar)
+                }
                 try onStep(progress, scalar)
                 if checkpointEverySteps > 0 && progress.step % checkpointEverySteps == 0 { try save() }
             }
@@ -155,8 +170,10 @@ public final class Trainer {
             history.append(summary)
             schedule?.afterEpoch(metric: summary.validationLoss ?? mean)
             watchForEarlyStop(summary)
-            writeEpochLog(summary)
-            display?.finish(summary)
+            if isLeader {
+                writeEpochLog(summary)
+                display?.finish(summary)
+            }
             if checkpointEveryEpochs > 0 && epoch % checkpointEveryEpochs == 0 && epoch < epochs && !stoppedEarly { try save() }
             try onEpoch(summary)
         }
@@ -229,9 +246,9 @@ public final class Trainer {
     /// The mean loss over `dataset` (see `evaluate`).
     public func validationLoss(_ dataset: any Dataset) -> Float { evaluate(dataset).loss }
 
-    /// Writes the checkpoint now (atomically), if there is one.
+    /// Writes the checkpoint now (atomically), if there is one and this process is the leader.
     public func save() throws {
-        guard let checkpoint else { return }
+        guard let checkpoint, isLeader else { return }
         var metadata = self.metadata.merging(data.positionMetadata) { $1 }
         if let schedule { metadata["scheduler_state"] = SchedulerStateText.encode(schedule.state) }
         if let earlyStop { (metadata["early_stop_best"], metadata["early_stop_since"]) = ("\(earlyStop.best)", "\(earlyStop.since)") }

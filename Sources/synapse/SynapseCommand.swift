@@ -10,7 +10,7 @@ struct SynapseCommand: ParsableCommand {
         commandName: "synapse",
         abstract: "Train, checkpoint, resume and inspect Synapse models.",
         version: "synapse \(SynapseVersion.string) (BLAS: \(BLAS.configuration))",
-        subcommands: [TrainCommand.self, InspectCommand.self, ExportCommand.self, ImportCommand.self, PredictCommand.self, FineTuneCommand.self, StressSaveCommand.self])
+        subcommands: [TrainCommand.self, InspectCommand.self, ExportCommand.self, ImportCommand.self, PredictCommand.self, FineTuneCommand.self, StressSaveCommand.self, CollectivesCheckCommand.self])
 
     /// Runs the command; errors from outside (files, arguments) print one line on standard
     /// error and exit 1, never a backtrace.

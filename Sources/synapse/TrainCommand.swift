@@ -42,6 +42,9 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Reshuffle the training rows every epoch (digits and the CNNs), in an order drawn from the seed and the epoch.")
     var shuffle = false
 
+    @Option(help: "Rows per minibatch (digits and the CNNs; default 32). Under mpirun -np N it is the global batch, shared by the N ranks.")
+    var batch: Int?
+
     @Option(name: .customLong("validation-split"), help: "Hold out this fraction of the training rows (the last ones) and report the loss and accuracy on them after every epoch (digits and the CNNs).")
     var validationSplit: Double?
 
@@ -75,6 +78,10 @@ struct TrainCommand: ParsableCommand {
                 throw ValidationError("--validation-split: \(example.rawValue) has no rows to hold out (digits, cnn and cnn-bn have)")
             }
         }
+        if let batch {
+            guard batch > 0 else { throw ValidationError("--batch must be positive, got \(batch)") }
+            guard example.canHoldOutExamples else { throw ValidationError("--batch: \(example.rawValue) has a fixed batch (digits, cnn and cnn-bn take --batch)") }
+        }
         if let earlyStop {
             guard earlyStop > 0 else { throw ValidationError("--early-stop must be a positive number of epochs, got \(earlyStop)") }
             guard validationSplit != nil || resume else { throw ValidationError("--early-stop watches the validation loss: give --validation-split too") }
@@ -91,8 +98,26 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        let parallel = try ParallelRun.start()
+        defer { parallel?.group.finalize() }
+        do {
+            try train(parallel)
+        } catch {
+            // One rank's error must end the whole job, not leave the others waiting in a collective.
+            if let parallel, parallel.size > 1 { parallel.group.abort("\(error)") }
+            throw error
+        }
+    }
+
+    private func train(_ parallel: ParallelRun?) throws {
         let path = checkpoint ?? "\(example.rawValue).ckpt.h5"
         let target = epochs ?? defaultEpochs
+        let worldSize = parallel?.size ?? 1
+        let isLeader = parallel?.isLeader ?? true
+        func say(_ line: String) { if isLeader { print(line) } }
+        if worldSize > 1 && !example.canShardBatches {
+            throw UsageError(message: "\(example.rawValue) cannot train under mpirun: its batches are time-major and carry the LSTM state from one to the next")
+        }
         func text(_ value: (any CustomStringConvertible)?) -> String { value.map { "\($0)" } ?? "" }
         var settings: [String: String] = ["example": example.rawValue, "shuffle": shuffle ? "true" : "false"]
         settings["seed"] = text(seed)
@@ -102,11 +127,20 @@ struct TrainCommand: ParsableCommand {
         settings["scheduler_epochs"] = scheduler == nil ? "" : "\(target)"
         settings["validation_split"] = text(validationSplit)
         settings["early_stop"] = text(earlyStop)
+        settings["batch"] = text(batch)
+        settings["world_size"] = "\(worldSize)"
+        // Under mpirun every rank reads rank 0's checkpoint (its bytes, broadcast).
+        let readPath = resume ? try parallel?.checkpointCopy(of: path) ?? path : path
+        defer { parallel?.cleanUp(readPath, original: path) }
         if resume {
             // The run's settings come from the checkpoint unless given again.
-            let saved = try CheckpointContents(contentsOf: path).metadata
+            let saved = try CheckpointContents(contentsOf: readPath).metadata
             guard saved["example"] == example.rawValue else {
                 throw UsageError(message: "checkpoint \(path): was written by `synapse train \(saved["example"] ?? "?")`, not \(example.rawValue)")
+            }
+            let savedWorld = saved["world_size"] ?? "1"
+            guard savedWorld == "\(worldSize)" else {
+                throw UsageError(message: "checkpoint \(path): was written by a run of \(savedWorld) process(es) and this run has \(worldSize); resume it with the same number (mpirun -np \(savedWorld)) to continue bit for bit")
             }
             for (key, value) in saved where settings[key]?.isEmpty ?? true || (key == "shuffle" && !shuffle) {
                 settings[key] = value
@@ -118,7 +152,8 @@ struct TrainCommand: ParsableCommand {
         Random.seed(runSeed)
         let training = try example.makeTraining(
             optimizer: setting("optimizer"), learningRate: setting("learning_rate").flatMap { Float($0) },
-            shuffle: settings["shuffle"] == "true", seed: runSeed, validationSplit: setting("validation_split").flatMap { Double($0) } ?? 0)
+            shuffle: settings["shuffle"] == "true", seed: runSeed, validationSplit: setting("validation_split").flatMap { Double($0) } ?? 0,
+            batchSize: setting("batch").flatMap { Int($0) })
         if saveEverySteps > 0 && !training.resumesMidEpoch {
             throw UsageError(message: "--save-every-steps: \(example.rawValue) carries its LSTM state across an epoch's chunks, so it checkpoints at epoch ends only (use --every)")
         }
@@ -128,26 +163,31 @@ struct TrainCommand: ParsableCommand {
             TrainingSchedule.make($0, optimizer: training.optimizer, epochs: setting("scheduler_epochs").flatMap { Int($0) } ?? target,
                                   stepsPerEpoch: training.stepsPerEpoch)
         }
-        let trainer = training.makeTrainer(schedule: schedule, checkpoint: path, checkpointEverySteps: saveEverySteps)
+        let (data, synchronizer) = try parallel?.shard(training) ?? (training.batches, nil)
+        let trainer = training.makeTrainer(schedule: schedule, checkpoint: path, checkpointEverySteps: saveEverySteps, data: data)
+        trainer.synchronizer = synchronizer
         trainer.checkpointEveryEpochs = every
         trainer.earlyStopPatience = setting("early_stop").flatMap { Int($0) }
         trainer.metadata = settings
         if resume {
-            let saved = try trainer.resume()
+            let saved = try trainer.resume(from: readPath)
             let position = DataLoader.Position(metadata: saved)
             let within = position.map { $0.batch > 0 && $0.batch < training.stepsPerEpoch ? ", batch \($0.batch) of epoch \($0.epoch + 1)" : "" } ?? ""
-            print("Resuming \(example.rawValue) from \(path) at epoch \(trainer.progress.epoch)\(within) (step \(trainer.progress.step))")
+            say("Resuming \(example.rawValue) from \(path) at epoch \(trainer.progress.epoch)\(within) (step \(trainer.progress.step))")
         }
         if trainer.progress.epoch >= target {
-            print("\(path) already holds \(trainer.progress.epoch) epochs (asked for \(target)); nothing to train.")
+            say("\(path) already holds \(trainer.progress.epoch) epochs (asked for \(target)); nothing to train.")
         }
-        trainer.display = ProgressDisplay(epochs: target, stepsPerEpoch: training.stepsPerEpoch)
-        trainer.log = try tensorboard.map { try SummaryWriter(directory: $0) }
+        if isLeader {
+            trainer.display = ProgressDisplay(epochs: target, stepsPerEpoch: training.stepsPerEpoch)
+            trainer.log = try tensorboard.map { try SummaryWriter(directory: $0) }
+        }
+        if worldSize > 1 { say("Training on \(worldSize) processes, each on its share of every global batch") }
         try trainer.fit(epochs: target)
         if trainer.stoppedEarly {
-            print("Stopped early after epoch \(trainer.progress.epoch): the validation loss did not improve for \(trainer.earlyStopPatience ?? 0) epochs")
+            say("Stopped early after epoch \(trainer.progress.epoch): the validation loss did not improve for \(trainer.earlyStopPatience ?? 0) epochs")
         }
-        print("Saved \(path) at epoch \(trainer.progress.epoch)")
-        print(training.report())
+        say("Saved \(path) at epoch \(trainer.progress.epoch)")
+        if isLeader { print(training.report()) }
     }
 }

@@ -42,9 +42,12 @@ extension EpochTraining {
 
     /// A `Trainer` over this run's model, optimizer, batches, loss, metrics and validation data,
     /// tracing the graph into every checkpoint.
-    public func makeTrainer(schedule: LearningRateSchedule? = nil, checkpoint: String? = nil, checkpointEverySteps: Int = 0) -> Trainer {
+    /// `data` replaces the run's own batches (with this process's shard of them, under mpirun).
+    public func makeTrainer(
+        schedule: LearningRateSchedule? = nil, checkpoint: String? = nil, checkpointEverySteps: Int = 0, data: (any BatchSource)? = nil
+    ) -> Trainer {
         let trainer = Trainer(
-            model: model, forward: { self.forward($0) }, optimizer: optimizer, loss: { self.loss($0, $1) }, data: batches,
+            model: model, forward: { self.forward($0) }, optimizer: optimizer, loss: { self.loss($0, $1) }, data: data ?? batches,
             schedule: schedule, checkpoint: checkpoint, checkpointEverySteps: checkpointEverySteps)
         trainer.metrics = metrics
         trainer.validation = validation
@@ -64,8 +67,13 @@ public enum Example: String, CaseIterable, Sendable {
     case charLSTMLayer = "char-lstm-layer"
     case charTransformer = "char-transformer"
 
-    /// Whether the example's training rows can give up some for validation (`--validation-split`).
+    /// Whether the example's training rows can give up some for validation (`--validation-split`)
+    /// and come in minibatches of a size one chooses (`--batch`).
     public var canHoldOutExamples: Bool { [.digits, .cnn, .cnnBatchNorm].contains(self) }
+
+    /// Whether its batches are rows that ranks can share (data-parallel training): not the LSTM
+    /// models, whose batches are time-major and carry a state from one batch to the next.
+    public var canShardBatches: Bool { ![.charLSTM, .charLSTMLayer].contains(self) }
 
     /// A fresh training run, its weights drawn from the generator in use.
     ///
@@ -76,11 +84,13 @@ public enum Example: String, CaseIterable, Sendable {
     ///     drawn from `seed` and the epoch.
     ///   - validationSplit: the fraction of the training rows (the last ones) held out for
     ///     validation (digits and the CNNs).
+    ///   - batchSize: rows per minibatch (digits and the CNNs; `nil`: 32).
     public func makeTraining(
         optimizer: String? = nil, learningRate: Float? = nil, shuffle: Bool = false, seed: UInt64 = Random.defaultSeed,
-        validationSplit: Double = 0
+        validationSplit: Double = 0, batchSize: Int? = nil
     ) throws -> any EpochTraining {
-        let digits = DigitsTraining.Settings(optimizer: optimizer, learningRate: learningRate, shuffle: shuffle, seed: seed, validationSplit: validationSplit)
+        var digits = DigitsTraining.Settings(optimizer: optimizer, learningRate: learningRate, shuffle: shuffle, seed: seed, validationSplit: validationSplit)
+        if let batchSize { digits.batchSize = batchSize }
         switch self {
         case .xor: return XORTraining(optimizer: optimizer, learningRate: learningRate)
         case .digits: return try DigitsTraining(settings: digits)

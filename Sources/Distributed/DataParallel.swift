@@ -1,0 +1,117 @@
+import Core
+import NN
+import Training
+
+/// Data-parallel training over a `ProcessGroup` (PyTorch's `DistributedDataParallel`, on MPI):
+/// every rank holds the whole model, computes the gradients of its shard of each global batch
+/// (`ShardedBatches`), and `synchronize` sums share-weighted gradients across ranks with
+/// `MPI_Allreduce` over buckets that fuse many tensors into one call — so every rank takes the
+/// optimizer step one process would take on the global batch, and the copies stay identical.
+///
+/// At start, rank 0's parameters and buffers are broadcast (`broadcastState`). BatchNorm's
+/// running statistics are kept per rank (each rank normalises its shard with its own batch
+/// statistics, as DDP without SyncBatchNorm); rank 0's are the ones saved.
+///
+///     let group = try ProcessGroup.world()
+///     let shard = ShardedBatches(loader, group: group)
+///     let trainer = Trainer(model: model, optimizer: optimizer, loss: loss, data: shard, checkpoint: "run.ckpt.h5")
+///     trainer.synchronizer = try DataParallel(model: model, data: shard, group: group)
+///     try trainer.fit(epochs: 10)
+///     group.finalize()
+public final class DataParallel: GradientSynchronizer {
+    public let group: ProcessGroup
+    public let model: Module
+    public let data: ShardedBatches
+    /// Floats per allreduce call; parameters are packed into buckets of at most this many (a
+    /// larger tensor is a bucket of its own). The default, 4 M floats (16 MiB), makes one call
+    /// per step for models up to that size.
+    public let bucketCapacity: Int
+    /// Parameter indices (in `namedParameters` order) of each bucket.
+    private let buckets: [[Int]]
+    private var buffer: [Float] = []
+
+    /// Two extra floats at the start of the first bucket: the number of ranks that had a batch,
+    /// and the share-weighted loss.
+    private static let header = 2
+
+    public init(model: Module, data: ShardedBatches, group: ProcessGroup, bucketCapacity: Int = 1 << 22, broadcast: Bool = true) throws {
+        require(bucketCapacity > 0, "DataParallel: bucketCapacity must be positive")
+        (self.model, self.data, self.group, self.bucketCapacity) = (model, data, group, bucketCapacity)
+        var buckets: [[Int]] = [[]]
+        var filled = DataParallel.header
+        for (index, parameter) in model.namedParameters.enumerated() {
+            let count = parameter.tensor.count
+            if filled + count > bucketCapacity && !buckets[buckets.count - 1].isEmpty {
+                buckets.append([])
+                filled = 0
+            }
+            buckets[buckets.count - 1].append(index)
+            filled += count
+        }
+        self.buckets = buckets
+        if broadcast { try broadcastState() }
+    }
+
+    public var isLeader: Bool { group.isLeader }
+
+    /// Rank 0's parameters and buffers on every rank, in one broadcast.
+    public func broadcastState() throws {
+        let state = model.namedState.map(\.tensor)
+        var values = state.flatMap(\.scalars)
+        try values.withUnsafeMutableBufferPointer { try group.broadcast($0) }
+        var offset = 0
+        for tensor in state {
+            tensor.replaceScalars(with: Array(values[offset..<offset + tensor.count]))
+            offset += tensor.count
+        }
+    }
+
+    /// Sums share · gradient over the ranks into every rank's gradients, bucket by bucket;
+    /// returns Σ share · loss, the loss of the global batch. Throws when a rank had no batch
+    /// (its shard ended early).
+    public func synchronize(loss: Float) throws -> Float {
+        let parameters = model.namedParameters.map(\.tensor)
+        let share = data.share
+        var globalLoss = loss
+        for (number, bucket) in buckets.enumerated() {
+            let header = number == 0 ? DataParallel.header : 0
+            buffer.removeAll(keepingCapacity: true)
+            if number == 0 { buffer += [1, share * loss] }
+            for index in bucket {
+                let parameter = parameters[index]
+                if let gradient = parameter.grad {
+                    gradient.withUnsafeBufferPointer { values in buffer += values.lazy.map { $0 * share } }
+                } else {
+                    buffer += repeatElement(0, count: parameter.count)
+                }
+            }
+            try group.allreduceSum(&buffer)
+            if number == 0 {
+                try checkParticipants(buffer[0])
+                globalLoss = buffer[1]
+            }
+            var offset = header
+            for index in bucket {
+                let parameter = parameters[index]
+                parameter.grad = Tensor(Array(buffer[offset..<offset + parameter.count]), shape: parameter.shape)
+                offset += parameter.count
+            }
+        }
+        return globalLoss
+    }
+
+    /// Joins the first bucket's allreduce without a batch: every rank's epoch must end together.
+    public func finishEpoch() throws {
+        let count = DataParallel.header + buckets[0].reduce(0) { $0 + model.namedParameters[$1].tensor.count }
+        var empty = [Float](repeating: 0, count: count)
+        try group.allreduceSum(&empty)
+        if empty[0] != 0 {
+            throw DistributedError(operation: "DataParallel", message: "this rank's data ended while \(Int(empty[0])) of \(group.size) ranks still had a batch: every rank's shard must have the same number of batches")
+        }
+    }
+
+    private func checkParticipants(_ count: Float) throws {
+        guard Int(count) != group.size else { return }
+        throw DistributedError(operation: "DataParallel", message: "only \(Int(count)) of \(group.size) ranks had a batch for this step: a rank's data ended early")
+    }
+}

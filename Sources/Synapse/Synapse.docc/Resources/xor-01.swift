@@ -1,0 +1,3 @@
+import Synapse
+
+Random.seed(42)
