@@ -37,7 +37,7 @@ run: deps
 
 test: deps python-test-env c-reader
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --skip DataParallelTests
+	$(SWIFT) test --skip-build --skip "DataParallelTests|TwoHostTests"
 	$(MAKE) mpi-test
 	$(PYTHON) -m pytest -q tools/python
 	$(MAKE) c-memcheck
@@ -48,7 +48,7 @@ test: deps python-test-env c-reader
 # process, resume, a killed rank, a shard that ends early) and across two network namespaces.
 mpi-test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --filter DataParallelTests
+	$(SWIFT) test --skip-build --filter "DataParallelTests|TwoHostTests"
 
 # The C reader of model files (tools/c): libsynapse_model.a and synapse-inspect-c.
 c-reader: deps

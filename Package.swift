@@ -103,7 +103,7 @@ let package = Package(
         ),
 
         // Benchmark driver: one line per workload, beside tools/bench/pytorch (make bench).
-        .executableTarget(name: "synapse-bench", dependencies: ["ExampleTasks"], path: "tools/bench/swift"),
+        .executableTarget(name: "synapse-bench", dependencies: ["ExampleTasks", "Distributed"], path: "tools/bench/swift"),
 
         // Finite-difference checks and small helpers shared by the test targets.
         .target(name: "TestSupport", dependencies: ["Core"], path: "Tests/TestSupport"),

@@ -151,6 +151,52 @@ struct DataParallelTests {
     }
 }
 
+/// tools/mpi/two-hosts.sh with `arguments`; returns (exit status, output).
+func twoHosts(_ arguments: [String], in folder: String) throws -> (status: Int32, output: String) {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let process = Process()
+    process.executableURL = root.appendingPathComponent("tools/mpi/two-hosts.sh")
+    process.arguments = arguments
+    process.currentDirectoryURL = URL(fileURLWithPath: folder)
+    let log = folder + "/two-hosts-\(UUID().uuidString).log"
+    FileManager.default.createFile(atPath: log, contents: nil)
+    let output = FileHandle(forWritingAtPath: log)!
+    process.standardOutput = output
+    process.standardError = output
+    try process.run()
+    process.waitUntilExit()
+    try output.close()
+    return (process.terminationStatus, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
+}
+
+/// The network namespaces whose names two-hosts.sh uses (`syn…`).
+func testNamespaces() -> [String] {
+    ((try? FileManager.default.contentsOfDirectory(atPath: "/run/netns")) ?? []).filter { $0.hasPrefix("syn") }
+}
+
+@Suite("Data-parallel training across two hosts (network namespaces)", .serialized)
+struct TwoHostTests {
+    @Test("2 ranks in two namespaces over TCP end bit-identical to 2 ranks over shared memory; the namespaces are removed")
+    func acrossNamespaces() throws {
+        let folder = temporaryFolder()
+        let before = testNamespaces()
+        let arguments = ["train", "digits", "--epochs", "2", "--shuffle", "--batch", "32"]
+        let local = try mpirun(2, arguments + ["--checkpoint", "local.h5"], in: folder)
+        #expect(local.status == 0, "\(local.output)")
+        let remote = try twoHosts([synapseTool] + arguments + ["--checkpoint", "hosts.h5"], in: folder)
+        #expect(remote.status == 0, "\(remote.output)")
+        #expect(try weights(folder + "/local.h5") == (try weights(folder + "/hosts.h5")))
+        // Each rank ran in its own namespace, with its own address.
+        let where_ = try twoHosts(["sh", "-c", "echo rank $OMPI_COMM_WORLD_RANK at $(ip -4 -o addr show | grep -o '10\\.77\\.[0-9.]*')"], in: folder)
+        #expect(where_.output.contains("rank 0 at 10.77.") && where_.output.contains("rank 1 at 10.77."), "\(where_.output)")
+        #expect(testNamespaces() == before, "namespaces left behind: \(testNamespaces())")
+        // A command that fails: the job fails and the namespaces still go.
+        let failed = try twoHosts(["false"], in: folder)
+        #expect(failed.status != 0)
+        #expect(testNamespaces() == before)
+    }
+}
+
 /// The pids whose parent is `pid`, in order of pid.
 func childProcesses(of pid: Int32) throws -> [Int32] {
     try FileManager.default.contentsOfDirectory(atPath: "/proc").compactMap(Int32.init).filter { child in

@@ -17,7 +17,8 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 SYNAPSE = os.path.join(ROOT, ".build", "release", "synapse-bench")
-WORKLOADS = ["xor", "op_overhead", "mlp_digits", "cnn_digits", "cnn_lenet", "char_lstm", "char_transformer", "sgemm", "file_io"]
+WORKLOADS = ["xor", "op_overhead", "mlp_digits", "cnn_digits", "cnn_lenet", "char_lstm", "char_transformer", "sgemm", "file_io",
+             "ddp_mlp"]
 # Workloads that are one variant of a script: name -> (script / synapse-bench workload, arguments).
 VARIANTS = {"cnn_digits": ("cnn", ["--variant", "digits"]), "cnn_lenet": ("cnn", ["--variant", "lenet"])}
 
@@ -69,6 +70,9 @@ COMPARISONS = {
                 ("model_load_s", "model_load_s", False, "speed-up, model file load (target >= 0.5)"),
                 ("checkpoint_save_s", "checkpoint_save_s", False, "speed-up, checkpoint save (target >= 0.5)"),
                 ("checkpoint_load_s", "checkpoint_load_s", False, "speed-up, checkpoint load (target >= 0.5)")],
+    "ddp_mlp": [("samples_per_s_w2", "samples_per_s_w2", True, "2-rank samples/s vs DDP gloo (target >= 2)"),
+                ("samples_per_s_w1", "samples_per_s_w1", True, "1-rank samples/s vs DDP gloo"),
+                ("scaling_w2", "scaling_w2", True, "scaling 1 -> 2 ranks vs DDP's (Synapse's own target >= 1.5)")],
     "sgemm": [("synapse_1t", "numpy_1t", True, "GFLOP/s vs numpy, 1 thread (target >= 0.9)"),
               ("synapse_2t", "numpy_2t", True, "GFLOP/s vs numpy, 2 threads")],
 }
