@@ -65,6 +65,9 @@ public final class Trainer {
     public var onStep: (TrainingProgress, Float) throws -> Void = { _, _ in }
     /// Called after every epoch with its summary.
     public var onEpoch: (EpochSummary) throws -> Void = { _ in }
+    /// Scale the gradients so that their global L2 norm is at most this (`clipGradNorm`, after
+    /// data-parallel synchronisation, before the step; `nil`: never).
+    public var clipGradientNorm: Float?
     /// Data-parallel training: gradients combined across processes after every backward pass;
     /// only the leader writes checkpoints and logs and shows progress.
     public var synchronizer: (any GradientSynchronizer)?
@@ -149,6 +152,7 @@ public final class Trainer {
                 let value = loss(output, target)
                 value.backward()
                 let scalar = try synchronizer?.synchronize(loss: value.scalar) ?? value.scalar
+                if let clipGradientNorm { clipGradNorm(model.parameters, maxNorm: clipGradientNorm) }
                 optimizer.step()
                 schedule?.afterStep()
                 progress.step += 1

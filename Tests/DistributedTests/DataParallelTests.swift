@@ -6,33 +6,39 @@ import Testing
 /// The `synapse` tool built beside the tests.
 let synapseTool = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("synapse").path
 
-/// `mpirun --oversubscribe -np N synapse ARGUMENTS` in `folder` (as root too), killed after
-/// `timeout` seconds; returns (exit status, stdout + stderr, seconds it took).
-func mpirun(_ ranks: Int, _ arguments: [String], in folder: String, timeout: Double = 300, extra: [String] = []) throws
-    -> (status: Int32, output: String, seconds: Double)
-{
+/// Starts `mpirun --oversubscribe -np N synapse ARGUMENTS` in `folder` (allowed as root too),
+/// its output (stdout and stderr) going to `log`: a pipe nobody reads while the job runs could
+/// fill and stall it.
+func startMPI(_ ranks: Int, _ arguments: [String], in folder: String, log: String) throws -> (process: Process, output: FileHandle) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["mpirun", "--oversubscribe", "-np", "\(ranks)"] + extra + [synapseTool] + arguments
+    process.arguments = ["mpirun", "--oversubscribe", "-np", "\(ranks)", synapseTool] + arguments
     process.currentDirectoryURL = URL(fileURLWithPath: folder)
     var environment = ProcessInfo.processInfo.environment
     environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
     environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
     process.environment = environment
-    // Output to a file: a pipe nobody reads while the job runs could fill and stall it.
-    let log = folder + "/mpirun-\(UUID().uuidString).log"
     FileManager.default.createFile(atPath: log, contents: nil)
     let output = FileHandle(forWritingAtPath: log)!
     process.standardOutput = output
     process.standardError = output
-    let start = Date()
     try process.run()
+    return (process, output)
+}
+
+/// `mpirun -np N synapse ARGUMENTS` in `folder`, stopped after `timeout` seconds; returns (exit
+/// status, stdout + stderr, seconds it took).
+func mpirun(_ ranks: Int, _ arguments: [String], in folder: String, timeout: Double = 300) throws
+    -> (status: Int32, output: String, seconds: Double)
+{
+    let log = folder + "/mpirun-\(UUID().uuidString).log"
+    let start = Date()
+    let (process, output) = try startMPI(ranks, arguments, in: folder, log: log)
     while process.isRunning && Date().timeIntervalSince(start) < timeout { usleep(20_000) }
     if process.isRunning { process.terminate() }
     process.waitUntilExit()
     try output.close()
-    let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-    return (process.terminationStatus, text, Date().timeIntervalSince(start))
+    return (process.terminationStatus, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "", Date().timeIntervalSince(start))
 }
 
 func temporaryFolder() -> String {
@@ -115,21 +121,9 @@ struct DataParallelTests {
     @Test("a rank killed with SIGKILL mid-run ends the whole job with a message within seconds")
     func killedRank() throws {
         let folder = temporaryFolder()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["mpirun", "--oversubscribe", "-np", "2", synapseTool, "train", "digits", "--epochs", "500", "--checkpoint", "k.h5",
-                             "--save-every-steps", "20"]
-        process.currentDirectoryURL = URL(fileURLWithPath: folder)
-        var environment = ProcessInfo.processInfo.environment
-        environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
-        environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
-        process.environment = environment
         let log = folder + "/killed.log"
-        FileManager.default.createFile(atPath: log, contents: nil)
-        let output = FileHandle(forWritingAtPath: log)!
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
+        let (process, output) = try startMPI(2, ["train", "digits", "--epochs", "500", "--checkpoint", "k.h5", "--save-every-steps", "20"],
+                                             in: folder, log: log)
         // Wait until training is under way (a checkpoint exists), then kill rank 1.
         let start = Date()
         while !FileManager.default.fileExists(atPath: folder + "/k.h5") && Date().timeIntervalSince(start) < 120 { usleep(10_000) }

@@ -21,6 +21,17 @@ func synapse(_ arguments: [String], in folder: String) throws -> (status: Int32,
     return (process.terminationStatus, String(decoding: outputData, as: UTF8.self), String(decoding: errorData, as: UTF8.self))
 }
 
+/// Starts the `synapse` tool in the background (output discarded), for tests that kill it.
+func startSynapse(_ arguments: [String], in folder: String) throws -> Process {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("synapse")
+    process.arguments = arguments
+    process.currentDirectoryURL = URL(fileURLWithPath: folder)
+    process.standardOutput = FileHandle.nullDevice
+    try process.run()
+    return process
+}
+
 /// Every weight and optimizer state tensor of a checkpoint, as bit patterns, by name.
 func bits(_ path: String) throws -> [String: [UInt32]] {
     let contents = try CheckpointContents(contentsOf: path)
@@ -83,12 +94,7 @@ struct CommandLineTests {
         let common = ["train", "digits", "--scheduler", scheduler, "--shuffle", "--epochs", "3"]
         #expect(try synapse(common + ["--checkpoint", "straight.h5"], in: folder).status == 0)
         // The same run, killed once its first checkpoint is on disk (saves are atomic).
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("synapse")
-        process.arguments = common + ["--checkpoint", "split.h5", "--every", "1"]
-        process.currentDirectoryURL = URL(fileURLWithPath: folder)
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        let process = try startSynapse(common + ["--checkpoint", "split.h5", "--every", "1"], in: folder)
         while !FileManager.default.fileExists(atPath: folder + "/split.h5") && process.isRunning { usleep(2_000) }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
@@ -117,12 +123,7 @@ struct CommandLineTests {
         // step is on disk (the process runs on meanwhile, so the kill lands at some later step).
         var generator = RandomGenerator(seed: UInt64(Date().timeIntervalSince1970))
         let killAfter = 10 + Int(generator.next() % 90)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("synapse")
-        process.arguments = common + ["--checkpoint", "split.h5", "--save-every-steps", "5"]
-        process.currentDirectoryURL = URL(fileURLWithPath: folder)
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        let process = try startSynapse(common + ["--checkpoint", "split.h5", "--save-every-steps", "5"], in: folder)
         let path = folder + "/split.h5"
         while process.isRunning {
             if let step = try? CheckpointContents(contentsOf: path).progress.step, step >= killAfter { break }

@@ -32,7 +32,8 @@ public enum DelayedRecall {
         return (steps, Tensor(sequence[0].map(Float.init)))
     }
 
-    /// Trains a fresh `cell` for `delay` and returns its accuracy on 1,000 new sequences.
+    /// Trains a fresh `cell` for `delay` with a `Trainer` (one "epoch" of `iterations` fresh
+    /// batches) and returns its accuracy on 1,000 new sequences.
     public static func accuracy(
         cell kind: Cell, delay: Int, symbols: Int = 8, hidden: Int = 32, iterations: Int = 3_000,
         batchSize: Int = 32, learningRate: Float = 0.003, forgetBias: Float = 0,
@@ -62,15 +63,20 @@ public enum DelayedRecall {
                 return output
             }
         }
-        let optimizer = Adam(parameters: recurrent.namedParameters, learningRate: learningRate)
-        let lossFunction = CrossEntropyLoss()
-        for _ in 0..<iterations {
-            let (inputs, answers) = batch(size: batchSize, delay: delay, symbols: symbols, using: &generator)
-            optimizer.zeroGrad()
-            lossFunction(step(inputs), answers).backward()
-            clipGradNorm(recurrent.parameters, maxNorm: 1)
-            optimizer.step()
+        // A batch's steps stacked as `[k + 1, batch, symbols]`; the forward pass unstacks them.
+        func unstacked(_ sequence: Tensor) -> [Tensor] {
+            (0..<sequence.shape[0]).map { sequence.slice(dim: 0, range: $0..<$0 + 1).squeezed(dim: 0) }
         }
+        let batches = IndexedBatches(batchesPerEpoch: max(1, iterations)) { _ in
+            let (inputs, answers) = batch(size: batchSize, delay: delay, symbols: symbols, using: &generator)
+            return (Tensor.concat(inputs.map { $0.unsqueezed(dim: 0) }, dim: 0), answers)
+        }
+        let lossFunction = CrossEntropyLoss()
+        let trainer = Trainer(
+            model: recurrent, forward: { step(unstacked($0)) }, optimizer: Adam(parameters: recurrent.namedParameters, learningRate: learningRate),
+            loss: { lossFunction($0, $1) }, data: batches)
+        trainer.clipGradientNorm = 1
+        try! trainer.fit(epochs: iterations > 0 ? 1 : 0)  // no checkpoint, no callbacks: nothing can throw
         let (inputs, answers) = batch(size: 1_000, delay: delay, symbols: symbols, using: &generator)
         return Tensor.withoutGradients { Digits.accuracy(logits: step(inputs), labels: answers) }
     }
