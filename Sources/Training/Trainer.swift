@@ -121,7 +121,11 @@ public final class Trainer {
         let contents = try Checkpoint.load(from: path, into: model, optimizer: optimizer)
         progress = contents.progress
         let saved = contents.metadata
-        data.restorePosition(from: saved)
+        if saved["data_epoch"] != nil || saved["data_batch"] != nil, !data.restorePosition(from: saved) {
+            throw CheckpointError.unexpected(
+                file: path, object: "metadata data_epoch/data_batch",
+                reason: "position \(saved["data_epoch"] ?? "?")/\(saved["data_batch"] ?? "?") is not a place in this data (\(data.batchesPerEpoch) batches per epoch)")
+        }
         if let schedule, let state = saved["scheduler_state"] { schedule.state = SchedulerStateText.decode(state) }
         if let best = saved["early_stop_best"].flatMap(Float.init), let since = saved["early_stop_since"].flatMap(Int.init) {
             earlyStop = (best, since)

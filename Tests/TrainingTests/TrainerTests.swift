@@ -115,4 +115,24 @@ struct TrainerTests {
             #expect(abs(trainer.evaluate(TensorDataset(inputs: inputs, targets: labels)).metrics["accuracy"]! - whole) < 1e-6)
         }
     }
+
+    @Test("a checkpoint whose loader position does not fit the data is a typed error naming the file")
+    func positionOutsideTheData() throws {
+        let path = folder() + "/position.ckpt.h5"
+        try Random.withSeed(3) {
+            let trainer = makeTrainer(checkpoint: path)
+            try trainer.fit(epochs: 1, maxSteps: 4)  // saved at batch 4 of 5
+        }
+        let model = Sequential(Linear(inputs: 4, outputs: 8), ReLU(), Dropout(0.2), Linear(inputs: 8, outputs: 3))
+        let loader = DataLoader(
+            TensorDataset(inputs: Tensor(shape: [24, 4], repeating: 0), targets: Tensor(shape: [24], repeating: 0)), batchSize: 12)
+        let other = Trainer(
+            model: model, optimizer: Adam(parameters: model.namedParameters, learningRate: 0.01), loss: { CrossEntropyLoss()($0, $1) },
+            data: loader, checkpoint: path)
+        #expect {
+            try other.resume()
+        } throws: { error in
+            "\(error)".contains(path) && "\(error)".contains("2 batches per epoch")
+        }
+    }
 }
