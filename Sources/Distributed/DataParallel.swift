@@ -26,7 +26,9 @@ public final class DataParallel: GradientSynchronizer {
     /// larger tensor is a bucket of its own). The default, 4 M floats (16 MiB), makes one call
     /// per step for models up to that size.
     public let bucketCapacity: Int
-    /// Parameter indices (in `namedParameters` order) of each bucket.
+    /// The model's parameters, in `namedParameters` order (listed once: reflection is not free).
+    private let parameters: [Tensor]
+    /// Parameter indices of each bucket.
     private let buckets: [[Int]]
     private var buffer: [Float] = []
 
@@ -37,10 +39,11 @@ public final class DataParallel: GradientSynchronizer {
     public init(model: Module, data: ShardedBatches, group: ProcessGroup, bucketCapacity: Int = 1 << 22, broadcast: Bool = true) throws {
         require(bucketCapacity > 0, "DataParallel: bucketCapacity must be positive")
         (self.model, self.data, self.group, self.bucketCapacity) = (model, data, group, bucketCapacity)
+        parameters = model.namedParameters.map(\.tensor)
         var buckets: [[Int]] = [[]]
         var filled = DataParallel.header
-        for (index, parameter) in model.namedParameters.enumerated() {
-            let count = parameter.tensor.count
+        for (index, parameter) in parameters.enumerated() {
+            let count = parameter.count
             if filled + count > bucketCapacity && !buckets[buckets.count - 1].isEmpty {
                 buckets.append([])
                 filled = 0
@@ -54,7 +57,8 @@ public final class DataParallel: GradientSynchronizer {
 
     public var isLeader: Bool { group.isLeader }
 
-    /// Rank 0's parameters and buffers on every rank, in one broadcast.
+    /// Rank 0's parameters and buffers on every rank, in one broadcast (parameters keep their
+    /// identity: the optimizer holds them).
     public func broadcastState() throws {
         let state = model.namedState.map(\.tensor)
         var values = state.flatMap(\.scalars)
@@ -70,19 +74,26 @@ public final class DataParallel: GradientSynchronizer {
     /// returns Σ share · loss, the loss of the global batch. Throws when a rank had no batch
     /// (its shard ended early).
     public func synchronize(loss: Float) throws -> Float {
-        let parameters = model.namedParameters.map(\.tensor)
         let share = data.share
         var globalLoss = loss
         for (number, bucket) in buckets.enumerated() {
             let header = number == 0 ? DataParallel.header : 0
-            buffer.removeAll(keepingCapacity: true)
-            if number == 0 { buffer += [1, share * loss] }
-            for index in bucket {
-                let parameter = parameters[index]
-                if let gradient = parameter.grad {
-                    gradient.withUnsafeBufferPointer { values in buffer += values.lazy.map { $0 * share } }
-                } else {
-                    buffer += repeatElement(0, count: parameter.count)
+            let count = header + bucket.reduce(0) { $0 + parameters[$1].count }
+            if buffer.count != count { buffer = [Float](repeating: 0, count: count) }
+            buffer.withUnsafeMutableBufferPointer { packed in
+                if number == 0 { (packed[0], packed[1]) = (1, share * loss) }
+                var offset = header
+                for index in bucket {
+                    let parameter = parameters[index]
+                    let destination = packed.baseAddress! + offset
+                    if let gradient = parameter.grad {
+                        gradient.withUnsafeBufferPointer { values in
+                            for i in 0..<values.count { destination[i] = values[i] * share }
+                        }
+                    } else {
+                        destination.update(repeating: 0, count: parameter.count)
+                    }
+                    offset += parameter.count
                 }
             }
             try group.allreduceSum(&buffer)
@@ -90,10 +101,17 @@ public final class DataParallel: GradientSynchronizer {
                 try checkParticipants(buffer[0])
                 globalLoss = buffer[1]
             }
+            // Fresh gradient tensors: a gradient's storage may be shared with another tensor's.
             var offset = header
             for index in bucket {
                 let parameter = parameters[index]
-                parameter.grad = Tensor(Array(buffer[offset..<offset + parameter.count]), shape: parameter.shape)
+                let gradient = Tensor.zeros(parameter.shape)
+                gradient.withUnsafeMutableBufferPointer { destination in
+                    buffer.withUnsafeBufferPointer { source in
+                        destination.baseAddress!.update(from: source.baseAddress! + offset, count: parameter.count)
+                    }
+                }
+                parameter.grad = gradient
                 offset += parameter.count
             }
         }
@@ -102,7 +120,7 @@ public final class DataParallel: GradientSynchronizer {
 
     /// Joins the first bucket's allreduce without a batch: every rank's epoch must end together.
     public func finishEpoch() throws {
-        let count = DataParallel.header + buckets[0].reduce(0) { $0 + model.namedParameters[$1].tensor.count }
+        let count = DataParallel.header + buckets[0].reduce(0) { $0 + parameters[$1].count }
         var empty = [Float](repeating: 0, count: count)
         try group.allreduceSum(&empty)
         if empty[0] != 0 {

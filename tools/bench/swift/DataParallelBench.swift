@@ -6,16 +6,23 @@ import Synapse
 /// `ddp_mlp.py`'s workload with Synapse's `DataParallel`: the digits MLP (SGD lr 0.05 momentum
 /// 0.9) on W ranks, rank r taking rows r::W in batches of 32 (weak scaling: the global batch is
 /// 32·W, each rank's gradient weighted 1/W as DDP averages), 20 epochs, one thread per rank.
-/// The parent launches `mpirun -np 1` and `-np 2` of itself (`ddp_mlp_worker`) and prints the
+/// The parent launches `mpirun -np 1` and `-np 2` of itself (`ddp_mlp_worker`, each rank bound to
+/// a core) and prints the
 /// comparable line; each job's rank 0 times its training loop between two barriers.
+///
+/// `scaling_ceiling_w2` is what this machine allows at that moment: two ranks that train their
+/// shards without exchanging anything (`--independent`), over one rank. On a machine whose
+/// second core another tenant may hold, it says whether a low `scaling_w2` is communication or
+/// a missing core.
 func benchmarkDataParallel(epochs: Int) throws {
     var results: [Int: (samplesPerSecond: Double, accuracy: Double)] = [:]
-    for world in [1, 2] {
+    var syncMicroseconds: [Int: Double] = [:]
+    for world in [1, 2, -2] {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        process.arguments = ["mpirun", "--oversubscribe", "--bind-to", "none", "-np", "\(world)", me, "ddp_mlp_worker",
-                             "--epochs", "\(epochs)", "--seed", "\(seed)"]
+        process.arguments = ["mpirun", "--oversubscribe", "--bind-to", "core", "-np", "\(abs(world))", me, "ddp_mlp_worker",
+                             "--epochs", "\(epochs)", "--seed", "\(seed)"] + (world < 0 ? ["--independent"] : [])
         var environment = ProcessInfo.processInfo.environment
         environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
         environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
@@ -37,16 +44,20 @@ func benchmarkDataParallel(epochs: Int) throws {
             if parts.count == 2, let value = Double(parts[1]) { fields[String(parts[0])] = value }
         }
         results[world] = (fields["samples_per_s"] ?? .nan, fields["test_acc"] ?? .nan)
+        syncMicroseconds[world] = fields["sync_us_per_step"] ?? .nan
     }
-    let (one, two) = (results[1]!, results[2]!)
+    let (one, two, ceiling) = (results[1]!, results[2]!, results[-2]!)
     emit("ddp_mlp", "samples_per_s_w1", one.samplesPerSecond, "samples/s", [
         ("samples_per_s_w2", two.samplesPerSecond), ("scaling_w2", two.samplesPerSecond / one.samplesPerSecond),
         ("test_acc_w1", one.accuracy), ("test_acc_w2", two.accuracy), ("epochs", epochs),
+        ("allreduce_us_per_step_w2", syncMicroseconds[2] ?? .nan),
+        ("scaling_ceiling_w2", ceiling.samplesPerSecond / one.samplesPerSecond),
     ])
 }
 
-/// One rank of `benchmarkDataParallel`; rank 0 prints `worker samples_per_s=… test_acc=…`.
-func dataParallelWorker(epochs: Int) throws {
+/// One rank of `benchmarkDataParallel`; rank 0 prints `worker samples_per_s=… test_acc=…`. With
+/// `independent`, the ranks train without summing gradients (the machine's ceiling).
+func dataParallelWorker(epochs: Int, independent: Bool) throws {
     let group = try ProcessGroup.world()
     let world = group.size
     let train = try Digits.load("train")
@@ -70,7 +81,8 @@ func dataParallelWorker(epochs: Int) throws {
     let trainer = Trainer(
         model: model, optimizer: SGD(parameters: model.namedParameters, learningRate: 0.05, momentum: 0.9),
         loss: { CrossEntropyLoss()($0, $1) }, data: shard)
-    trainer.synchronizer = try DataParallel(model: model, data: shard, group: group)
+    let timed = TimedSynchronizer(try DataParallel(model: model, data: shard, group: group))
+    if !independent { trainer.synchronizer = timed }
     try group.barrier()
     let start = Date()
     try trainer.fit(epochs: epochs)
@@ -78,7 +90,44 @@ func dataParallelWorker(epochs: Int) throws {
     let elapsed = Date().timeIntervalSince(start)
     if group.isLeader {
         let accuracy = Tensor.withoutGradients { Digits.accuracy(logits: model(test.images), labels: test.labels) }
-        print("worker samples_per_s=\(Double(epochs * 1_500) / elapsed) test_acc=\(accuracy)")
+        print("worker samples_per_s=\(Double(epochs * 1_500) / elapsed) test_acc=\(accuracy) "
+              + "sync_us_per_step=\(timed.seconds / Double(max(1, timed.calls)) * 1e6) step_us=\(elapsed / Double(max(1, timed.calls)) * 1e6)")
     }
+    group.finalize()
+}
+
+/// A synchronizer that times the one it wraps (the gradient allreduce's share of a step).
+final class TimedSynchronizer: GradientSynchronizer {
+    let inner: any GradientSynchronizer
+    private(set) var seconds = 0.0
+    private(set) var calls = 0
+
+    init(_ inner: any GradientSynchronizer) { self.inner = inner }
+
+    var isLeader: Bool { inner.isLeader }
+
+    func synchronize(loss: Float) throws -> Float {
+        let start = DispatchTime.now().uptimeNanoseconds
+        defer {
+            seconds += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+            calls += 1
+        }
+        return try inner.synchronize(loss: loss)
+    }
+
+    func finishEpoch() throws { try inner.finishEpoch() }
+}
+
+/// One rank of a bare allreduce timing (`mpirun -np 2 synapse-bench allreduce_worker`): `calls`
+/// sums of `floats` floats after 100 warm-up calls; rank 0 prints microseconds per call.
+func allreduceWorker(floats: Int, calls: Int) throws {
+    let group = try ProcessGroup.world()
+    var buffer = [Float](repeating: 1, count: floats)
+    for _ in 0..<100 { try group.allreduceSum(&buffer) }
+    try group.barrier()
+    let start = Date()
+    for _ in 0..<calls { try group.allreduceSum(&buffer) }
+    let elapsed = Date().timeIntervalSince(start)
+    if group.isLeader { print("allreduce floats=\(floats) us_per_call=\(elapsed / Double(calls) * 1e6)") }
     group.finalize()
 }

@@ -56,7 +56,8 @@ do {
     case "sgemm": benchmarkSgemm()
     case "file_io": try benchmarkFileIO()
     case "ddp_mlp": try benchmarkDataParallel(epochs: option("--epochs", default: 20))
-    case "ddp_mlp_worker": try dataParallelWorker(epochs: option("--epochs", default: 20))
+    case "ddp_mlp_worker": try dataParallelWorker(epochs: option("--epochs", default: 20), independent: arguments.contains("--independent"))
+    case "allreduce_worker": try allreduceWorker(floats: option("--floats", default: 8_780), calls: option("--calls", default: 2_000))
     default:
         FileHandle.standardError.write(Data("synapse-bench: unknown workload \(workload)\n\(usage)\n".utf8))
         exit(2)
