@@ -13,8 +13,11 @@ import Core
 public final class DataLoader: Sequence {
     /// Where the loader is: the epoch (from 0) and the next batch within it.
     public struct Position: Equatable, Sendable {
+        /// The epoch, from 0.
         public var epoch: Int
+        /// The next batch within the epoch, from 0 (`batchesPerEpoch`: the epoch is over).
         public var batch: Int
+        /// The position at batch `batch` of epoch `epoch`.
         public init(epoch: Int, batch: Int) { (self.epoch, self.batch) = (epoch, batch) }
 
         /// The position as metadata strings (`data_epoch`, `data_batch`), for a checkpoint.
@@ -28,16 +31,23 @@ public final class DataLoader: Sequence {
         }
     }
 
+    /// The examples.
     public let dataset: any Dataset
+    /// Examples per batch (the last batch of an epoch may be shorter, unless `dropLast`).
     public let batchSize: Int
+    /// Whether each epoch visits the examples in a fresh permutation.
     public let shuffle: Bool
+    /// Whether a last, short batch is skipped.
     public let dropLast: Bool
+    /// The seed of the loader's own generator (with the epoch, it fixes each permutation).
     public let seed: UInt64
+    /// Where the loader is; set it (or `restorePosition`) to continue a run.
     public var position = Position(epoch: 0, batch: 0) {
         didSet { require(position.epoch >= 0 && position.batch >= 0 && position.batch <= batchesPerEpoch, "DataLoader: position \(position) is outside the data") }
     }
     private var order: (epoch: Int, indices: [Int])?
 
+    /// Batches of `batchSize` examples of `dataset`, shuffled each epoch from `seed` if `shuffle`.
     public init(_ dataset: any Dataset, batchSize: Int, shuffle: Bool = false, dropLast: Bool = false, seed: UInt64 = Random.defaultSeed) {
         require(batchSize > 0, "DataLoader: batchSize must be positive, got \(batchSize)")
         (self.dataset, self.batchSize, self.shuffle, self.dropLast, self.seed) = (dataset, batchSize, shuffle, dropLast, seed)

@@ -22,9 +22,12 @@ extension Dataset {
 /// Examples held in two tensors whose first dimension is the example (PyTorch's
 /// `TensorDataset`): `inputs` `[N, …]` and `targets` `[N, …]`. A batch is one row gather.
 public struct TensorDataset: Dataset {
+    /// The inputs, `[N, …]`.
     public let inputs: Tensor
+    /// The targets, `[N, …]`.
     public let targets: Tensor
 
+    /// The examples of `inputs` and `targets`, row by row (same first dimension).
     public init(inputs: Tensor, targets: Tensor) {
         require(inputs.rank >= 1 && targets.rank >= 1 && inputs.shape[0] == targets.shape[0],
                 "TensorDataset: inputs \(describe(inputs.shape)) and targets \(describe(targets.shape)) must have the same first dimension")

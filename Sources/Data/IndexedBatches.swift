@@ -6,6 +6,7 @@ import Core
 /// the same metadata names.
 public final class IndexedBatches: BatchSource {
     public let batchesPerEpoch: Int
+    /// Where the source is: the epoch and the next batch.
     public private(set) var position = DataLoader.Position(epoch: 0, batch: 0)
     private let batch: (Int) -> (input: Tensor, target: Tensor)
 

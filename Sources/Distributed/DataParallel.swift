@@ -19,8 +19,11 @@ import Training
 ///     try trainer.fit(epochs: 10)
 ///     group.finalize()
 public final class DataParallel: GradientSynchronizer {
+    /// The processes that train together.
     public let group: ProcessGroup
+    /// This rank's copy of the model.
     public let model: Module
+    /// This rank's shard of the batches; its `share` weights the gradient.
     public let data: ShardedBatches
     /// Floats per allreduce call; parameters are packed into buckets of at most this many (a
     /// larger tensor is a bucket of its own). The default, 4 M floats (16 MiB), makes one call
@@ -36,6 +39,8 @@ public final class DataParallel: GradientSynchronizer {
     /// and the share-weighted loss.
     private static let header = 2
 
+    /// Data-parallel training of `model` on `data` across `group`; with `broadcast`, rank 0's
+    /// parameters and buffers are copied to every rank now (a collective: every rank must call it).
     public init(model: Module, data: ShardedBatches, group: ProcessGroup, bucketCapacity: Int = 1 << 22, broadcast: Bool = true) throws {
         require(bucketCapacity > 0, "DataParallel: bucketCapacity must be positive")
         (self.model, self.data, self.group, self.bucketCapacity) = (model, data, group, bucketCapacity)

@@ -11,7 +11,9 @@ import Foundation
 /// `finalize()` before the process exits, or `mpirun` reports the job as failed; `abort(_:)`
 /// ends every rank of the job with a message.
 public final class ProcessGroup: @unchecked Sendable {
+    /// This process's number in the job, 0 ..< `size`.
     public let rank: Int
+    /// The number of processes in the job.
     public let size: Int
     private let communicator: MPI_Comm?
     private var finalized = false
@@ -119,8 +121,11 @@ public final class ProcessGroup: @unchecked Sendable {
 
 /// An MPI call that failed: the operation and MPI's own description of the error.
 public struct DistributedError: Error, CustomStringConvertible {
+    /// The MPI call (or Synapse operation) that failed.
     public let operation: String
+    /// MPI's error code (-1 for a Synapse-level failure).
     public let code: Int32
+    /// What went wrong, in MPI's words or Synapse's.
     public let message: String
 
     init(operation: String, code: Int32) {

@@ -6,12 +6,16 @@ import Data
 /// ranks together see exactly the batches one process would. Targets are cut in the same
 /// proportion (a target with k rows per input row keeps k rows per kept row).
 public final class ShardedBatches: BatchSource {
+    /// The global batches, the same on every rank.
     public let source: any BatchSource
+    /// This rank.
     public let rank: Int
+    /// The number of ranks sharing each batch.
     public let size: Int
     /// This rank's rows over the rows of the last global batch: the weight of its gradient.
     public private(set) var share: Float = 0
 
+    /// Rank `rank`'s part (of `size`) of every batch of `source`.
     public init(_ source: any BatchSource, rank: Int, size: Int) {
         require(size > 0 && rank >= 0 && rank < size, "ShardedBatches: rank \(rank) is not in 0..<\(size)")
         (self.source, self.rank, self.size) = (source, rank, size)

@@ -5,8 +5,11 @@ import Optim
 /// per step), `onPlateau` (ReduceLROnPlateau on the validation loss, or on the epoch's mean
 /// training loss without validation data).
 public enum LearningRateSchedule {
+    /// Stepped once after every epoch (StepLR, CosineAnnealingLR over epochs, …).
     case everyEpoch(any LearningRateScheduler)
+    /// Stepped after every optimizer step (OneCycleLR, a warm-up counted in steps).
     case everyStep(any LearningRateScheduler)
+    /// Given the validation loss (or the epoch's mean training loss) after every epoch.
     case onPlateau(ReduceLROnPlateau)
 
     /// After each optimizer step. A OneCycleLR is not stepped past its last step (PyTorch raises

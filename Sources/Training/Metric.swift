@@ -11,6 +11,7 @@ public struct Metric: Sendable {
     /// (total, count) of one batch: `output`, `target` → e.g. (correct predictions, targets).
     public let measure: @Sendable (_ output: Tensor, _ target: Tensor) -> (total: Double, count: Int)
 
+    /// A metric named `name` whose batch figure is `measure(output, target)` = (total, count).
     public init(name: String, higherIsBetter: Bool, measure: @escaping @Sendable (Tensor, Tensor) -> (total: Double, count: Int)) {
         (self.name, self.higherIsBetter, self.measure) = (name, higherIsBetter, measure)
     }

@@ -22,13 +22,17 @@ import Optim
 ///     if FileManager.default.fileExists(atPath: "run.ckpt.h5") { try trainer.resume() }
 ///     try trainer.fit(epochs: 10)
 public final class Trainer {
+    /// The model being trained (weights, buffers and mode).
     public let model: Module
     /// The model's output for a batch's input (`model(input)` for a `Layer`).
     public let forward: (Tensor) -> Tensor
+    /// The optimizer that updates `model`'s parameters after every batch.
     public let optimizer: any Optimizer
     /// The loss of (output, target).
     public let loss: (Tensor, Tensor) -> Tensor
+    /// Where the batches come from (a `DataLoader`, `IndexedBatches`, a rank's `ShardedBatches`).
     public let data: any BatchSource
+    /// The learning-rate schedule and when it steps (`nil`: the optimizer's rate throughout).
     public let schedule: LearningRateSchedule?
     /// Where checkpoints go (`nil`: none).
     public let checkpoint: String?

@@ -80,7 +80,7 @@ struct DataParallelTests {
         #expect(run.output.contains("rank 0 of 2: DataParallel failed: only 1 of 2 ranks had a batch for this step"), "\(run.output)")
     }
 
-    @Test("digits: 2 ranks sharing each global batch of 32 end where one process ends (within 1e-5)")
+    @Test("digits: 2 ranks sharing each global batch of 32 end where one process ends (within 2e-6; measured 1.8e-7)")
     func twoRanksMatchOneProcess() throws {
         let folder = temporaryFolder()
         let one = Process()
@@ -99,7 +99,7 @@ struct DataParallelTests {
         #expect(a.keys.sorted() == b.keys.sorted())
         var largest: Float = 0
         for (name, values) in a { largest = max(largest, zip(values, b[name]!).map { abs($0 - $1) }.max()!) }
-        #expect(largest < 1e-5, "largest difference \(largest)")
+        #expect(largest < 2e-6, "largest difference \(largest)")
         #expect(try CheckpointContents(contentsOf: folder + "/two.h5").metadata["world_size"] == "2")
     }
 
