@@ -8,9 +8,13 @@ import Training
 /// `MPI_Allreduce` over buckets that fuse many tensors into one call — so every rank takes the
 /// optimizer step one process would take on the global batch, and the copies stay identical.
 ///
-/// At start, rank 0's parameters and buffers are broadcast (`broadcastState`). BatchNorm's
-/// running statistics are kept per rank (each rank normalises its shard with its own batch
-/// statistics, as DDP without SyncBatchNorm); rank 0's are the ones saved.
+/// At start, rank 0's parameters and buffers are broadcast (`broadcastState`). Each rank
+/// normalises its shard with its own batch statistics (as DDP without SyncBatchNorm), and the
+/// running statistics (every floating buffer but `num_batches_tracked`, which is the same
+/// everywhere) are averaged across ranks after every step, weighted by share: every rank keeps
+/// the same model — so a checkpoint from rank 0 resumes every rank exactly — and with equal
+/// shards the running mean is exactly one process's (the running variance, a mean of the
+/// shards' variances, is close to it).
 ///
 ///     let group = try ProcessGroup.world()
 ///     let shard = ShardedBatches(loader, group: group)
@@ -31,6 +35,8 @@ public final class DataParallel: GradientSynchronizer {
     public let bucketCapacity: Int
     /// The model's parameters, in `namedParameters` order (listed once: reflection is not free).
     private let parameters: [Tensor]
+    /// The running statistics averaged after every step.
+    private let averagedBuffers: [Tensor]
     /// Parameter indices of each bucket.
     private let buckets: [[Int]]
     private var buffer: [Float] = []
@@ -45,6 +51,7 @@ public final class DataParallel: GradientSynchronizer {
         require(bucketCapacity > 0, "DataParallel: bucketCapacity must be positive")
         (self.model, self.data, self.group, self.bucketCapacity) = (model, data, group, bucketCapacity)
         parameters = model.namedParameters.map(\.tensor)
+        averagedBuffers = model.namedBuffers.filter { !$0.name.hasSuffix("num_batches_tracked") }.map(\.tensor)
         var buckets: [[Int]] = [[]]
         var filled = DataParallel.header
         for (index, parameter) in parameters.enumerated() {
@@ -120,7 +127,24 @@ public final class DataParallel: GradientSynchronizer {
                 offset += parameter.count
             }
         }
+        try averageBuffers(share: share)
         return globalLoss
+    }
+
+    /// Σ share · buffer over the ranks, in place, in one call.
+    private func averageBuffers(share: Float) throws {
+        guard !averagedBuffers.isEmpty else { return }
+        var values = [Float]()
+        values.reserveCapacity(averagedBuffers.reduce(0) { $0 + $1.count })
+        for tensor in averagedBuffers { tensor.withUnsafeBufferPointer { values += $0.lazy.map { $0 * share } } }
+        try group.allreduceSum(&values)
+        var offset = 0
+        for tensor in averagedBuffers {
+            tensor.withUnsafeMutableBufferPointer { destination in
+                for i in 0..<destination.count { destination[i] = values[offset + i] }
+            }
+            offset += tensor.count
+        }
     }
 
     /// Joins the first bucket's allreduce without a batch: every rank's epoch must end together.

@@ -118,6 +118,18 @@ struct DataParallelTests {
         #expect(other.output.contains("was written by a run of 2 process(es) and this run has 3"), "\(other.output)")
     }
 
+    @Test("cnn-bn under mpirun -np 2 (running statistics averaged every step, dropout): resumed bit for bit")
+    func resumeBatchNormUnderMPI() throws {
+        let folder = temporaryFolder()
+        #expect(try mpirun(2, ["train", "cnn-bn", "--epochs", "2", "--shuffle", "--checkpoint", "straight.h5"], in: folder).status == 0)
+        #expect(try mpirun(2, ["train", "cnn-bn", "--epochs", "1", "--shuffle", "--checkpoint", "split.h5"], in: folder).status == 0)
+        let resumed = try mpirun(2, ["train", "cnn-bn", "--epochs", "2", "--checkpoint", "split.h5", "--resume"], in: folder)
+        #expect(resumed.status == 0, "\(resumed.output)")
+        let straight = try weights(folder + "/straight.h5")
+        #expect(straight.keys.contains("1.running_var"))
+        #expect(straight == (try weights(folder + "/split.h5")))
+    }
+
     @Test("a rank killed with SIGKILL mid-run ends the whole job with a message within seconds")
     func killedRank() throws {
         let folder = temporaryFolder()
