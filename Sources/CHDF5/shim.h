@@ -21,3 +21,45 @@ static inline hid_t synapse_h5s_all(void) { return H5S_ALL; }
 static inline void synapse_h5_silence_errors(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
 static inline size_t synapse_h5t_variable(void) { return H5T_VARIABLE; }
 static inline hid_t synapse_h5t_native_uint8(void) { return H5T_NATIVE_UINT8; }
+
+// Opening a file image without copying it: libhdf5's core driver normally copies the image
+// into its property list and again into the open file (H5LTopen_file_image's DONT_COPY |
+// DONT_RELEASE flags avoid that, but live in libhdf5_hl). These callbacks hand libhdf5 the
+// caller's buffer for every allocation and make the copies no-ops; the file is opened read
+// only, so libhdf5 never writes to, grows or frees it. The buffer must outlive the file.
+static inline void *synapse_h5_image_malloc(size_t size, H5FD_file_image_op_t op, void *udata) {
+    (void)size; (void)op;
+    return udata;
+}
+static inline void *synapse_h5_image_memcpy(void *dest, const void *src, size_t size, H5FD_file_image_op_t op, void *udata) {
+    (void)op; (void)udata;
+    if (dest != src) return NULL;  // never asked for with these callbacks
+    (void)size;
+    return dest;
+}
+static inline void *synapse_h5_image_realloc(void *ptr, size_t size, H5FD_file_image_op_t op, void *udata) {
+    (void)ptr; (void)size; (void)op; (void)udata;
+    return NULL;  // a read-only image never grows
+}
+static inline herr_t synapse_h5_image_free(void *ptr, H5FD_file_image_op_t op, void *udata) {
+    (void)ptr; (void)op; (void)udata;
+    return 0;
+}
+static inline void *synapse_h5_image_udata_copy(void *udata) { return udata; }
+static inline herr_t synapse_h5_image_udata_free(void *udata) { (void)udata; return 0; }
+
+// A file access list for the core driver (in memory, no backing store) over `buffer`, which
+// libhdf5 reads in place. Returns the list (close it with H5Pclose) or a negative id.
+static inline hid_t synapse_h5p_image_access(void *buffer, size_t size) {
+    hid_t access = H5Pcreate(H5P_FILE_ACCESS);
+    if (access < 0) return access;
+    H5FD_file_image_callbacks_t callbacks = {
+        synapse_h5_image_malloc, synapse_h5_image_memcpy, synapse_h5_image_realloc, synapse_h5_image_free,
+        synapse_h5_image_udata_copy, synapse_h5_image_udata_free, buffer};
+    if (H5Pset_fapl_core(access, 1 << 20, 0) < 0 || H5Pset_file_image_callbacks(access, &callbacks) < 0
+        || H5Pset_file_image(access, buffer, size) < 0) {
+        H5Pclose(access);
+        return -1;
+    }
+    return access;
+}

@@ -50,9 +50,10 @@ public enum Checkpoint {
         for (name, _) in parameters where !isStorable(name) {
             throw CheckpointError.invalidName(file: path, name: name)
         }
+        let stateBytes = optimizer.map { $0.state.values.reduce(0) { $0 + $1.values.reduce(0) { $0 + 4 * $1.count } } } ?? 0
+        let sizeHint = parameters.reduce(1 << 16) { $0 + 4 * $1.tensor.count } + stateBytes + (graphBytes?.count ?? 0)
         do {
-            try HDF5Lock.run { try AtomicFile.write(path, sealed: !legacyVersion1) { temporary in
-                let file = try HDF5File.create(temporary, sealed: !legacyVersion1)
+            try HDF5File.write(to: path, sealed: !legacyVersion1, sizeHint: sizeHint) { file in
                 try file.setAttribute("format", string: formatName)
                 try file.setAttribute("format_version", integer: legacyVersion1 ? 1 : formatVersion)
                 try file.setAttribute("library_version", string: SynapseVersion.string)
@@ -72,12 +73,21 @@ public enum Checkpoint {
                 for (key, value) in metadata.sorted(by: { $0.key < $1.key }) {
                     try file.setAttribute(key, string: value, on: "/metadata")
                 }
-                try file.flush()
-            } }
+            }
         } catch let failure as HDF5Failure {
             throw CheckpointError(failure)
         } catch let failure as AtomicWriteError {
-            throw CheckpointError.failed(file: failure.file, object: "/", operation: failure.operation)
+            throw CheckpointError.notWritten(file: path, reason: failure.reason)
+        }
+    }
+
+    /// Checks, before training starts, that a checkpoint can be written at `path` (its folder
+    /// exists and takes new files), by creating and removing a probe file beside it.
+    public static func checkWritable(_ path: String) throws {
+        do {
+            try AtomicFile.checkWritable(path)
+        } catch {
+            throw CheckpointError.notWritten(file: path, reason: error.reason)
         }
     }
 

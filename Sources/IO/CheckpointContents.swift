@@ -29,24 +29,33 @@ public struct CheckpointContents {
         public var state: [String: [String: Tensor]]
     }
 
-    /// Reads and checks the checkpoint at `path`. Its integrity record is verified before
-    /// libhdf5 reads a byte; a version-1 file (which has none) is read in a child process
-    /// first, so that a damaged one cannot take this process down.
+    /// Reads and checks the checkpoint at `path`. The file is opened once and read whole;
+    /// its integrity record is verified before libhdf5 sees a byte, and libhdf5 then parses
+    /// those same bytes in memory, so a checkpoint renamed over `path` mid-read (a running
+    /// `synapse train` saving) yields the old file or the new one, never a false "damaged". A
+    /// version-1 file (which has no record) is parsed in a child process first, so that a
+    /// damaged one cannot take this process down. FIFOs, devices and folders are refused
+    /// before a byte is read.
     public init(contentsOf path: String) throws {
+        let image: FileImage
+        do {
+            image = try FileBytes.readImage(path, limit: 1 << 40)
+        } catch {
+            throw CheckpointError.unreadable(file: path, reason: error.reason)
+        }
         let kind: IntegrityRecord.Kind
         do {
-            kind = try IntegrityRecord.verify(path)
+            kind = try IntegrityRecord.verify(image.contents, path: path)
         } catch let failure as IntegrityFailure {
-            guard FileBytes.size(path) != nil else { throw CheckpointError.unreadable(file: path, reason: describeUnreadable(path)) }
             throw CheckpointError.damaged(file: path, reason: failure.reason)
         }
-        self = try HDF5Lock.run { try CheckpointContents(checked: path, kind: kind) }
+        self = try HDF5Lock.run { try CheckpointContents(checked: image, path: path, kind: kind) }
     }
 
-    private init(checked path: String, kind: IntegrityRecord.Kind) throws {
+    private init(checked image: FileImage, path: String, kind: IntegrityRecord.Kind) throws {
         if kind == .unsealed {
-            let timeout = LegacyCheck.timeoutSeconds(forFileOf: FileBytes.size(path) ?? 0)
-            switch LegacyCheck.probe(timeoutSeconds: timeout, { _ = try CheckpointContents(reading: path, expectSealed: false) }) {
+            let timeout = LegacyCheck.timeoutSeconds(forFileOf: UInt64(image.count))
+            switch LegacyCheck.probe(timeoutSeconds: timeout, { _ = try CheckpointContents(reading: image, path: path, expectSealed: false) }) {
             case .succeeded, .failed: break  // a failure is reported by the read below
             case .crashed(let signal):
                 throw CheckpointError.damaged(
@@ -59,17 +68,14 @@ public struct CheckpointContents {
             }
         }
         do {
-            try self.init(reading: path, expectSealed: kind == .sealed)
+            try self.init(reading: image, path: path, expectSealed: kind == .sealed)
         } catch let failure as HDF5Failure {
             throw CheckpointError(failure)
         }
     }
 
-    private init(reading path: String, expectSealed: Bool) throws {
-        guard HDF5File.isHDF5(path) else {
-            throw CheckpointError.unreadable(file: path, reason: describeUnreadable(path))
-        }
-        let file = try HDF5File.openForReading(path)
+    private init(reading image: FileImage, path: String, expectSealed: Bool) throws {
+        let file = try HDF5File.open(image: image, for: path)
         guard case .string(let format)? = try file.attribute("format") else {
             let found = try file.attribute("format").map { "\($0)" } ?? "absent"
             throw CheckpointError.wrongFormat(file: path, found: found)
@@ -164,15 +170,6 @@ public struct CheckpointContents {
             }
         }
     }
-}
-
-/// Why `path` cannot be read as HDF5: missing, unreadable, or another kind of file.
-private func describeUnreadable(_ path: String) -> String {
-    guard let handle = fopen(path, "rb") else {
-        return "cannot open the file (\(String(cString: strerror(errno))))"
-    }
-    fclose(handle)
-    return "not an HDF5 file"
 }
 
 private func integerAttribute(_ file: HDF5File, _ name: String, of object: String) throws -> Int64 {

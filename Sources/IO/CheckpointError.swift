@@ -22,6 +22,9 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     case invalidName(file: String, name: String)
     /// HDF5 or the file system refused an operation.
     case failed(file: String, object: String, operation: String)
+    /// The file could not be saved (no space left, no permission, no such folder): the system's
+    /// reason. The previous file at that path, if any, is unchanged.
+    case notWritten(file: String, reason: String)
     /// The file is not the one written: its integrity record does not match (where, when
     /// known), or, for a version-1 file without one, libhdf5 could not read it safely.
     case damaged(file: String, reason: String)
@@ -46,6 +49,8 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
             "checkpoint \(file): parameter name \"\(name)\" cannot be stored (names must be non-empty and contain no \"/\")"
         case let .damaged(file, reason):
             "checkpoint \(file): \(reason)"
+        case let .notWritten(file, reason):
+            "checkpoint \(file): not saved: \(reason)"
         case let .failed(file, object, operation):
             "checkpoint \(file): could not \(operation) at \(object)"
         }

@@ -57,12 +57,21 @@ public enum TensorInput {
     /// The largest input file read: 2³¹ float64 values and a header.
     static let largestFile: UInt64 = (1 << 34) + (1 << 20)
 
+    /// The whole of an input file (one open; special files and files over 16 GiB refused).
+    private static func read(_ path: String) throws -> [UInt8] {
+        do {
+            return try FileBytes.readAll(path, limit: largestFile)
+        } catch {
+            throw TensorInputError(message: "\(path): \(error.reason)")
+        }
+    }
+
     private static func csv(_ path: String) throws -> Tensor {
-        guard (FileBytes.size(path) ?? 0) <= largestFile else { throw TensorInputError(message: "\(path): larger than 16 GiB") }
         // Read with Synapse's own file access: Foundation's String(contentsOfFile:) leaks the
         // buffer of an empty file (seen by LeakSanitizer under fuzz-tensor-input).
-        guard let bytes = FileBytes.readAll(path, limit: largestFile), let text = String(validating: bytes, as: UTF8.self) else {
-            throw TensorInputError(message: "\(path): cannot read it")
+        let bytes = try read(path)
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw TensorInputError(message: "\(path): not UTF-8 text")
         }
         let rows = try text.split(separator: "\n").enumerated().map { number, line in
             try line.split(separator: ",").map { field -> Float in
@@ -79,8 +88,7 @@ public enum TensorInput {
     }
 
     private static func npy(_ path: String) throws -> Tensor {
-        guard (FileBytes.size(path) ?? 0) <= largestFile else { throw TensorInputError(message: "\(path): larger than 16 GiB") }
-        guard let bytes = FileBytes.readAll(path, limit: largestFile) else { throw TensorInputError(message: "\(path): cannot read it") }
+        let bytes = try read(path)
         guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1...5]) == Array("NUMPY".utf8) else {
             throw TensorInputError(message: "\(path): not a .npy file")
         }

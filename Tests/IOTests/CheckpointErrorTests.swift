@@ -66,8 +66,7 @@ struct CheckpointErrorTests {
     @Test("an HDF5 file from elsewhere")
     func foreignHDF5() throws {
         let path = folder + "/foreign.h5"
-        try HDF5Lock.run {
-            let file = try HDF5File.create(path, sealed: false)
+        try HDF5File.write(to: path, sealed: false) { file in
             try file.createGroup("/data")
             try [Float](repeating: 1, count: 6).withUnsafeBufferPointer { try file.writeFloats("/data/x", shape: [2, 3], $0) }
         }
@@ -79,8 +78,7 @@ struct CheckpointErrorTests {
         let path = folder + "/" + name
         let (model, adam) = trainedModel(seed: 12)
         let actual = Dictionary(model.namedParameters.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
-        try HDF5Lock.run {
-            let file = try HDF5File.create(path)
+        try HDF5File.write(to: path) { file in
             try file.setAttribute("format", string: Checkpoint.formatName)
             try file.setAttribute("format_version", integer: version)
             try file.setAttribute("epoch", integer: 1)
@@ -103,7 +101,6 @@ struct CheckpointErrorTests {
             }
             _ = adam
         }
-        try IntegrityRecord.seal(path)
         return path
     }
 

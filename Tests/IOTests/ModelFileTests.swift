@@ -81,7 +81,7 @@ struct ModelFileTests {
         let model = Random.withSeed(1) { Sequential(Linear(inputs: 2, outputs: 3), Tanh()) }
         try ModelFile.save(model, exampleInput: Tensor([[0, 1]]), to: folder + "/" + name)
         let path = folder + "/" + name + ".onnx"
-        return (path, try Onnx_ModelProto(serializedBytes: FileBytes.readAll(path, limit: 1 << 20)!))
+        return (path, try Onnx_ModelProto(serializedBytes: try FileBytes.readAll(path, limit: 1 << 20)))
     }
 
     func write(_ proto: Onnx_ModelProto, _ name: String) throws -> String {
@@ -98,7 +98,7 @@ struct ModelFileTests {
         _ = FileBytes.write((0..<3000).map { _ in UInt8(truncatingIfNeeded: generator.next()) }, to: noise)
         expectError(noise, "not an ONNX model")
         let (path, _) = try pair("cut")
-        let bytes = FileBytes.readAll(path, limit: 1 << 20)!
+        let bytes = try FileBytes.readAll(path, limit: 1 << 20)
         _ = FileBytes.write(Array(bytes.prefix(bytes.count / 2)), to: path)
         expectError(path, "not an ONNX model")
     }
@@ -107,7 +107,7 @@ struct ModelFileTests {
     func mismatchedPair() throws {
         let (path, _) = try pair("changed")
         let weights = folder + "/changed.h5"
-        var bytes = FileBytes.readAll(weights, limit: 1 << 24)!
+        var bytes = try FileBytes.readAll(weights, limit: 1 << 24)
         bytes[bytes.count - 1] ^= 0xFF
         _ = FileBytes.write(bytes, to: weights)
         expectError(path, "its weight file \(folder)/changed.h5 does not belong to it (its SHA-256 differs")

@@ -12,13 +12,26 @@ struct HDF5Failure: Error {
 /// An open HDF5 file: a thin layer over libhdf5 that closes every handle it opens on every
 /// path (each handle lives in an `HDF5Handle` whose deinit closes it) and turns each negative
 /// return into a thrown `HDF5Failure`. HDF5's own printing of errors is switched off.
+///
+/// Files live in memory only (libhdf5's core driver without a backing store): a new file is
+/// built in memory and its bytes (`image()`) are written by `AtomicFile`; a file is read from
+/// bytes read through one descriptor (`open(image:for:)`). libhdf5 never opens a path on disk,
+/// so it never holds a half-written file (a full disk cannot leave it a handle that crashes
+/// the process at exit) and never reads a file that was replaced since it was checked.
 final class HDF5File {
+    /// The user's name for the file, for messages.
     let path: String
     private let id: hid_t
+    /// The bytes libhdf5 reads in place, for a file opened from an image (kept until it is closed).
+    private let source: FileImage?
+    /// The user block's size in bytes, for a file created here.
+    private let userBlock: Int
 
-    private init(path: String, id: hid_t) {
+    private init(path: String, id: hid_t, source: FileImage? = nil, userBlock: Int = 0) {
         self.path = path
         self.id = id
+        self.source = source
+        self.userBlock = userBlock
     }
 
     deinit { H5Fclose(id) }
@@ -28,19 +41,23 @@ final class HDF5File {
         synapse_h5_silence_errors()
     }()
 
-    /// Whether `path` is an HDF5 file (false for a missing or unreadable file).
-    static func isHDF5(_ path: String) -> Bool {
-        _ = silenced
-        return H5Fis_hdf5(path) > 0
+    /// A name for libhdf5's in-memory files that no file on disk has (the core driver refuses
+    /// to open an image under the name of an existing file).
+    private static func imageName() -> String {
+        nextImage += 1
+        return "/nonexistent-synapse-image/\(getpid())-\(nextImage)"
     }
+    nonisolated(unsafe) private static var nextImage = 0  // under HDF5Lock
 
-    /// Creates (or truncates) `path`; with `alignment`, every object of at least that many
-    /// bytes starts at a multiple of it. The file starts with a 512-byte user block for the
-    /// integrity record (`IntegrityRecord.seal` fills it in once the file is closed) unless
-    /// `sealed` is false (version-1 files, which tests still make).
-    static func create(_ path: String, alignment: Int? = nil, sealed: Bool = true) throws -> HDF5File {
+    /// Creates a new, empty file in memory, to be saved as `path` once written; with
+    /// `alignment`, every object of at least that many bytes starts at a multiple of it. The
+    /// file starts with a 512-byte user block for the integrity record (filled in by
+    /// `sealedImage()`) unless `sealed` is false (version-1 files, which tests still make).
+    /// `sizeHint` is the expected size: memory grows in steps of it.
+    static func create(for path: String, alignment: Int? = nil, sealed: Bool = true, sizeHint: Int = 1 << 20) throws -> HDF5File {
         _ = silenced
         let access = try HDF5Handle(H5Pcreate(synapse_h5p_file_access()), H5Pclose, path, "/", "create file access list")
+        try check(H5Pset_fapl_core(access.id, max(1 << 16, min(sizeHint, 1 << 30)), false), path, "/", "build the file in memory")
         if let alignment {
             try check(H5Pset_alignment(access.id, 1, hsize_t(alignment)), path, "/", "set alignment")
         }
@@ -48,17 +65,57 @@ final class HDF5File {
         if sealed {
             try check(H5Pset_userblock(creation.id, hsize_t(IntegrityRecord.size)), path, "/", "set the user block")
         }
-        let id = H5Fcreate(path, synapse_h5f_acc_trunc(), creation.id, access.id)
-        guard id >= 0 else { throw HDF5Failure(file: path, object: "/", operation: "create the file") }
-        return HDF5File(path: path, id: id)
+        let id = H5Fcreate(imageName(), synapse_h5f_acc_trunc(), creation.id, access.id)
+        guard id >= 0 else { throw HDF5Failure(file: path, object: "/", operation: "create the file in memory") }
+        return HDF5File(path: path, id: id, userBlock: sealed ? IntegrityRecord.size : 0)
     }
 
-    /// Opens `path` for reading.
-    static func openForReading(_ path: String) throws -> HDF5File {
+    /// The bytes of the file as written so far (everything flushed first), the user block
+    /// (zeros) included: libhdf5's image starts after it.
+    func image() throws -> [UInt8] {
+        try flush()
+        let size = H5Fget_file_image(id, nil, 0)
+        guard size >= 0 else { throw HDF5Failure(file: path, object: "/", operation: "take the file's image") }
+        var failed = false
+        let bytes = [UInt8](unsafeUninitializedCapacity: userBlock + size) { buffer, initialized in
+            buffer.baseAddress!.initialize(repeating: 0, count: userBlock)
+            failed = H5Fget_file_image(id, buffer.baseAddress! + userBlock, size) != size
+            initialized = userBlock + size
+        }
+        guard !failed else { throw HDF5Failure(file: path, object: "/", operation: "take the file's image") }
+        return bytes
+    }
+
+    /// The file's bytes with its integrity record filled in (a file created `sealed`).
+    func sealedImage() throws -> [UInt8] {
+        var bytes = try image()
+        IntegrityRecord.seal(&bytes)
+        return bytes
+    }
+
+    /// Builds a file in memory with `build` and writes it atomically to `path` (sealed unless
+    /// `sealed` is false). Runs under `HDF5Lock`.
+    static func write(
+        to path: String, alignment: Int? = nil, sealed: Bool = true, sizeHint: Int = 1 << 20, _ build: (HDF5File) throws -> Void
+    ) throws {
+        let bytes = try HDF5Lock.run {
+            let file = try create(for: path, alignment: alignment, sealed: sealed, sizeHint: sizeHint)
+            try build(file)
+            return sealed ? try file.sealedImage() : try file.image()
+        }
+        try AtomicFile.writeBytes(bytes, to: path)
+    }
+
+    /// Opens the file whose bytes are `image` (read from `path`, the name messages give) for
+    /// reading. libhdf5 reads the bytes in place, without a copy.
+    static func open(image: FileImage, for path: String) throws -> HDF5File {
         _ = silenced
-        let id = H5Fopen(path, synapse_h5f_acc_rdonly(), synapse_h5p_default())
+        let access = synapse_h5p_image_access(image.base, image.count)
+        guard access >= 0 else { throw HDF5Failure(file: path, object: "/", operation: "open the file's bytes") }
+        defer { H5Pclose(access) }
+        let id = H5Fopen(imageName(), synapse_h5f_acc_rdonly(), access)
         guard id >= 0 else { throw HDF5Failure(file: path, object: "/", operation: "open the file (is it truncated or damaged?)") }
-        return HDF5File(path: path, id: id)
+        return HDF5File(path: path, id: id, source: image)
     }
 
     /// Writes everything buffered to the file.

@@ -30,13 +30,12 @@ enum IntegrityRecord {
         case unsealed
     }
 
-    /// Writes the record into the first 512 bytes of `path`, an HDF5 file created with a
-    /// 512-byte user block and already closed.
-    static func seal(_ path: String) throws {
-        guard let length = FileBytes.size(path), length >= UInt64(size),
-              let contents = FileBytes.pieceListSHA256(path, range: UInt64(size)..<length) else {
-            throw AtomicWriteError(file: path, operation: "seal (read back what was written)")
-        }
+    /// Writes the record into the first 512 bytes of `file`, the whole image of an HDF5
+    /// file created with a 512-byte user block.
+    static func seal(_ file: inout [UInt8]) {
+        precondition(file.count >= size, "IntegrityRecord.seal: an image without its user block")
+        let length = UInt64(file.count)
+        let contents = file.withUnsafeBytes { FileBytes.pieceListSHA256(UnsafeRawBufferPointer(rebasing: $0[size...])) }
         var record = [UInt8](repeating: 0, count: size)
         record.replaceSubrange(0..<12, with: magic)
         record.replaceSubrange(12..<16, with: bytes(of: version))
@@ -45,20 +44,15 @@ enum IntegrityRecord {
         let header = SHA256()
         header.update(Array(record[0..<56]))
         record.replaceSubrange(56..<88, with: header.digest())
-        let descriptor = open(path, O_WRONLY)
-        guard descriptor >= 0 else { throw AtomicWriteError(file: path, operation: "open to seal") }
-        defer { close(descriptor) }
-        let written = record.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, size, 0) }
-        guard written == size else { throw AtomicWriteError(file: path, operation: "write the integrity record") }
+        file.replaceSubrange(0..<size, with: record)
     }
 
-    /// Checks `path` before anything parses it. Throws `IntegrityFailure` when the file is
-    /// not the one written (with where, when known).
-    static func verify(_ path: String) throws -> Kind {
-        guard let length = FileBytes.size(path) else { throw IntegrityFailure(file: path, reason: "missing or unreadable") }
-        guard let head = FileBytes.read(path, count: Int(min(length, UInt64(size)))) else {
-            throw IntegrityFailure(file: path, reason: "cannot be read")
-        }
+    /// Checks a file's bytes, as read from `path` (the name messages give), before anything
+    /// parses them. Throws `IntegrityFailure` when the file is not the one written (with
+    /// where, when known).
+    static func verify(_ file: UnsafeRawBufferPointer, path: String) throws -> Kind {
+        let length = UInt64(file.count)
+        let head = Array(file.prefix(size))
         if head.count >= 8 && Array(head[0..<8]) == hdf5Signature { return .unsealed }
         guard head.count >= 12, Array(head[0..<12]) == magic else {
             throw IntegrityFailure(
@@ -84,10 +78,7 @@ enum IntegrityRecord {
                     ? "damaged: truncated at byte \(length) of \(written)"
                     : "damaged: \(length - written) bytes longer than the \(written) written")
         }
-        guard let contents = FileBytes.pieceListSHA256(path, range: UInt64(size)..<length) else {
-            throw IntegrityFailure(file: path, reason: "cannot be read to the end")
-        }
-        guard contents == Array(head[24..<56]) else {
+        guard FileBytes.pieceListSHA256(UnsafeRawBufferPointer(rebasing: file[size...])) == Array(head[24..<56]) else {
             throw IntegrityFailure(file: path, reason: "damaged: bytes 512..<\(length) do not match their SHA-256")
         }
         return .sealed

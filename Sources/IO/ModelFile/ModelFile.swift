@@ -61,6 +61,13 @@ public enum ModelFile {
 
     /// Writes `model` (a graph proto without parameter initializers) with `parameters` added
     /// as initializers: external data into `NAME.h5`, or raw_data with `embed`.
+    ///
+    /// A pair is replaced as a pair. The new weights are written first under a hidden name
+    /// that carries their digest (`.NAME.h5.pending-<16 hex digits of their SHA-256>`), then
+    /// `NAME.onnx` is replaced (the commit point), then the pending file is renamed over
+    /// `NAME.h5`. Killed before the commit, the old pair is untouched; killed after it, the
+    /// new `.onnx` names weights that are still pending, and `load` finds them by their
+    /// digest. Either way one whole pair loads (formats/FORMAT.md, "Replacing a pair").
     public static func write(
         _ model: Onnx_ModelProto, parameters: [(name: String, tensor: Tensor)], to name: String, embed: Bool = false
     ) throws {
@@ -68,16 +75,16 @@ public enum ModelFile {
         let onnxPath = base + ".onnx"
         var metadata = [("synapse.format", formatName), ("synapse.format_version", "\(formatVersion)")]
         var initializers: [Onnx_TensorProto]
+        var weights: (image: [UInt8], path: String, pending: String)?
         if embed {
             initializers = parameters.map { inlineTensor($0.name, $0.tensor.scalars, $0.tensor.shape) }
         } else {
             let weightsPath = base + ".h5"
             let location = AtomicFile.split(weightsPath).name
-            let offsets = try writeWeights(parameters, to: weightsPath)
-            guard let size = FileBytes.size(weightsPath), let checksum = FileBytes.sha256(weightsPath) else {
-                throw ModelFileError.unreadable(file: weightsPath, reason: "cannot read back the weights just written")
-            }
-            metadata += [("synapse.weights", location), ("synapse.weights_size", "\(size)"), ("synapse.weights_sha256", checksum)]
+            let (image, offsets) = try weightsImage(parameters, for: weightsPath)
+            let checksum = image.withUnsafeBytes { FileBytes.sha256Hex($0) }
+            weights = (image, weightsPath, pendingWeightsPath(weightsPath, sha256: checksum))
+            metadata += [("synapse.weights", location), ("synapse.weights_size", "\(image.count)"), ("synapse.weights_sha256", checksum)]
             initializers = parameters.map { name, tensor in
                 guard let offset = offsets[name], tensor.count > 0 else {
                     return inlineTensor(name, tensor.scalars, tensor.shape)
@@ -99,10 +106,44 @@ public enum ModelFile {
         }
         model.metadataProps = metadata.map { entry($0.0, $0.1) }
         let bytes: [UInt8] = try model.serializedBytes()
-        try AtomicFile.write(onnxPath) { temporary in
-            guard FileBytes.write(bytes, to: temporary) else {
-                throw ModelFileError.unreadable(file: onnxPath, reason: "cannot write \(temporary)")
+        do throws(AtomicWriteError) {
+            if let weights { try AtomicFile.writeBytes(weights.image, to: weights.pending, reportAs: weights.path) }
+            do {
+                try AtomicFile.writeBytes(bytes, to: onnxPath)
+            } catch {
+                if let weights { unlink(weights.pending) }
+                throw error
             }
+        } catch {
+            throw ModelFileError.notWritten(file: error.file, reason: error.reason)
+        }
+        if let weights {
+            guard AtomicFile.move(weights.pending, over: weights.path) else {
+                // NAME.onnx is already the new model and loads from the pending file by its digest.
+                throw ModelFileError.notWritten(
+                    file: weights.path, reason: "cannot rename \(weights.pending) over it (\(AtomicFile.systemReason(errno))); \(onnxPath) loads from it as it is")
+            }
+            removeStalePending(of: weights.path)
+        }
+    }
+
+    /// Where a pair's new weights wait until their `.onnx` is in place: `.NAME.h5.pending-`
+    /// and the first 16 hexadecimal digits of their SHA-256, beside `NAME.h5`.
+    static func pendingWeightsPath(_ weightsPath: String, sha256: String) -> String {
+        let (folder, name) = AtomicFile.split(weightsPath)
+        return "\(folder)/.\(name).pending-\(sha256.prefix(16))"
+    }
+
+    /// Removes pending weight files of `weightsPath` left by writes killed mid-way: once a
+    /// write has completed, no `.onnx` names them.
+    static func removeStalePending(of weightsPath: String) {
+        let (folder, name) = AtomicFile.split(weightsPath)
+        guard let directory = opendir(folder) else { return }
+        defer { closedir(directory) }
+        let prefix = ".\(name).pending-"
+        while let entry = readdir(directory) {
+            let entryName = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if entryName.hasPrefix(prefix) { unlink("\(folder)/\(entryName)") }
         }
     }
 
@@ -111,27 +152,25 @@ public enum ModelFile {
         try save(try TracedGraph.trace(layer, exampleInput: exampleInput), to: name, embed: embed)
     }
 
-    /// Writes the weights file; returns each dataset's byte offset.
-    static func writeWeights(_ parameters: [(name: String, tensor: Tensor)], to path: String) throws -> [String: UInt64] {
+    /// The weights file's bytes, built in memory, and each dataset's byte offset in them.
+    static func weightsImage(_ parameters: [(name: String, tensor: Tensor)], for path: String) throws -> ([UInt8], [String: UInt64]) {
         for (name, _) in parameters where !Checkpoint.isStorable(name) {
             throw ModelFileError.cannotExport(reason: "parameter name \"\(name)\" cannot be a dataset name")
         }
         do {
             return try HDF5Lock.run {
-                try AtomicFile.write(path, sealed: true) { temporary in
-                    let file = try HDF5File.create(temporary, alignment: alignment)
-                    try file.setAttribute("format", string: formatName)
-                    try file.setAttribute("format_version", integer: Int64(formatVersion))
-                    try file.setAttribute("library_version", string: SynapseVersion.string)
-                    try file.writeWeights(parameters)
-                    try file.flush()
-                }
-                let file = try HDF5File.openForReading(path)
+                let sizeHint = parameters.reduce(1 << 16) { $0 + 4 * $1.tensor.count + alignment }
+                let file = try HDF5File.create(for: path, alignment: alignment, sizeHint: sizeHint)
+                try file.setAttribute("format", string: formatName)
+                try file.setAttribute("format_version", integer: Int64(formatVersion))
+                try file.setAttribute("library_version", string: SynapseVersion.string)
+                try file.writeWeights(parameters)
+                let image = try file.sealedImage()
                 var offsets: [String: UInt64] = [:]
                 for (name, tensor) in parameters where tensor.count > 0 {
                     offsets[name] = try file.datasetOffset("/weights/\(name)")
                 }
-                return offsets
+                return (image, offsets)
             }
         } catch let failure as HDF5Failure {
             throw ModelFileError.invalid(file: failure.file, place: failure.object, problem: "could not \(failure.operation)")

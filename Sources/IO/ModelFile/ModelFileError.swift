@@ -9,6 +9,9 @@ public enum ModelFileError: Error, Equatable, CustomStringConvertible {
     case unsupported(file: String, node: String, opType: String, reason: String)
     /// The weights file no longer matches the graph that points into it.
     case mismatchedPair(file: String, weights: String, reason: String)
+    /// A file of the model could not be saved (no space left, no permission, no such folder):
+    /// the system's reason. The previous model at that name still loads.
+    case notWritten(file: String, reason: String)
     /// The model cannot be traced or written.
     case cannotExport(reason: String)
 
@@ -19,6 +22,7 @@ public enum ModelFileError: Error, Equatable, CustomStringConvertible {
         case let .unsupported(file, node, opType, reason): "model \(file): node \(node) (\(opType)): \(reason)"
         case let .mismatchedPair(file, weights, reason):
             "model \(file): its weight file \(weights) does not belong to it (\(reason)); export the model again"
+        case let .notWritten(file, reason): "model \(file): not saved: \(reason)"
         case let .cannotExport(reason): "cannot export the model: \(reason)"
         }
     }

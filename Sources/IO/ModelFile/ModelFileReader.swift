@@ -10,15 +10,39 @@ extension ModelFile {
     /// from another tool (weights in raw_data, float_data or external data). Everything from
     /// the file is checked before use; problems throw `ModelFileError` naming the place.
     ///
+    /// Each file is opened once and read whole through that descriptor. A pair being replaced
+    /// while it is read (its `.onnx` renamed over `path` between the two files' reads) is read
+    /// again, so a reader racing `synapse export` gets the old model or the new one. Special
+    /// files are refused from `fstat`, and a file whose first bytes cannot start an ONNX
+    /// model is refused before it is read whole.
+    ///
     /// - Returns: a runnable, trainable graph whose parameters are the float initializers.
     public static func load(_ path: String) throws -> GraphModel {
-        guard let size = FileBytes.size(path) else {
-            throw ModelFileError.unreadable(file: path, reason: "no such file")
+        var attempt = 0
+        while true {
+            attempt += 1
+            let (bytes, identity) = try readONNX(path)
+            do {
+                return try load(onnxBytes: bytes, path: path)
+            } catch ModelFileError.mismatchedPair(let file, let weights, let reason) {
+                // Replaced since we read it: the new .onnx belongs to the new weights.
+                guard attempt < 5, FileBytes.identity(path).map({ $0 != identity }) ?? false else {
+                    throw ModelFileError.mismatchedPair(file: file, weights: weights, reason: reason)
+                }
+            }
         }
-        guard size <= protobufLimit, let bytes = FileBytes.readAll(path, limit: protobufLimit) else {
-            throw ModelFileError.unreadable(file: path, reason: "cannot read it (or it is over 2 GiB)")
+    }
+
+    /// The bytes of the `.onnx` at `path` and the identity of the file they came from.
+    static func readONNX(_ path: String) throws -> ([UInt8], FileIdentity) {
+        do {
+            return try FileBytes.readAllIdentified(path, limit: protobufLimit, headLength: 16) { head in
+                ONNXSignature.problem(head).map { "not an ONNX model: \($0)" }
+            }
+        } catch {
+            if error.isMissing { throw ModelFileError.unreadable(file: path, reason: "no such file") }
+            throw ModelFileError.unreadable(file: path, reason: error.reason)
         }
-        return try load(onnxBytes: bytes, path: path)
     }
 
     /// Loads a model from the bytes of its `.onnx` file, which was read from `path` (used in
@@ -38,7 +62,8 @@ extension ModelFile {
                 file: path, node: "opset_import", opType: "ai.onnx", reason: "opset \(opset.version) is older than 13, the oldest read")
         }
         let folder = AtomicFile.split(path).folder
-        try checkPair(model, path: path, folder: folder)
+        let external = ExternalData(folder: folder, file: path)
+        try checkPair(model, path: path, external: external)
         var parameters: [(name: String, tensor: Tensor)] = []
         var constants: [String: GraphValue] = [:]
         for (index, initializer) in model.graph.initializer.enumerated() {
@@ -46,7 +71,7 @@ extension ModelFile {
             guard !initializer.name.isEmpty else {
                 throw ModelFileError.invalid(file: path, place: place, problem: "has no name")
             }
-            let value = try tensorValue(initializer, file: path, place: place, folder: folder)
+            let value = try tensorValue(initializer, file: path, place: place, external: external)
             switch value {
             case .tensor(let tensor):
                 tensor.requiresGrad = true
@@ -61,8 +86,10 @@ extension ModelFile {
     }
 
     /// A Synapse pair records its weight file's name, size and SHA-256; refuse a pair whose
-    /// weight file changed since.
-    static func checkPair(_ model: Onnx_ModelProto, path: String, folder: String) throws {
+    /// weight file changed since. The weights read here (from `NAME.h5`, or from the pending
+    /// file of a replacement that was interrupted after its `.onnx` was in place) are the ones
+    /// the initializers are then read from.
+    static func checkPair(_ model: Onnx_ModelProto, path: String, external: ExternalData) throws {
         let metadata = Dictionary(model.metadataProps.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
         if let version = metadata["synapse.format_version"], (Int(version) ?? Int.max) > formatVersion {
             throw ModelFileError.unsupported(
@@ -70,16 +97,33 @@ extension ModelFile {
                 reason: "version \(version) is newer than this library reads (\(formatVersion))")
         }
         guard let weights = metadata["synapse.weights"] else { return }
-        let weightsPath = try resolve(weights, folder: folder, file: path, place: "metadata synapse.weights")
-        guard let size = FileBytes.size(weightsPath) else {
-            throw ModelFileError.mismatchedPair(file: path, weights: weightsPath, reason: "it is missing")
+        let weightsPath = try resolve(weights, folder: external.folder, file: path, place: "metadata synapse.weights")
+        func problem(_ image: FileImage) -> String? {
+            if let expected = metadata["synapse.weights_size"], expected != "\(image.count)" {
+                return "size \(image.count) bytes, expected \(expected)"
+            }
+            if let expected = metadata["synapse.weights_sha256"], expected != FileBytes.sha256Hex(image.contents) {
+                return "its SHA-256 differs from the one recorded"
+            }
+            return nil
         }
-        if let expected = metadata["synapse.weights_size"], expected != "\(size)" {
-            throw ModelFileError.mismatchedPair(file: path, weights: weightsPath, reason: "size \(size) bytes, expected \(expected)")
+        var found: (image: FileImage, problem: String?)?
+        do {
+            let image = try FileBytes.readImage(weightsPath, limit: 1 << 40)
+            found = (image, problem(image))
+        } catch where !error.isMissing {
+            throw ModelFileError.mismatchedPair(file: path, weights: weightsPath, reason: error.reason)
+        } catch {}
+        if found?.problem == nil, let image = found?.image {
+            external.images[weights] = image
+            return
         }
-        if let expected = metadata["synapse.weights_sha256"], expected != FileBytes.sha256(weightsPath) {
-            throw ModelFileError.mismatchedPair(file: path, weights: weightsPath, reason: "its SHA-256 differs from the one recorded")
+        if let digest = metadata["synapse.weights_sha256"],
+           let pending = try? FileBytes.readImage(pendingWeightsPath(weightsPath, sha256: digest), limit: 1 << 40), problem(pending) == nil {
+            external.images[weights] = pending
+            return
         }
+        throw ModelFileError.mismatchedPair(file: path, weights: weightsPath, reason: found?.problem ?? "it is missing")
     }
 
     /// An external-data location: relative, inside the model's folder.
@@ -91,7 +135,7 @@ extension ModelFile {
     }
 
     /// A TensorProto's contents, every length and offset checked first.
-    static func tensorValue(_ proto: Onnx_TensorProto, file: String, place: String, folder: String) throws -> GraphValue {
+    static func tensorValue(_ proto: Onnx_TensorProto, file: String, place: String, external: ExternalData?) throws -> GraphValue {
         let shape = proto.dims.map { Int($0) }
         guard proto.dims.allSatisfy({ $0 >= 0 && $0 < Int64(1) << 31 }) else {
             throw ModelFileError.invalid(file: file, place: place, problem: "dims \(proto.dims) are negative or too large")
@@ -120,7 +164,9 @@ extension ModelFile {
             guard let location = entries["location"] else {
                 throw ModelFileError.invalid(file: file, place: place, problem: "external data without a location")
             }
-            let path = try resolve(location, folder: folder, file: file, place: place)
+            guard let external else {
+                throw ModelFileError.invalid(file: file, place: place, problem: "external data is not allowed here")
+            }
             guard let offset = UInt64(entries["offset"] ?? "0"), let length = UInt64(entries["length"] ?? "\(count * width)") else {
                 throw ModelFileError.invalid(file: file, place: place, problem: "external data offset or length is not a number")
             }
@@ -128,19 +174,21 @@ extension ModelFile {
                 throw ModelFileError.invalid(
                     file: file, place: place, problem: "external data length \(length) does not hold \(count) elements of \(width) bytes")
             }
-            guard let size = FileBytes.size(path) else {
-                throw ModelFileError.invalid(file: file, place: place, problem: "external data file \(location) is missing")
-            }
+            let image = try external.image(location, place: place)
+            let size = UInt64(image.count)
             guard offset <= size, length <= size - offset else {
                 throw ModelFileError.invalid(
                     file: file, place: place, problem: "external data at offset \(offset), length \(length) lies beyond the end of \(location) (\(size) bytes)")
             }
+            let bytes = UnsafeRawBufferPointer(rebasing: image.contents[Int(offset)..<Int(offset + length)])
             if type == .float {
-                floats = FileBytes.readTensor(path, offset: offset, shape: shape)
-                if floats == nil { throw ModelFileError.unreadable(file: path, reason: "cannot read \(length) bytes at \(offset)") }
+                let tensor = Tensor.uninitialized(shape)
+                tensor.withUnsafeMutableBufferPointer { target in
+                    if let base = target.baseAddress, let from = bytes.baseAddress { memcpy(base, from, bytes.count) }
+                }
+                floats = tensor
             } else {
-                raw = FileBytes.read(path, offset: offset, count: Int(length))
-                if raw == nil { throw ModelFileError.unreadable(file: path, reason: "cannot read \(length) bytes at \(offset)") }
+                raw = Array(bytes)
             }
         } else if !proto.rawData.isEmpty || count == 0 {
             guard proto.rawData.count == count * width else {
@@ -202,7 +250,7 @@ extension ModelFile {
     /// Writes the model at `path` (already loaded as `loaded`, so checked) as a Synapse pair:
     /// the same graph, its float weights in `NAME.h5`, integer constants inline.
     public static func rewrite(_ path: String, loaded: GraphModel, to name: String, embed: Bool = false) throws {
-        guard let bytes = FileBytes.readAll(path, limit: protobufLimit), var model = try? Onnx_ModelProto(serializedBytes: bytes) else {
+        guard let bytes = try? readONNX(path).0, var model = try? Onnx_ModelProto(serializedBytes: bytes) else {
             throw ModelFileError.unreadable(file: path, reason: "cannot read it again")
         }
         model.graph.initializer = loaded.constants.sorted { $0.key < $1.key }.compactMap { name, value in
@@ -213,5 +261,58 @@ extension ModelFile {
         model.producerVersion = SynapseVersion.string
         if model.irVersion > irVersion || model.irVersion < 3 { model.irVersion = irVersion }
         try write(model, parameters: loaded.namedState, to: name, embed: embed)
+    }
+}
+
+/// The files a model's external data lives in, each read once, whole, through one descriptor.
+final class ExternalData {
+    let folder: String
+    let file: String
+    /// Location (as the model writes it) → the file's bytes.
+    var images: [String: FileImage] = [:]
+
+    init(folder: String, file: String) {
+        (self.folder, self.file) = (folder, file)
+    }
+
+    /// The bytes of the external-data file at `location`, read on first use.
+    func image(_ location: String, place: String) throws -> FileImage {
+        if let image = images[location] { return image }
+        let path = try ModelFile.resolve(location, folder: folder, file: file, place: place)
+        do {
+            let image = try FileBytes.readImage(path, limit: 1 << 40)
+            images[location] = image
+            return image
+        } catch {
+            if error.isMissing {
+                throw ModelFileError.invalid(file: file, place: place, problem: "external data file \(location) is missing")
+            }
+            throw ModelFileError.unreadable(file: path, reason: error.reason)
+        }
+    }
+}
+
+/// The first bytes of every ONNX model: a ModelProto's first field. Protobuf writers emit
+/// fields in number order, and every exporter starts with `ir_version` (field 1, a varint:
+/// byte 0x08); a file that starts with any other byte that is no ModelProto field tag cannot
+/// be a model, and is refused before it is read whole (a 2 GiB file of something else).
+enum ONNXSignature {
+    /// ModelProto's field tags (field number << 3 | wire type), one byte each (fields 1–14).
+    static let firstByteTags: Set<UInt8> = [
+        0x08, 0x12, 0x1A, 0x22, 0x28, 0x32, 0x3A, 0x42, 0x72,
+    ]
+
+    /// Why `head` cannot start an ONNX model, or `nil`.
+    static func problem(_ head: [UInt8]) -> String? {
+        guard let first = head.first else { return "the file is empty" }
+        if head.starts(with: IntegrityRecord.magic) || head.starts(with: IntegrityRecord.hdf5Signature) {
+            return "it is an HDF5 file (a checkpoint or a weight file?)"
+        }
+        // Fields 20 (training_info), 25 (functions) and 26 (configuration) take two-byte tags.
+        if (first == 0xA2 || first == 0xCA || first == 0xD2) && head.count > 1 && head[1] == 0x01 { return nil }
+        guard firstByteTags.contains(first) else {
+            return "it starts with byte 0x\(String(format2: first)), which no ONNX ModelProto field starts with"
+        }
+        return nil
     }
 }

@@ -41,7 +41,7 @@ struct NodeInterpreter {
             case .strings: result[attribute.name] = .strings(attribute.strings.map { String(decoding: $0, as: UTF8.self) })
             case .tensor:
                 result[attribute.name] = .value(
-                    try ModelFile.tensorValue(attribute.t, file: file, place: "node \(label) attribute \(attribute.name)", folder: ""))
+                    try ModelFile.tensorValue(attribute.t, file: file, place: "node \(label) attribute \(attribute.name)", external: nil))
             default: throw fail("attribute \(attribute.name) has a type Synapse does not read (\(type))")
             }
         }
