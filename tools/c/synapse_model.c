@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "generated/synapse.pb-c.h"
 
@@ -33,26 +35,76 @@ static int fail(char *error, size_t size, int code, const char *format, ...) {
     return code;
 }
 
-static int read_file(const char *path, uint8_t **bytes, size_t *length, char *error, size_t size) {
-    FILE *file = fopen(path, "rb");
-    if (!file) return fail(error, size, SYNAPSE_ERROR_IO, "model %s: cannot open it (%s)", path, strerror(errno));
+/* Reads the whole of `path` through one descriptor: opened non-blocking (a FIFO cannot block
+   the open), refused from fstat unless it is a regular file of at most `limit` bytes, then read
+   with pread. Everything the reader checks and parses comes from these bytes, so a file renamed
+   over `path` mid-read gives the old file or the new one, never a mix. `identity` (optional)
+   receives the file's device and inode. */
+static int read_file(const char *path, size_t limit, uint8_t **bytes, size_t *length, struct stat *identity,
+                     char *error, size_t size) {
+    int descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (descriptor < 0) return fail(error, size, SYNAPSE_ERROR_IO, "model %s: cannot open it (%s)", path, strerror(errno));
     struct stat info;
-    if (fstat(fileno(file), &info) != 0 || !S_ISREG(info.st_mode) || (size_t)info.st_size > MAX_PROTOBUF_BYTES) {
-        fclose(file);
-        return fail(error, size, SYNAPSE_ERROR_IO, "model %s: not a regular file under 2 GiB", path);
+    if (fstat(descriptor, &info) != 0 || !S_ISREG(info.st_mode) || (size_t)info.st_size > limit) {
+        const char *kind = S_ISFIFO(info.st_mode) ? "a FIFO" : S_ISDIR(info.st_mode) ? "a directory"
+                         : S_ISCHR(info.st_mode) || S_ISBLK(info.st_mode) ? "a device" : NULL;
+        close(descriptor);
+        if (kind) return fail(error, size, SYNAPSE_ERROR_IO, "model %s: is %s, not a regular file", path, kind);
+        return fail(error, size, SYNAPSE_ERROR_IO, "model %s: not a regular file of at most %zu bytes", path, limit);
     }
+    if (identity) *identity = info;
     *length = (size_t)info.st_size;
     *bytes = malloc(*length ? *length : 1);
     if (!*bytes) {
-        fclose(file);
+        close(descriptor);
         return fail(error, size, SYNAPSE_ERROR_MEMORY, "model %s: out of memory", path);
     }
-    size_t got = fread(*bytes, 1, *length, file);
-    fclose(file);
-    if (got != *length) {
+    size_t done = 0;
+    while (done < *length) {
+        ssize_t got = pread(descriptor, *bytes + done, *length - done, (off_t)done);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) break;
+        done += (size_t)got;
+    }
+    close(descriptor);
+    if (done != *length) {
         free(*bytes);
         return fail(error, size, SYNAPSE_ERROR_IO, "model %s: short read", path);
     }
+    return SYNAPSE_OK;
+}
+
+/* A weight file read once and opened by libhdf5 from those bytes (core driver, no backing
+   store): libhdf5 never opens the path itself. */
+typedef struct {
+    char requested[4096]; /* folder/location, as the graph names it */
+    char path[4096];      /* the file read: that one, or a pending replacement */
+    uint8_t *bytes;
+    size_t length;
+    hid_t file;
+} weight_file;
+
+static void weight_file_close(weight_file *weights) {
+    if (weights->file >= 0) H5Fclose(weights->file);
+    free(weights->bytes);
+    weights->bytes = NULL;
+    weights->file = -1;
+}
+
+/* Opens the bytes of `weights` with libhdf5 (which copies them into its own image). */
+static int weight_file_open_hdf5(const char *model_path, weight_file *weights, char *error, size_t size) {
+    static long counter = 0;
+    char name[128];
+    snprintf(name, sizeof name, "/nonexistent-synapse-image/c-%ld-%ld", (long)getpid(), ++counter);
+    hid_t access = H5Pcreate(H5P_FILE_ACCESS);
+    if (access < 0 || H5Pset_fapl_core(access, 1 << 20, 0) < 0 || H5Pset_file_image(access, weights->bytes, weights->length) < 0) {
+        if (access >= 0) H5Pclose(access);
+        return fail(error, size, SYNAPSE_ERROR_IO, "model %s: cannot hand weight file %s to libhdf5", model_path, weights->path);
+    }
+    weights->file = H5Fopen(name, H5F_ACC_RDONLY, access);
+    H5Pclose(access);
+    if (weights->file < 0)
+        return fail(error, size, SYNAPSE_ERROR_IO, "model %s: cannot open weight file %s as HDF5", model_path, weights->path);
     return SYNAPSE_OK;
 }
 
@@ -62,100 +114,93 @@ static const char *entry(Onnx__StringStringEntryProto **entries, size_t count, c
     return NULL;
 }
 
-/* SHA-256 of bytes [start, end) of an open file, into digest[32]; 0 on success. */
-static int sha256_range(FILE *file, long long start, long long end, unsigned char digest[32]) {
-    EVP_MD_CTX *context = EVP_MD_CTX_new();
-    if (!context || EVP_DigestInit_ex(context, EVP_sha256(), NULL) != 1 || fseeko(file, start, SEEK_SET) != 0) {
-        EVP_MD_CTX_free(context);
-        return -1;
-    }
-    unsigned char *buffer = malloc(1 << 20);
-    if (!buffer) {
-        EVP_MD_CTX_free(context);
-        return -1;
-    }
-    long long remaining = end - start;
-    while (remaining > 0) {
-        size_t want = remaining < (1 << 20) ? (size_t)remaining : (size_t)1 << 20;
-        size_t got = fread(buffer, 1, want, file);
-        if (got == 0) break;
-        EVP_DigestUpdate(context, buffer, got);
-        remaining -= (long long)got;
-    }
-    free(buffer);
-    unsigned int length = 0;
-    int ok = remaining == 0 && EVP_DigestFinal_ex(context, digest, &length) == 1;
-    EVP_MD_CTX_free(context);
-    return ok ? 0 : -1;
-}
-
 /* The integrity record's content digest: SHA-256 of the SHA-256 digests of each 4 MiB piece
-   of bytes [start, end) (FORMAT.md, "Integrity record"); 0 on success. */
-static int piece_list_sha256(FILE *file, long long start, long long end, unsigned char digest[32]) {
-    const long long piece = 4LL << 20;
+   of `bytes` (FORMAT.md, "Integrity record"); 0 on success. */
+static int piece_list_sha256(const uint8_t *bytes, size_t length, unsigned char digest[32]) {
+    const size_t piece = (size_t)4 << 20;
     EVP_MD_CTX *list = EVP_MD_CTX_new();
     if (!list || EVP_DigestInit_ex(list, EVP_sha256(), NULL) != 1) {
         EVP_MD_CTX_free(list);
         return -1;
     }
-    int status = 0;
-    for (long long at = start; at < end && status == 0; at += piece) {
+    for (size_t at = 0; at < length; at += piece) {
         unsigned char part[32];
-        status = sha256_range(file, at, at + piece < end ? at + piece : end, part);
-        if (status == 0) EVP_DigestUpdate(list, part, 32);
+        EVP_Digest(bytes + at, at + piece < length ? piece : length - at, part, NULL, EVP_sha256(), NULL);
+        EVP_DigestUpdate(list, part, 32);
     }
-    unsigned int length = 0;
-    if (status == 0 && EVP_DigestFinal_ex(list, digest, &length) != 1) status = -1;
+    unsigned int out = 0;
+    int status = EVP_DigestFinal_ex(list, digest, &out) == 1 ? 0 : -1;
     EVP_MD_CTX_free(list);
     return status;
 }
 
-/* The weight file of a pair is whole before libhdf5 reads a byte of it: its size and SHA-256
-   are those the graph's metadata records, and its own integrity record (format version 2,
-   the first 512 bytes; see FORMAT.md) matches when it has one. */
-static int verify_weights(const char *model_path, const char *h5_path, const char *size_text, const char *sha_text,
-                          char *error, size_t size) {
-    struct stat info;
-    if (stat(h5_path, &info) != 0 || !S_ISREG(info.st_mode))
-        return fail(error, size, SYNAPSE_ERROR_IO, "model %s: weight file %s is missing", model_path, h5_path);
+/* Why the bytes of a pair's weight file are not the ones its graph records (NULL when they
+   are): its size and SHA-256 are those of the metadata, and its own integrity record (format
+   version 2, the first 512 bytes; see FORMAT.md) matches when it has one. */
+static const char *weights_problem(const weight_file *weights, const char *size_text, const char *sha_text) {
     char *end = NULL;
     long long expected = size_text ? strtoll(size_text, &end, 10) : -1;
-    if (size_text && (!end || *end || expected != (long long)info.st_size))
-        return fail(error, size, SYNAPSE_ERROR_FORMAT, "model %s: weight file %s is damaged: %lld bytes, the graph records %s",
-                    model_path, h5_path, (long long)info.st_size, size_text);
-    FILE *file = fopen(h5_path, "rb");
-    if (!file) return fail(error, size, SYNAPSE_ERROR_IO, "model %s: cannot open weight file %s (%s)", model_path, h5_path, strerror(errno));
-    unsigned char head[512] = {0};
-    size_t head_length = fread(head, 1, sizeof head, file);
-    unsigned char digest[32];
-    int code = SYNAPSE_OK;
-    if (head_length >= 12 && memcmp(head, "SYNAPSE-SEAL", 12) == 0) {
-        unsigned char record_digest[32];
+    if (size_text && (!end || *end || expected != (long long)weights->length))
+        return "its size differs from the one the graph records";
+    const uint8_t *head = weights->bytes;
+    if (weights->length >= 12 && memcmp(head, "SYNAPSE-SEAL", 12) == 0) {
+        unsigned char record_digest[32], digest[32];
+        if (weights->length < 512) return "it is truncated inside its integrity record";
         EVP_Digest(head, 56, record_digest, NULL, EVP_sha256(), NULL);
         unsigned long long written = 0;
         for (int i = 7; i >= 0; i--) written = written << 8 | head[16 + i];
-        if (head_length < 512 || memcmp(record_digest, head + 56, 32) != 0)
-            code = fail(error, size, SYNAPSE_ERROR_FORMAT, "model %s: weight file %s is damaged: its integrity record does not match its checksum", model_path, h5_path);
-        else if (written != (unsigned long long)info.st_size)
-            code = fail(error, size, SYNAPSE_ERROR_FORMAT, "model %s: weight file %s is damaged: %lld bytes, %llu were written",
-                        model_path, h5_path, (long long)info.st_size, written);
-        else if (piece_list_sha256(file, 512, info.st_size, digest) != 0 || memcmp(digest, head + 24, 32) != 0)
-            code = fail(error, size, SYNAPSE_ERROR_FORMAT, "model %s: weight file %s is damaged: bytes 512..%lld do not match their SHA-256",
-                        model_path, h5_path, (long long)info.st_size);
+        if (memcmp(record_digest, head + 56, 32) != 0) return "its integrity record does not match its checksum";
+        if (written != (unsigned long long)weights->length) return "its length differs from the one its integrity record holds";
+        if (piece_list_sha256(head + 512, weights->length - 512, digest) != 0 || memcmp(digest, head + 24, 32) != 0)
+            return "bytes 512.. do not match their SHA-256";
     }
-    if (code == SYNAPSE_OK && sha_text) {
+    if (sha_text) {
+        unsigned char digest[32];
         char hex[65];
-        if (sha256_range(file, 0, info.st_size, digest) != 0) {
-            code = fail(error, size, SYNAPSE_ERROR_IO, "model %s: cannot read weight file %s", model_path, h5_path);
-        } else {
-            for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", digest[i]);
-            if (strcmp(hex, sha_text) != 0)
-                code = fail(error, size, SYNAPSE_ERROR_FORMAT, "model %s: weight file %s is damaged or changed since export: its SHA-256 differs from the graph's",
-                            model_path, h5_path);
+        EVP_Digest(weights->bytes, weights->length, digest, NULL, EVP_sha256(), NULL);
+        for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+        if (strcmp(hex, sha_text) != 0) return "its SHA-256 differs from the graph's";
+    }
+    return NULL;
+}
+
+/* Reads a pair's weight file once and checks it against the graph; when it does not match, the
+   pending file of a replacement interrupted after its .onnx was in place
+   (`.NAME.h5.pending-<16 hex digits of the SHA-256>`, FORMAT.md "Replacing a pair") is tried.
+   Returns SYNAPSE_ERROR_MISMATCH (with the message) when neither matches. */
+#define SYNAPSE_ERROR_MISMATCH 1000
+static int load_pair_weights(const char *model_path, const char *folder, const char *location, const char *size_text,
+                             const char *sha_text, weight_file *weights, char *error, size_t size) {
+    if (snprintf(weights->path, sizeof weights->path, "%s/%s", folder, location) >= (int)sizeof weights->path)
+        return fail(error, size, SYNAPSE_ERROR_FORMAT, "model %s: metadata synapse.weights is too long", model_path);
+    memcpy(weights->requested, weights->path, sizeof weights->requested);
+    char scratch[512];
+    const char *problem = "it is missing or unreadable";
+    if (read_file(weights->path, (size_t)1 << 40, &weights->bytes, &weights->length, NULL, scratch, sizeof scratch) == SYNAPSE_OK) {
+        problem = weights_problem(weights, size_text, sha_text);
+        if (!problem) return weight_file_open_hdf5(model_path, weights, error, size);
+        free(weights->bytes);
+        weights->bytes = NULL;
+    }
+    if (sha_text && strlen(sha_text) >= 16) {
+        weight_file pending = {.file = -1};
+        const char *slash = strrchr(location, '/');
+        const char *name = slash ? slash + 1 : location;
+        int prefix = slash ? (int)(slash - location + 1) : 0;
+        if (prefix < 2048 && snprintf(pending.path, sizeof pending.path, "%s/%.*s.%s.pending-%.16s", folder, prefix, location, name,
+                                      sha_text) < (int)sizeof pending.path
+            && read_file(pending.path, (size_t)1 << 40, &pending.bytes, &pending.length, NULL, scratch, sizeof scratch) == SYNAPSE_OK) {
+            if (!weights_problem(&pending, size_text, sha_text)) {
+                memcpy(pending.requested, weights->requested, sizeof pending.requested);
+                *weights = pending;
+                return weight_file_open_hdf5(model_path, weights, error, size);
+            }
+            free(pending.bytes);
         }
     }
-    fclose(file);
-    return code;
+    fail(error, size, SYNAPSE_ERROR_FORMAT, "model %s: weight file %s is damaged or changed since export: %s", model_path,
+         weights->path, problem);
+    return SYNAPSE_ERROR_MISMATCH;
 }
 
 /* A relative path inside the model's folder: no leading '/', no ".." component. */
@@ -174,21 +219,21 @@ static int is_inside(const char *location) {
 
 /* Reads /weights/NAME from the HDF5 weight file with libhdf5, checking it is float32 in the
  * initializer's shape and that its data sit at the offset the graph names. */
-static int read_hdf5_weight(const char *model_path, const char *h5_path, const char *name, const int64_t *dims,
+static int read_hdf5_weight(const char *model_path, const weight_file *weights, const char *name, const int64_t *dims,
                             size_t rank, int64_t count, uint64_t offset, float *values, char *error, size_t size) {
+    const char *h5_path = weights->path;
     if (strchr(name, '/') || !*name)
         return fail(error, size, SYNAPSE_ERROR_FORMAT, "model %s: initializer \"%s\": not a valid weight name", model_path, name);
     char object[4096];
     if (snprintf(object, sizeof object, "/weights/%s", name) >= (int)sizeof object)
         return fail(error, size, SYNAPSE_ERROR_FORMAT, "model %s: initializer name too long", model_path);
     int code = SYNAPSE_OK;
-    hid_t file = H5Fopen(h5_path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (file < 0) return fail(error, size, SYNAPSE_ERROR_IO, "model %s: cannot open weight file %s as HDF5", model_path, h5_path);
+    hid_t file = weights->file;
     hid_t dataset = H5Lexists(file, "/weights", H5P_DEFAULT) > 0 && H5Lexists(file, object, H5P_DEFAULT) > 0
                         ? H5Dopen2(file, object, H5P_DEFAULT) : -1;
     if (dataset < 0) {
         code = fail(error, size, SYNAPSE_ERROR_FORMAT, "model %s: %s has no dataset %s", model_path, h5_path, object);
-        goto close_file;
+        return code;
     }
     hid_t type = H5Dget_type(dataset);
     hid_t space = H5Dget_space(dataset);
@@ -219,13 +264,11 @@ close_all:
     if (space >= 0) H5Sclose(space);
     if (type >= 0) H5Tclose(type);
     H5Dclose(dataset);
-close_file:
-    H5Fclose(file);
     return code;
 }
 
 static int load_weight(const char *path, const char *folder, Onnx__TensorProto *init, synapse_weight *weight,
-                       char *error, size_t size) {
+                       weight_file *cache, char *error, size_t size) {
     const char *name = init->name ? init->name : "";
     int64_t count = 1;
     for (size_t i = 0; i < init->n_dims; i++) {
@@ -258,13 +301,20 @@ static int load_weight(const char *path, const char *folder, Onnx__TensorProto *
         char h5_path[4096];
         if (snprintf(h5_path, sizeof h5_path, "%s/%s", folder, location) >= (int)sizeof h5_path)
             return fail(error, size, SYNAPSE_ERROR_FORMAT, "model %s: location too long", path);
-        struct stat info;
-        if (stat(h5_path, &info) != 0)
-            return fail(error, size, SYNAPSE_ERROR_IO, "model %s: weight file %s is missing", path, h5_path);
-        if (offset > (unsigned long long)info.st_size || length > (unsigned long long)info.st_size - offset)
-            return fail(error, size, SYNAPSE_ERROR_FORMAT, "model %s: initializer \"%s\": offset %llu + length %llu lies beyond %s (%lld bytes)",
-                        path, name, offset, length, h5_path, (long long)info.st_size);
-        return read_hdf5_weight(path, h5_path, name, init->dims, init->n_dims, count, offset, values, error, size);
+        if (!cache->bytes || strcmp(cache->requested, h5_path) != 0) {
+            weight_file_close(cache);
+            snprintf(cache->requested, sizeof cache->requested, "%s", h5_path);
+            snprintf(cache->path, sizeof cache->path, "%s", h5_path);
+            char scratch[512];
+            if (read_file(h5_path, (size_t)1 << 40, &cache->bytes, &cache->length, NULL, scratch, sizeof scratch) != SYNAPSE_OK)
+                return fail(error, size, SYNAPSE_ERROR_IO, "model %s: weight file %s is missing or unreadable", path, h5_path);
+            int code = weight_file_open_hdf5(path, cache, error, size);
+            if (code) return code;
+        }
+        if (offset > (unsigned long long)cache->length || length > (unsigned long long)cache->length - offset)
+            return fail(error, size, SYNAPSE_ERROR_FORMAT, "model %s: initializer \"%s\": offset %llu + length %llu lies beyond %s (%zu bytes)",
+                        path, name, offset, length, h5_path, cache->length);
+        return read_hdf5_weight(path, cache, name, init->dims, init->n_dims, count, offset, values, error, size);
     }
     if (init->raw_data.len > 0 || count == 0) {
         if (init->raw_data.len != (size_t)count * 4)
@@ -282,12 +332,11 @@ static int load_weight(const char *path, const char *folder, Onnx__TensorProto *
     return SYNAPSE_OK;
 }
 
-int synapse_model_open(const char *onnx_path, synapse_model **out, char *error, size_t error_size) {
+static int open_once(const char *onnx_path, synapse_model **out, struct stat *identity, char *error, size_t error_size) {
     *out = NULL;
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     uint8_t *bytes = NULL;
     size_t length = 0;
-    int code = read_file(onnx_path, &bytes, &length, error, error_size);
+    int code = read_file(onnx_path, MAX_PROTOBUF_BYTES, &bytes, &length, identity, error, error_size);
     if (code) return code;
     Onnx__ModelProto *proto = onnx__model_proto__unpack(NULL, length, bytes);
     free(bytes);
@@ -308,6 +357,7 @@ int synapse_model_open(const char *onnx_path, synapse_model **out, char *error, 
     if (slash) snprintf(folder, sizeof folder, "%.*s", (int)(slash - onnx_path), onnx_path);
     else snprintf(folder, sizeof folder, ".");
 
+    weight_file cache = {.file = -1};
     const char *weights_location = entry(proto->metadata_props, proto->n_metadata_props, "synapse.weights");
     if (weights_location) {
         char h5_path[8192];
@@ -315,9 +365,12 @@ int synapse_model_open(const char *onnx_path, synapse_model **out, char *error, 
             synapse_model_close(model);
             return fail(error, error_size, SYNAPSE_ERROR_FORMAT, "model %s: metadata synapse.weights must be a relative path inside the folder", onnx_path);
         }
-        code = verify_weights(onnx_path, h5_path, entry(proto->metadata_props, proto->n_metadata_props, "synapse.weights_size"),
-                              entry(proto->metadata_props, proto->n_metadata_props, "synapse.weights_sha256"), error, error_size);
+        (void)h5_path;
+        code = load_pair_weights(onnx_path, folder, weights_location,
+                                 entry(proto->metadata_props, proto->n_metadata_props, "synapse.weights_size"),
+                                 entry(proto->metadata_props, proto->n_metadata_props, "synapse.weights_sha256"), &cache, error, error_size);
         if (code) {
+            weight_file_close(&cache);
             synapse_model_close(model);
             return code;
         }
@@ -335,13 +388,15 @@ int synapse_model_open(const char *onnx_path, synapse_model **out, char *error, 
             return fail(error, error_size, SYNAPSE_ERROR_FORMAT, "model %s: initializer %zu has no name", onnx_path, i);
         }
         if (init->data_type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT) continue; /* shapes and indices, not weights */
-        code = load_weight(onnx_path, folder, init, &model->weights[model->weight_count], error, error_size);
+        code = load_weight(onnx_path, folder, init, &model->weights[model->weight_count], &cache, error, error_size);
         model->weight_count++;
         if (code) {
+            weight_file_close(&cache);
             synapse_model_close(model);
             return code;
         }
     }
+    weight_file_close(&cache);
     for (size_t i = 0; i < graph->n_input; i++) {
         const char *name = graph->input[i]->name ? graph->input[i]->name : "";
         int is_initializer = 0;
@@ -357,6 +412,19 @@ int synapse_model_open(const char *onnx_path, synapse_model **out, char *error, 
     }
     *out = model;
     return SYNAPSE_OK;
+}
+
+/* Opens the model; a pair replaced while it was read (its .onnx renamed over the path between
+   the two files' reads, so the weights belong to the new graph) is read again. */
+int synapse_model_open(const char *onnx_path, synapse_model **out, char *error, size_t error_size) {
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    for (int attempt = 1;; attempt++) {
+        struct stat identity, now;
+        int code = open_once(onnx_path, out, &identity, error, error_size);
+        if (code != SYNAPSE_ERROR_MISMATCH) return code;
+        if (attempt >= 5 || stat(onnx_path, &now) != 0 || (now.st_dev == identity.st_dev && now.st_ino == identity.st_ino))
+            return SYNAPSE_ERROR_FORMAT;
+    }
 }
 
 void synapse_model_close(synapse_model *model) {

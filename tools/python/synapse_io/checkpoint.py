@@ -1,11 +1,12 @@
 """Checkpoints (``*.ckpt.h5``): see formats/FORMAT.md, "Checkpoint"."""
+import io
 from dataclasses import dataclass, field
 
 import h5py
 import numpy as np
 
 from .errors import SynapseFileError
-from .integrity import verify
+from .integrity import read_once, verify_bytes
 
 FORMAT = "synapse-checkpoint"
 FORMAT_VERSION = 2  # 2: the file starts with an integrity record (integrity.py)
@@ -38,10 +39,17 @@ def _float32(path, dataset):
 
 def load_checkpoint(path):
     """Reads a Synapse checkpoint; raises SynapseFileError when it is not one or is damaged
-    (the integrity record is checked before HDF5 reads the file)."""
-    sealed = verify(path) == "sealed"
+    (the integrity record is checked before HDF5 reads the file). The file is read once and
+    HDF5 parses those bytes in memory, so a checkpoint renamed over ``path`` while it is read
+    gives the old file or the new one, never a false "damaged"."""
+    return load_checkpoint_bytes(path, read_once(path)[0])
+
+
+def load_checkpoint_bytes(path, data):
+    """``load_checkpoint`` on the bytes ``data`` read from ``path``."""
+    sealed = verify_bytes(path, data) == "sealed"
     try:
-        return _read(path, sealed)
+        return _read(path, sealed, data)
     except SynapseFileError:
         raise
     except (OSError, RuntimeError, KeyError, ValueError, TypeError, IndexError) as error:
@@ -50,9 +58,9 @@ def load_checkpoint(path):
         raise SynapseFileError(path, "the file", f"damaged HDF5 structure ({type(error).__name__}: {error})") from None
 
 
-def _read(path, sealed):
+def _read(path, sealed, data):
     try:
-        f = h5py.File(path, "r")
+        f = h5py.File(io.BytesIO(data), "r")
     except OSError as error:
         raise SynapseFileError(path, "the file", f"not a readable HDF5 file ({error})") from None
     with f:

@@ -1,6 +1,7 @@
 """Model files (``NAME.onnx`` + ``NAME.h5``): see formats/FORMAT.md, "Model file"."""
 import copy
 import hashlib
+import io
 import os
 
 import h5py
@@ -8,9 +9,9 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
-from .checkpoint import load_checkpoint
+from .checkpoint import load_checkpoint_bytes
 from .errors import SynapseFileError
-from .integrity import seal
+from .integrity import identity, read_once, seal, verify_bytes
 
 MODEL_FORMAT = "synapse-model"
 
@@ -42,21 +43,61 @@ def load_model(path):
 
 
 def _load_model(path):
+    """Each file is read once, whole, through one descriptor; a pair replaced while it is read
+    (its .onnx renamed over ``path`` between the two reads) is read again."""
+    for attempt in range(5):
+        data, read_identity = read_once(path, limit=1 << 31)
+        try:
+            return _load_model_bytes(path, data)
+        except _MismatchedPair as mismatch:
+            if attempt == 4 or identity(path) == read_identity:
+                raise SynapseFileError(path, mismatch.place, mismatch.problem) from None
+
+
+class _MismatchedPair(Exception):
+    def __init__(self, place, problem):
+        super().__init__(problem)
+        self.place, self.problem = place, problem
+
+
+def _pending_path(weights_path, sha256):
+    """Where an export's new weights wait until its .onnx is in place (formats/FORMAT.md,
+    "Replacing a pair"): ``.NAME.h5.pending-`` and 16 hex digits of their SHA-256."""
+    folder, name = os.path.split(weights_path)
+    return os.path.join(folder, f".{name}.pending-{sha256[:16]}")
+
+
+def _load_model_bytes(path, data):
     folder = os.path.dirname(os.path.abspath(path))
     try:
-        model = onnx.load(path, load_external_data=False)
+        model = onnx.load_model_from_string(data)
     except Exception as error:  # onnx raises DecodeError and others
         raise SynapseFileError(path, "the file", f"not an ONNX model ({error})") from None
     meta = {p.key: p.value for p in model.metadata_props}
     weights = meta.get("synapse.weights")
+    files = {}
     if weights is not None:
         weights_path = os.path.join(folder, weights)
-        if not os.path.isfile(weights_path):
-            raise SynapseFileError(path, "metadata synapse.weights", f"{weights} is missing")
-        if int(meta.get("synapse.weights_size", -1)) != os.path.getsize(weights_path):
-            raise SynapseFileError(path, "metadata synapse.weights_size", f"{weights} changed size since export")
-        if meta.get("synapse.weights_sha256") != _sha256(weights_path):
-            raise SynapseFileError(path, "metadata synapse.weights_sha256", f"{weights} changed since export")
+        expected_size, expected_sha = int(meta.get("synapse.weights_size", -1)), meta.get("synapse.weights_sha256")
+
+        def problem(blob):
+            if expected_size != len(blob):
+                return "metadata synapse.weights_size", f"{weights} changed size since export"
+            if expected_sha != hashlib.sha256(blob).hexdigest():
+                return "metadata synapse.weights_sha256", f"{weights} changed since export"
+            return None
+
+        found = read_once(weights_path)[0] if os.path.lexists(weights_path) else None
+        issue = ("metadata synapse.weights", f"{weights} is missing") if found is None else problem(found)
+        if issue is not None and expected_sha:
+            pending = _pending_path(weights_path, expected_sha)
+            if os.path.exists(pending):
+                candidate = read_once(pending)[0]
+                if problem(candidate) is None:
+                    found, issue = candidate, None
+        if issue is not None:
+            raise _MismatchedPair(*issue)
+        files[weights] = found
     for init in model.graph.initializer:
         if init.data_location != onnx.TensorProto.EXTERNAL:
             continue
@@ -64,16 +105,16 @@ def _load_model(path):
         location = ext.get("location", "")
         if not location or os.path.isabs(location) or ".." in location.split("/"):
             raise SynapseFileError(path, f"initializer {init.name}", f"location {location!r} is not inside the folder")
-        source = os.path.join(folder, location)
+        if location not in files:
+            files[location] = read_once(os.path.join(folder, location))[0]
+        source = files[location]
         offset, length = int(ext.get("offset", 0)), int(ext.get("length", -1))
         count = int(np.prod(init.dims, dtype=np.int64))
         if init.data_type != onnx.TensorProto.FLOAT or length != 4 * count:
             raise SynapseFileError(path, f"initializer {init.name}", "expected float32 data of its shape")
-        if offset < 0 or offset + length > os.path.getsize(source):
+        if offset < 0 or offset + length > len(source):
             raise SynapseFileError(path, f"initializer {init.name}", f"offset {offset} + {length} is beyond {location}")
-        with open(source, "rb") as f:
-            f.seek(offset)
-            init.raw_data = f.read(length)
+        init.raw_data = source[offset:offset + length]
         del init.external_data[:]
         init.data_location = onnx.TensorProto.DEFAULT
     return model
@@ -95,13 +136,14 @@ def _arrays(path):
     if path.endswith(".onnx"):
         return {i.name: numpy_helper.to_array(i) for i in load_model(path).graph.initializer
                 if i.data_type == onnx.TensorProto.FLOAT}
-    with h5py.File(path, "r") as f:
+    data = read_once(path)[0]
+    verify_bytes(path, data)
+    with h5py.File(io.BytesIO(data), "r") as f:
         kind = f.attrs.get("format", b"")
         kind = kind.decode() if isinstance(kind, bytes) else kind
-    if kind == MODEL_FORMAT:
-        with h5py.File(path, "r") as f:
+        if kind == MODEL_FORMAT:
             return {name: f["weights"][name][()].astype("<f4") for name in f["weights"]}
-    return load_checkpoint(path).weights
+    return load_checkpoint_bytes(path, data).weights
 
 
 def to_state_dict(path):
