@@ -150,6 +150,16 @@ public final class Tensor {
         return flat
     }
 
+    /// Whether every element is finite (no NaN, no infinity).
+    public var isFinite: Bool {
+        withUnsafeBufferPointer { values in
+            // x - x is 0 for finite x and NaN otherwise; summing keeps the loop branch-free.
+            var sum: Float = 0
+            for value in values { sum += value - value }
+            return sum == 0
+        }
+    }
+
     /// Calls `body` with the scalars, read-only, in row-major order.
     @inlinable
     public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {

@@ -50,7 +50,7 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
         case let .damaged(file, reason):
             "checkpoint \(file): \(reason)"
         case let .notWritten(file, reason):
-            "checkpoint \(file): not saved: \(reason)"
+            "checkpoint \(file): cannot be saved: \(reason)"
         case let .failed(file, object, operation):
             "checkpoint \(file): could not \(operation) at \(object)"
         }

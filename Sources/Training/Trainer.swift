@@ -77,6 +77,15 @@ public final class Trainer {
     public var synchronizer: (any GradientSynchronizer)?
     /// Whether this process writes checkpoints and logs (not the other ranks of an MPI job).
     public var isLeader: Bool { synchronizer?.isLeader ?? true }
+    /// What happens when a step's loss is NaN or infinite: stop with a `DivergenceError`
+    /// (default) or skip the step.
+    public var nonFiniteLoss = NonFiniteLossPolicy.stop
+    /// Steps skipped because their loss was not finite (with `nonFiniteLoss = .skipStep`).
+    public private(set) var skippedSteps = 0
+    /// The last finite loss and its step.
+    private var lastFiniteLoss: (step: Int, loss: Float)?
+    /// What the checkpoint file holds, as far as this trainer knows (saved or resumed from).
+    public private(set) var savedProgress: TrainingProgress?
     /// The summaries of the epochs this trainer ran.
     public private(set) var history: [EpochSummary] = []
     /// The validation loss after each epoch run so far (with `validation`).
@@ -124,6 +133,7 @@ public final class Trainer {
     public func resume(from path: String) throws -> [String: String] {
         let contents = try Checkpoint.load(from: path, into: model, optimizer: optimizer)
         progress = contents.progress
+        savedProgress = contents.progress
         let saved = contents.metadata
         if saved["data_epoch"] != nil || saved["data_batch"] != nil, !data.restorePosition(from: saved) {
             throw CheckpointError.unexpected(
@@ -160,6 +170,18 @@ public final class Trainer {
                 let value = loss(output, target)
                 value.backward()
                 let scalar = try synchronizer?.synchronize(loss: value.scalar) ?? value.scalar
+                guard scalar.isFinite else {
+                    // Every rank sees the same synchronised loss, so all of them decide alike.
+                    switch nonFiniteLoss {
+                    case .stop:
+                        throw divergence(at: progress.step + 1, epoch: epoch, reason: "the loss is \(scalar.isNaN ? "NaN" : scalar > 0 ? "+infinity" : "-infinity")")
+                    case .skipStep:
+                        optimizer.zeroGrad()
+                        skippedSteps += 1
+                        continue
+                    }
+                }
+                lastFiniteLoss = (progress.step + 1, scalar)
                 if let clipGradientNorm { clipGradNorm(model.parameters, maxNorm: clipGradientNorm) }
                 optimizer.step()
                 schedule?.afterStep()
@@ -258,9 +280,19 @@ public final class Trainer {
     /// The mean loss over `dataset` (see `evaluate`).
     public func validationLoss(_ dataset: any Dataset) -> Float { evaluate(dataset).loss }
 
+    private func divergence(at step: Int, epoch: Int, reason: String) -> DivergenceError {
+        DivergenceError(step: step, epoch: epoch, reason: reason, lastFiniteLoss: lastFiniteLoss, checkpoint: checkpoint, saved: savedProgress)
+    }
+
     /// Writes the checkpoint now (atomically), if there is one and this process is the leader.
+    /// Weights that are not finite are never saved: that throws a `DivergenceError` and the
+    /// file keeps its last good state.
     public func save() throws {
         guard let checkpoint, isLeader else { return }
+        if let (name, _) = model.namedState.first(where: { !$0.tensor.isFinite }) {
+            throw divergence(at: max(progress.step, 1), epoch: progress.epoch + (running.steps > 0 ? 1 : 0),
+                             reason: "\(name) holds values that are not finite")
+        }
         var metadata = self.metadata.merging(data.positionMetadata) { $1 }
         if let schedule { metadata["scheduler_state"] = SchedulerStateText.encode(schedule.state) }
         if let earlyStop { (metadata["early_stop_best"], metadata["early_stop_since"]) = ("\(earlyStop.best)", "\(earlyStop.since)") }
@@ -268,6 +300,7 @@ public final class Trainer {
         log?.flush()
         try Checkpoint.save(
             to: checkpoint, model: model, optimizer: optimizer, progress: progress, metadata: metadata, graph: try graph?())
+        savedProgress = progress
     }
 }
 

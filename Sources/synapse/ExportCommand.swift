@@ -17,6 +17,7 @@ struct ExportCommand: ParsableCommand {
     var embed = false
 
     func run() throws {
+        try ModelFile.checkWritable(output)
         let contents = try CheckpointContents(contentsOf: checkpoint)
         guard let graph = contents.graph else {
             throw UsageError(message: "checkpoint \(checkpoint): /graph is missing (expected the model's traced graph; "

@@ -55,6 +55,8 @@ struct FineTuneCommand: ParsableCommand {
     }
 
     func run() throws {
+        // An output location that cannot be written is found now, not after training.
+        try ModelFile.checkWritable(output)
         let graph = try ModelFile.load(model)
         guard graph.inputs.count == 1, graph.outputNames.count == 1 else {
             throw UsageError(message: "model \(model): fine-tune needs one input and one output, the graph has \(graph.inputs.count) and \(graph.outputNames.count)")
@@ -74,6 +76,8 @@ struct FineTuneCommand: ParsableCommand {
         let lossFunction = try checkedLoss(graph, sample: x.slice(dim: 0, range: 0..<min(rows, 2)), targets: y, inputName: inputName, outputName: outputName)
         print("fine-tune \(model): \(rows) rows, batch \(size), \(loss), \(self.optimizer) lr \(learningRate), \(parameters.count) trained tensors, \(graph.namedBuffers.count) buffers")
         graph.train()
+        var step = 0
+        var lastFinite: (step: Int, loss: Float)?
         for epoch in 1...epochs {
             var total: Float = 0
             var steps = 0
@@ -82,6 +86,13 @@ struct FineTuneCommand: ParsableCommand {
                 optimizer.zeroGrad()
                 let prediction = try graph.run([inputName: x.slice(dim: 0, range: range)])[outputName]!
                 let value = lossFunction(prediction, y.slice(dim: 0, range: range))
+                step += 1
+                guard value.scalar.isFinite else {
+                    throw DivergenceError(
+                        step: step, epoch: epoch, reason: "the loss is \(value.scalar.isNaN ? "NaN" : "infinite")", lastFiniteLoss: lastFinite,
+                        checkpoint: ModelFile.baseName(output) + ".onnx", saved: nil)
+                }
+                lastFinite = (step, value.scalar)
                 value.backward()
                 optimizer.step()
                 total += value.scalar
@@ -90,6 +101,10 @@ struct FineTuneCommand: ParsableCommand {
             print("Epoch \(epoch), Loss: \(String(format: "%.6f", total / Float(steps)))")
         }
         graph.eval()
+        if let (name, _) = graph.namedState.first(where: { !$0.tensor.isFinite }) {
+            throw DivergenceError(step: step, epoch: epochs, reason: "\(name) holds values that are not finite", lastFiniteLoss: lastFinite,
+                                  checkpoint: ModelFile.baseName(output) + ".onnx", saved: nil)
+        }
         try ModelFile.rewrite(model, loaded: graph, to: output)
         let base = ModelFile.baseName(output)
         print("Wrote \(base).onnx and \(base).h5")

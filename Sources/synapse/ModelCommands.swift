@@ -61,6 +61,7 @@ struct ImportCommand: ParsableCommand {
     var embed = false
 
     func run() throws {
+        try ModelFile.checkWritable(output)
         let graph = try ModelFile.load(file)
         try ModelFile.rewrite(file, loaded: graph, to: output, embed: embed)
         let base = ModelFile.baseName(output)

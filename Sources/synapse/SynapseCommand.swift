@@ -12,11 +12,15 @@ struct SynapseCommand: ParsableCommand {
         version: "synapse \(SynapseVersion.string) (BLAS: \(BLAS.configuration))",
         subcommands: [TrainCommand.self, InspectCommand.self, ExportCommand.self, ImportCommand.self, PredictCommand.self, FineTuneCommand.self, StressSaveCommand.self, CollectivesCheckCommand.self])
 
-    /// Runs the command; errors from outside (files, arguments) print one line on standard
-    /// error and exit 1, never a backtrace.
+    /// Runs the command. Every error prints one line on standard error, never a backtrace:
+    /// files, data and training that cannot go on (a damaged checkpoint, a full disk, a
+    /// diverging run) exit 1; a command line that cannot be parsed exits 64 (EX_USAGE), with a
+    /// pointer to `--help`.
     static func main() {
+        var parsed: ParsableCommand?
         do {
             var command = try parseAsRoot()
+            parsed = command
             try command.run()
         } catch let error as CheckpointError {
             fail("\(error)")
@@ -26,12 +30,24 @@ struct SynapseCommand: ParsableCommand {
             fail("\(error)")
         } catch let error as AtomicWriteError {
             fail("\(error)")
+        } catch let error as DivergenceError {
+            fail("\(error)")
+        } catch let error as SummaryWriterError {
+            fail("\(error)")
         } catch let error as TensorInputError {
             fail(error.message)
         } catch let error as UsageError {
             fail(error.message)
         } catch {
-            exit(withError: error)
+            let code = exitCode(for: error)
+            // --help and --version print as ArgumentParser does.
+            guard code != .success, parsed == nil else { exit(withError: error) }
+            let message = self.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+            let names = configuration.subcommands.map { $0.configuration.commandName ?? "" }
+            let help = CommandLine.arguments.dropFirst().first { !$0.hasPrefix("-") }.flatMap { names.contains($0) ? "synapse \($0) --help" : nil }
+                ?? "synapse --help"
+            FileHandle.standardError.write(Data("synapse: \(message) (see \(help))\n".utf8))
+            Foundation.exit(code.rawValue)
         }
     }
 

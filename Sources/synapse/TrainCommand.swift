@@ -15,7 +15,7 @@ struct TrainCommand: ParsableCommand {
     @Argument(help: "The example: \(Example.allCases.map(\.rawValue).joined(separator: ", ")).")
     var example: Example
 
-    @Option(help: "Train until this many epochs are done (xor: 5000, digits and the CNNs: 20, char-lstm: 5, char-transformer: 1); 0 saves the initial model.")
+    @Option(parsing: .unconditional, help: "Train until this many epochs are done (xor: 5000, digits and the CNNs: 20, char-lstm: 5, char-transformer: 1); 0 saves the initial model.")
     var epochs: Int?
 
     @Option(help: "Seed of the random generator (weights, shuffling; default \(Random.defaultSeed); on --resume, the checkpoint's).")
@@ -24,8 +24,14 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Checkpoint file (default: EXAMPLE.ckpt.h5).")
     var checkpoint: String?
 
-    @Flag(help: "Continue from the checkpoint's epoch and batch.")
+    @Flag(help: "Continue from the checkpoint's epoch and batch. Options that change the run are applied and announced (--learning-rate, --seed, --early-stop) or refused with the reason (--optimizer, --scheduler, --batch, --validation-split, --shuffle).")
     var resume = false
+
+    @Flag(help: "Start a new run even though the checkpoint file exists, replacing it at the first save.")
+    var overwrite = false
+
+    @Flag(name: .customLong("skip-nonfinite"), help: "Skip optimizer steps whose loss is NaN or infinite (counted at the end) instead of stopping.")
+    var skipNonFinite = false
 
     @Option(help: "Also save a checkpoint every K epochs (0: only at the end).")
     var every = 0
@@ -58,6 +64,7 @@ struct TrainCommand: ParsableCommand {
     var scheduler: String?
 
     func validate() throws {
+        if resume && overwrite { throw ValidationError("--resume continues the checkpoint and --overwrite replaces it: give one of them") }
         if let epochs, epochs < 0 { throw ValidationError("--epochs must be 0 (save the initial model) or more, got \(epochs)") }
         if every < 0 { throw ValidationError("--every must be 0 or positive, got \(every)") }
         if saveEverySteps < 0 { throw ValidationError("--save-every-steps must be 0 or positive, got \(saveEverySteps)") }
@@ -129,12 +136,22 @@ struct TrainCommand: ParsableCommand {
         settings["early_stop"] = text(earlyStop)
         settings["batch"] = text(batch)
         settings["world_size"] = "\(worldSize)"
+        if isLeader && !resume {
+            if FileManager.default.fileExists(atPath: path) && !overwrite {
+                let held = (try? CheckpointContents(contentsOf: path)).map { " (epoch \($0.progress.epoch), step \($0.progress.step))" } ?? ""
+                throw UsageError(message: "checkpoint \(path) already exists\(held): continue it with --resume, or start over with --overwrite (which replaces it)")
+            }
+        }
+        // A checkpoint location that cannot be written is found now, not at the first save.
+        if isLeader { try Checkpoint.checkWritable(path) }
         // Under mpirun every rank reads rank 0's checkpoint (its bytes, broadcast).
+        var resumeChanges = ResumeChanges()
         let readPath = resume ? try parallel?.checkpointCopy(of: path) ?? path : path
         defer { parallel?.cleanUp(readPath, original: path) }
         if resume {
             // The run's settings come from the checkpoint unless given again.
-            let saved = try CheckpointContents(contentsOf: readPath).metadata
+            let contents = try CheckpointContents(contentsOf: readPath)
+            let saved = contents.metadata
             guard saved["example"] == example.rawValue else {
                 throw UsageError(message: "checkpoint \(path): was written by `synapse train \(saved["example"] ?? "?")`, not \(example.rawValue)")
             }
@@ -142,6 +159,15 @@ struct TrainCommand: ParsableCommand {
             guard savedWorld == "\(worldSize)" else {
                 throw UsageError(message: "checkpoint \(path): was written by a run of \(savedWorld) process(es) and this run has \(worldSize); resume it with the same number (mpirun -np \(savedWorld)) to continue bit for bit")
             }
+            var given = settings.filter { !$0.value.isEmpty && $0.key != "shuffle" }
+            if shuffle { given["shuffle"] = "true" }
+            // What the run used where the metadata says "the example's default": the optimizer's own record.
+            var effective = saved
+            if let record = contents.optimizer {
+                if (saved["optimizer"] ?? "").isEmpty { effective["optimizer"] = record.kind.lowercased() }
+                if (saved["learning_rate"] ?? "").isEmpty, let rate = record.hyperparameters["learning_rate"] { effective["learning_rate"] = "\(Float(rate))" }
+            }
+            resumeChanges = try ResumeChanges(given: given, saved: effective, checkpoint: path)
             for (key, value) in saved where settings[key]?.isEmpty ?? true || (key == "shuffle" && !shuffle) {
                 settings[key] = value
             }
@@ -174,7 +200,13 @@ struct TrainCommand: ParsableCommand {
             let position = DataLoader.Position(metadata: saved)
             let within = position.map { $0.batch > 0 && $0.batch < training.stepsPerEpoch ? ", batch \($0.batch) of epoch \($0.epoch + 1)" : "" } ?? ""
             say("Resuming \(example.rawValue) from \(path) at epoch \(trainer.progress.epoch)\(within) (step \(trainer.progress.step))")
+            if let rate = resumeChanges.learningRate { training.optimizer.hyperparameters["learning_rate"] = rate }
+            resumeChanges.announcements.forEach(say)
+            if let spanned = setting("scheduler_epochs").flatMap(Int.init), let name = setting("scheduler"), spanned != target {
+                say("The \(name) schedule spans the \(spanned) epochs the run was started for; training goes on to \(target)")
+            }
         }
+        trainer.nonFiniteLoss = skipNonFinite ? .skipStep : .stop
         if trainer.progress.epoch >= target {
             say("\(path) already holds \(trainer.progress.epoch) epochs (asked for \(target)); nothing to train.")
         }
@@ -183,6 +215,10 @@ struct TrainCommand: ParsableCommand {
             trainer.log = try tensorboard.map { try SummaryWriter(directory: $0) }
         }
         if worldSize > 1 { say("Training on \(worldSize) processes, each on its share of every global batch") }
+        defer {
+            if trainer.skippedSteps > 0 { say("Skipped \(trainer.skippedSteps) optimizer steps whose loss was not finite") }
+            if let log = trainer.log, let failure = log.failure { say("The TensorBoard logs in \(tensorboard ?? "") are incomplete: \(failure)") }
+        }
         try trainer.fit(epochs: target)
         if trainer.stoppedEarly {
             say("Stopped early after epoch \(trainer.progress.epoch): the validation loss did not improve for \(trainer.earlyStopPatience ?? 0) epochs")

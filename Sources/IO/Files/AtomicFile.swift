@@ -111,7 +111,7 @@ enum AtomicFile {
     /// Why a file could not be created in `folder`, from `open`'s error number.
     private static func creationFailure(_ code: Int32, folder: String) -> String {
         switch code {
-        case ENOENT: "folder \(folder) does not exist"
+        case ENOENT where access(folder, F_OK) != 0: "folder \(folder) does not exist"
         case ENOTDIR: "\(folder) is not a folder"
         case EACCES, EPERM: "no permission to create files in folder \(folder)"
         case EROFS: "folder \(folder) is on a read-only file system"

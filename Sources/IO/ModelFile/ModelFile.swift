@@ -127,6 +127,17 @@ public enum ModelFile {
         }
     }
 
+    /// Checks, before work that ends in writing the model `name`, that its folder exists and
+    /// takes new files (a probe file is created and removed).
+    public static func checkWritable(_ name: String) throws {
+        let path = baseName(name) + ".onnx"
+        do {
+            try AtomicFile.checkWritable(path)
+        } catch {
+            throw ModelFileError.notWritten(file: path, reason: error.reason)
+        }
+    }
+
     /// Where a pair's new weights wait until their `.onnx` is in place: `.NAME.h5.pending-`
     /// and the first 16 hexadecimal digits of their SHA-256, beside `NAME.h5`.
     static func pendingWeightsPath(_ weightsPath: String, sha256: String) -> String {

@@ -22,7 +22,7 @@ public enum ModelFileError: Error, Equatable, CustomStringConvertible {
         case let .unsupported(file, node, opType, reason): "model \(file): node \(node) (\(opType)): \(reason)"
         case let .mismatchedPair(file, weights, reason):
             "model \(file): its weight file \(weights) does not belong to it (\(reason)); export the model again"
-        case let .notWritten(file, reason): "model \(file): not saved: \(reason)"
+        case let .notWritten(file, reason): "model \(file): cannot be saved: \(reason)"
         case let .cannotExport(reason): "cannot export the model: \(reason)"
         }
     }

@@ -27,6 +27,11 @@ public final class SummaryWriter {
         write(event.bytes)
     }
 
+    /// Why events stopped being written (`no space left on device`), once one could not be:
+    /// the file then holds the events before it. Training goes on; the failure is reported
+    /// once on standard error when it happens.
+    public private(set) var failure: String?
+
     deinit { fclose(file) }
 
     /// Adds `value` under `tag` (e.g. `train/loss`, `train/learning_rate`) at `step`.
@@ -80,15 +85,26 @@ public final class SummaryWriter {
     }
 
     /// Makes what was written visible to readers now.
-    public func flush() { fflush(file) }
+    public func flush() {
+        if failure == nil && fflush(file) != 0 { fail(errno) }
+    }
+
+    private func fail(_ code: Int32) {
+        let text = String(cString: strerror(code))
+        failure = text.prefix(1).lowercased() + text.dropFirst()
+        FileHandle.standardError.write(Data("warning: TensorBoard log \(path): \(failure!); training goes on, the logs stop here\n".utf8))
+    }
 
     /// One TFRecord: length, its masked CRC, the data, the data's masked CRC.
     private func write(_ data: [UInt8]) {
         var length = withUnsafeBytes(of: UInt64(data.count).littleEndian, Array.init)
         length += withUnsafeBytes(of: CRC32C.masked(length).littleEndian, Array.init)
         let record = length + data + withUnsafeBytes(of: CRC32C.masked(data).littleEndian, Array.init)
-        _ = record.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
-        fflush(file)
+        guard failure == nil else { return }
+        let written = record.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
+        // A record that did not go out whole is reported, and nothing is written after it, so
+        // the file stays a readable prefix of the log.
+        if written != record.count || fflush(file) != 0 { fail(errno == 0 ? EIO : errno) }
     }
 }
 
