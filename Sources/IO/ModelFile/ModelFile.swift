@@ -145,17 +145,23 @@ public enum ModelFile {
         return "\(folder)/.\(name).pending-\(sha256.prefix(16))"
     }
 
-    /// Removes pending weight files of `weightsPath` left by writes killed mid-way: once a
-    /// write has completed, no `.onnx` names them.
+    /// Removes pending weight files of `weightsPath` left by writes killed mid-way (once a
+    /// write has completed, no `.onnx` names them), and their temporary files.
     static func removeStalePending(of weightsPath: String) {
         let (folder, name) = AtomicFile.split(weightsPath)
         guard let directory = opendir(folder) else { return }
         defer { closedir(directory) }
         let prefix = ".\(name).pending-"
+        var pending: [String] = []
         while let entry = readdir(directory) {
             let entryName = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if entryName.hasPrefix(prefix) { unlink("\(folder)/\(entryName)") }
+            if entryName.hasPrefix(prefix) {
+                unlink("\(folder)/\(entryName)")
+            } else if entryName.hasPrefix("." + prefix), let tmp = entryName.range(of: ".tmp-") {
+                pending.append(String(entryName[entryName.index(after: entryName.startIndex)..<tmp.lowerBound]))
+            }
         }
+        for name in Set(pending) { AtomicFile.removeLeftovers(of: name, in: folder) }
     }
 
     /// Traces `layer` on `exampleInput` and writes it (see `save(_:to:embed:)`).
