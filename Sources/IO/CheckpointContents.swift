@@ -39,7 +39,12 @@ public struct CheckpointContents {
     public init(contentsOf path: String) throws {
         let image: FileImage
         do {
-            image = try FileBytes.readImage(path, limit: 1 << 40)
+            // A file that starts with neither the integrity record nor an HDF5 signature is
+            // refused from its first bytes, before a large foreign file is read whole.
+            image = try FileBytes.readImage(path, limit: 1 << 40, headLength: 12) { head in
+                head.starts(with: IntegrityRecord.magic) || head.starts(with: IntegrityRecord.hdf5Signature)
+                    ? nil : IntegrityRecord.foreignFileReason
+            }
         } catch {
             throw CheckpointError.unreadable(file: path, reason: error.reason)
         }

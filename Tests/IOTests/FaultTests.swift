@@ -108,7 +108,7 @@ struct FaultTests {
         #expect(result.error.contains(", not a regular file"), "\(result.error)")
     }
 
-    @Test("a large file that is not an ONNX model is refused from its first bytes, not read whole")
+    @Test("a large file that is not an ONNX model or a Synapse HDF5 file is refused from its first bytes, not read whole")
     func largeForeignFile() throws {
         let folder = temporaryFolder()
         let path = folder + "/big.onnx"
@@ -118,6 +118,11 @@ struct FaultTests {
         let result = try synapse(["predict", "big.onnx", "--input", "1"], in: folder, killAfter: 20)
         #expect(result.status == 1 && !result.killed)
         #expect(result.error == "synapse: model big.onnx: not an ONNX model: it starts with byte 0xff, which no ONNX ModelProto field starts with\n")
+        // The same file as a checkpoint.
+        #expect(rename(path, folder + "/big.h5") == 0)
+        let checkpoint = try synapse(["inspect", "big.h5"], in: folder, killAfter: 20)
+        #expect(checkpoint.status == 1 && !checkpoint.killed)
+        #expect(checkpoint.error.hasPrefix("synapse: checkpoint big.h5: not an HDF5 file Synapse wrote"), "\(checkpoint.error)")
         #expect(Date().timeIntervalSince(started) < 5)
     }
 

@@ -197,6 +197,12 @@ static int load_pair_weights(const char *model_path, const char *folder, const c
             }
             free(pending.bytes);
         }
+        /* Or renamed into place just now. */
+        if (read_file(weights->path, (size_t)1 << 40, &weights->bytes, &weights->length, NULL, scratch, sizeof scratch) == SYNAPSE_OK) {
+            if (!weights_problem(weights, size_text, sha_text)) return weight_file_open_hdf5(model_path, weights, error, size);
+            free(weights->bytes);
+            weights->bytes = NULL;
+        }
     }
     fail(error, size, SYNAPSE_ERROR_FORMAT, "model %s: weight file %s is damaged or changed since export: %s", model_path,
          weights->path, problem);

@@ -64,11 +64,17 @@ enum FileBytes {
     }
 
     /// `readAll` into memory that libhdf5 can read in place (a `FileImage`).
-    static func readImage(_ path: String, limit: UInt64) throws(FileReadFailure) -> FileImage {
+    static func readImage(
+        _ path: String, limit: UInt64, headLength: Int = 0, refuse: (([UInt8]) -> String?)? = nil
+    ) throws(FileReadFailure) -> FileImage {
         let (descriptor, size) = try openRegular(path)
         defer { close(descriptor) }
         guard size <= limit else {
             throw FileReadFailure(file: path, reason: "it is \(size) bytes, over the \(limit) read")
+        }
+        if let refuse, headLength > 0 {
+            let head = read(descriptor, offset: 0, count: Int(min(size, UInt64(headLength)))) ?? []
+            if let reason = refuse(head) { throw FileReadFailure(file: path, reason: reason) }
         }
         let image = FileImage(count: Int(size))
         var done = 0

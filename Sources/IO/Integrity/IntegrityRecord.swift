@@ -22,6 +22,10 @@ enum IntegrityRecord {
     /// The first bytes of an HDF5 file without a user block (a version-1 Synapse file).
     static let hdf5Signature: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
 
+    /// Why a file whose first bytes are neither the record's magic nor an HDF5 signature is refused.
+    static let foreignFileReason =
+        "not an HDF5 file Synapse wrote, or damaged: it starts with neither Synapse's integrity record nor an HDF5 signature"
+
     /// What a file's first bytes say it is.
     enum Kind: Equatable {
         /// A record that matches the file: the bytes are those written.
@@ -55,8 +59,7 @@ enum IntegrityRecord {
         let head = Array(file.prefix(size))
         if head.count >= 8 && Array(head[0..<8]) == hdf5Signature { return .unsealed }
         guard head.count >= 12, Array(head[0..<12]) == magic else {
-            throw IntegrityFailure(
-                file: path, reason: "not an HDF5 file Synapse wrote, or damaged: it starts with neither Synapse's integrity record nor an HDF5 signature")
+            throw IntegrityFailure(file: path, reason: foreignFileReason)
         }
         guard head.count == size else {
             throw IntegrityFailure(file: path, reason: "damaged: truncated at byte \(length), inside its 512-byte integrity record")

@@ -118,10 +118,15 @@ extension ModelFile {
             external.images[weights] = image
             return
         }
-        if let digest = metadata["synapse.weights_sha256"],
-           let pending = try? FileBytes.readImage(pendingWeightsPath(weightsPath, sha256: digest), limit: 1 << 40), problem(pending) == nil {
-            external.images[weights] = pending
-            return
+        // An export between its commit (the .onnx) and its last rename (pending → .h5): the
+        // weights are pending, or were renamed into place just now.
+        if let digest = metadata["synapse.weights_sha256"] {
+            for candidate in [pendingWeightsPath(weightsPath, sha256: digest), weightsPath] {
+                if let image = try? FileBytes.readImage(candidate, limit: 1 << 40), problem(image) == nil {
+                    external.images[weights] = image
+                    return
+                }
+            }
         }
         throw ModelFileError.mismatchedPair(file: path, weights: weightsPath, reason: found?.problem ?? "it is missing")
     }

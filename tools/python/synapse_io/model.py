@@ -90,11 +90,16 @@ def _load_model_bytes(path, data):
         found = read_once(weights_path)[0] if os.path.lexists(weights_path) else None
         issue = ("metadata synapse.weights", f"{weights} is missing") if found is None else problem(found)
         if issue is not None and expected_sha:
-            pending = _pending_path(weights_path, expected_sha)
-            if os.path.exists(pending):
-                candidate = read_once(pending)[0]
+            # An export between its commit (.onnx) and its last rename (pending -> .h5): the
+            # weights are pending, or were renamed into place just now.
+            for candidate_path in (_pending_path(weights_path, expected_sha), weights_path):
+                try:
+                    candidate = read_once(candidate_path)[0]
+                except SynapseFileError:
+                    continue
                 if problem(candidate) is None:
                     found, issue = candidate, None
+                    break
         if issue is not None:
             raise _MismatchedPair(*issue)
         files[weights] = found
