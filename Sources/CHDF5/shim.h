@@ -63,3 +63,67 @@ static inline hid_t synapse_h5p_image_access(void *buffer, size_t size) {
     }
     return access;
 }
+
+// The memory of a file libhdf5 builds in memory (core driver, no backing store), allocated
+// through these callbacks so that Synapse can write it to disk in place, without the copy
+// H5Fget_file_image makes. The file starts at byte 0 of `buffer` (its user block included).
+// `reserved` is memory Synapse allocated for it (with huge pages: faulting in fresh 4 KiB
+// pages was most of what building files in memory cost); libhdf5 uses it while the file fits,
+// and the C heap beyond. Synapse frees `reserved` after the file is closed.
+typedef struct {
+    void *buffer;
+    size_t capacity;
+    void *reserved;
+    size_t reserved_capacity;
+} synapse_h5_memory;
+
+static inline void *synapse_h5_memory_malloc(size_t size, H5FD_file_image_op_t op, void *udata) {
+    (void)op;
+    synapse_h5_memory *memory = (synapse_h5_memory *)udata;
+    void *buffer = memory->reserved && size <= memory->reserved_capacity ? memory->reserved : malloc(size ? size : 1);
+    if (buffer) { memory->buffer = buffer; memory->capacity = size; }
+    return buffer;
+}
+static inline void *synapse_h5_memory_memcpy(void *dest, const void *src, size_t size, H5FD_file_image_op_t op, void *udata) {
+    (void)op; (void)udata;
+    return __builtin_memcpy(dest, src, size);
+}
+static inline void *synapse_h5_memory_realloc(void *ptr, size_t size, H5FD_file_image_op_t op, void *udata) {
+    synapse_h5_memory *memory = (synapse_h5_memory *)udata;
+    if (ptr == NULL) return synapse_h5_memory_malloc(size, op, udata);
+    if (ptr == memory->reserved && size <= memory->reserved_capacity) {
+        memory->capacity = size;
+        return ptr;
+    }
+    void *moved = malloc(size ? size : 1);
+    if (!moved) return NULL;
+    __builtin_memcpy(moved, ptr, memory->capacity < size ? memory->capacity : size);
+    if (ptr != memory->reserved) free(ptr);
+    memory->buffer = moved;
+    memory->capacity = size;
+    return moved;
+}
+static inline herr_t synapse_h5_memory_free(void *ptr, H5FD_file_image_op_t op, void *udata) {
+    (void)op;
+    synapse_h5_memory *memory = (synapse_h5_memory *)udata;
+    if (ptr && ptr != memory->reserved) free(ptr);
+    if (ptr == memory->buffer) { memory->buffer = NULL; memory->capacity = 0; }
+    return 0;
+}
+static inline void *synapse_h5_memory_udata_copy(void *udata) { return udata; }
+static inline herr_t synapse_h5_memory_udata_free(void *udata) { (void)udata; return 0; }
+
+// A file access list for a new file built in `memory` (core driver, no backing store),
+// growing in steps of `increment` bytes. Returns the list or a negative id.
+static inline hid_t synapse_h5p_memory_access(synapse_h5_memory *memory, size_t increment) {
+    hid_t access = H5Pcreate(H5P_FILE_ACCESS);
+    if (access < 0) return access;
+    H5FD_file_image_callbacks_t callbacks = {
+        synapse_h5_memory_malloc, synapse_h5_memory_memcpy, synapse_h5_memory_realloc, synapse_h5_memory_free,
+        synapse_h5_memory_udata_copy, synapse_h5_memory_udata_free, memory};
+    if (H5Pset_fapl_core(access, increment, 0) < 0 || H5Pset_file_image_callbacks(access, &callbacks) < 0) {
+        H5Pclose(access);
+        return -1;
+    }
+    return access;
+}

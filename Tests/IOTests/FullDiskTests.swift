@@ -16,10 +16,11 @@ final class SmallDisk {
         return true
     }()
 
-    init?(kilobytes: Int) {
+    init?(kilobytes: Int, readOnly: Bool = false) {
         path = temporaryFolder() + "/disk"
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        guard Self.run("/bin/mount", ["-t", "tmpfs", "-o", "size=\(kilobytes)k", "tmpfs", path]) else { return nil }
+        let options = "size=\(kilobytes)k" + (readOnly ? ",ro" : "")
+        guard Self.run("/bin/mount", ["-t", "tmpfs", "-o", options, "tmpfs", path]) else { return nil }
     }
 
     deinit { _ = Self.run("/bin/umount", ["-l", path]) }
@@ -127,5 +128,14 @@ struct FullDiskTests {
         #expect(run.error.hasPrefix("warning: TensorBoard log \(disk.path)/tb/events.out.tfevents.") && run.error.contains("no space left on device"), "\(run.error)")
         #expect(run.output.contains("The TensorBoard logs in \(disk.path)/tb are incomplete: no space left on device"), "\(run.output)")
         #expect(try CheckpointContents(contentsOf: folder + "/x.h5").progress.epoch == 20)
+    }
+
+    @Test("a checkpoint on a read-only file system is refused before the first epoch, with the reason")
+    func readOnlyFileSystem() throws {
+        let disk = try #require(SmallDisk(kilobytes: 64, readOnly: true))
+        let run = try synapse(["train", "digits", "--epochs", "20", "--checkpoint", disk.path + "/d.h5"], in: temporaryFolder())
+        #expect(run.status == 1)
+        #expect(run.error == "synapse: checkpoint \(disk.path)/d.h5: cannot be saved: folder \(disk.path) is on a read-only file system\n")
+        #expect(!run.output.contains("epoch 1"), "no epoch ran")
     }
 }

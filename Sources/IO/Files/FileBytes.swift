@@ -39,21 +39,30 @@ enum FileBytes {
     static func readAllIdentified(
         _ path: String, limit: UInt64, headLength: Int = 0, refuse: (([UInt8]) -> String?)? = nil
     ) throws(FileReadFailure) -> (bytes: [UInt8], identity: FileIdentity) {
-        let (descriptor, size) = try openRegular(path)
+        let (descriptor, size, identity) = try openChecked(path, limit: limit, headLength: headLength, refuse: refuse)
         defer { close(descriptor) }
-        guard size <= limit else {
-            throw FileReadFailure(file: path, reason: "it is \(size) bytes, over the \(limit) read")
+        var complete = false
+        let bytes = [UInt8](unsafeUninitializedCapacity: Int(size)) { buffer, initialized in
+            complete = readFully(descriptor, into: buffer.baseAddress, count: Int(size), offset: 0)
+            initialized = Int(size)
         }
-        if let refuse, headLength > 0 {
-            let head = read(descriptor, offset: 0, count: Int(min(size, UInt64(headLength)))) ?? []
-            if let reason = refuse(head) { throw FileReadFailure(file: path, reason: reason) }
+        guard complete else { throw FileReadFailure(file: path, reason: "cannot read its \(size) bytes (\(String(cString: strerror(errno))))") }
+        return (bytes, identity)
+    }
+
+    /// `readAll` into memory that libhdf5 can read in place (a `FileImage`).
+    static func readImage(
+        _ path: String, limit: UInt64, headLength: Int = 0, refuse: (([UInt8]) -> String?)? = nil
+    ) throws(FileReadFailure) -> FileImage {
+        let (descriptor, size, _) = try openChecked(path, limit: limit, headLength: headLength, refuse: refuse)
+        defer { close(descriptor) }
+        guard let image = FileImage(count: Int(size)) else {
+            throw FileReadFailure(file: path, reason: "cannot hold its \(size) bytes in memory")
         }
-        guard let bytes = read(descriptor, offset: 0, count: Int(size)) else {
+        guard readFully(descriptor, into: image.base, count: image.count, offset: 0) else {
             throw FileReadFailure(file: path, reason: "cannot read its \(size) bytes (\(String(cString: strerror(errno))))")
         }
-        var info = stat()
-        fstat(descriptor, &info)
-        return (bytes, FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino)))
+        return image
     }
 
     /// The identity of the file `path` names now, or `nil`.
@@ -63,44 +72,45 @@ enum FileBytes {
         return FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
     }
 
-    /// `readAll` into memory that libhdf5 can read in place (a `FileImage`).
-    static func readImage(
-        _ path: String, limit: UInt64, headLength: Int = 0, refuse: (([UInt8]) -> String?)? = nil
-    ) throws(FileReadFailure) -> FileImage {
+    /// `openRegular`, refusing files over `limit` bytes and files whose first `headLength`
+    /// bytes `refuse` objects to; with the file's identity.
+    private static func openChecked(
+        _ path: String, limit: UInt64, headLength: Int, refuse: (([UInt8]) -> String?)?
+    ) throws(FileReadFailure) -> (descriptor: Int32, size: UInt64, identity: FileIdentity) {
         let (descriptor, size) = try openRegular(path)
-        defer { close(descriptor) }
-        guard size <= limit else {
-            throw FileReadFailure(file: path, reason: "it is \(size) bytes, over the \(limit) read")
-        }
-        if let refuse, headLength > 0 {
-            let head = read(descriptor, offset: 0, count: Int(min(size, UInt64(headLength)))) ?? []
-            if let reason = refuse(head) { throw FileReadFailure(file: path, reason: reason) }
-        }
-        let image = FileImage(count: Int(size))
-        var done = 0
-        while done < image.count {
-            let got = pread(descriptor, image.base + done, image.count - done, off_t(done))
-            if got < 0 && errno == EINTR { continue }
-            guard got > 0 else {
-                throw FileReadFailure(file: path, reason: "cannot read its \(size) bytes (\(String(cString: strerror(errno))))")
+        do throws(FileReadFailure) {
+            guard size <= limit else { throw FileReadFailure(file: path, reason: "it is \(size) bytes, over the \(limit) read") }
+            if let refuse, headLength > 0 {
+                let head = read(descriptor, offset: 0, count: Int(min(size, UInt64(headLength)))) ?? []
+                if let reason = refuse(head) { throw FileReadFailure(file: path, reason: reason) }
             }
-            done += got
+        } catch {
+            close(descriptor)
+            throw error
         }
-        return image
+        var info = stat()
+        fstat(descriptor, &info)
+        return (descriptor, size, FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino)))
     }
 
-    /// `count` bytes of an open file from `offset` (`pread`, retried until complete); `nil`
-    /// when the file is shorter or cannot be read.
+    /// Reads `count` bytes of an open file from `offset` into `buffer` (`pread`, retried until
+    /// complete); false when the file is shorter or cannot be read.
+    private static func readFully(_ descriptor: Int32, into buffer: UnsafeMutableRawPointer?, count: Int, offset: UInt64) -> Bool {
+        var done = 0
+        while done < count {
+            let got = pread(descriptor, buffer! + done, count - done, off_t(offset) + off_t(done))
+            if got < 0 && errno == EINTR { continue }
+            guard got > 0 else { return false }
+            done += got
+        }
+        return true
+    }
+
+    /// `count` bytes of an open file from `offset`; `nil` when the file is shorter or cannot be read.
     static func read(_ descriptor: Int32, offset: UInt64, count: Int) -> [UInt8]? {
-        var complete = true
+        var complete = false
         let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-            var done = 0
-            while done < count {
-                let got = pread(descriptor, buffer.baseAddress! + done, count - done, off_t(offset) + off_t(done))
-                if got < 0 && errno == EINTR { continue }
-                guard got > 0 else { complete = false; break }
-                done += got
-            }
+            complete = readFully(descriptor, into: buffer.baseAddress, count: count, offset: offset)
             initialized = count
         }
         return complete ? bytes : nil
@@ -156,15 +166,33 @@ final class FileImage {
     let base: UnsafeMutableRawPointer
     let count: Int
 
-    init(count: Int) {
+    /// `nil` when the memory cannot be had.
+    init?(count: Int) {
+        guard let memory = Self.allocate(count) else { return nil }
         self.count = count
-        base = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(count, 1), alignment: 64)
+        base = memory
     }
 
     /// The bytes, as read.
     var contents: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
 
-    deinit { base.deallocate() }
+    deinit { Self.free(base, count) }
+
+    /// `count` bytes (at least one) of fresh memory, in an anonymous mapping with transparent
+    /// huge pages requested: a 250 MB checkpoint then costs ~125 page faults instead of
+    /// ~64,000, which were most of what reading and building files in memory added.
+    static func allocate(_ count: Int) -> UnsafeMutableRawPointer? {
+        let size = Swift.max(count, 1)
+        guard let memory = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), memory != MAP_FAILED else {
+            return nil
+        }
+        _ = madvise(memory, size, 14)  // MADV_HUGEPAGE (not imported into Swift)
+        return memory
+    }
+
+    static func free(_ memory: UnsafeMutableRawPointer, _ count: Int) {
+        munmap(memory, Swift.max(count, 1))
+    }
 }
 
 /// A file that could not be read: which, and why, in words for a person (`no such file or

@@ -24,17 +24,30 @@ final class HDF5File {
     private let id: hid_t
     /// The bytes libhdf5 reads in place, for a file opened from an image (kept until it is closed).
     private let source: FileImage?
+    /// The memory a file created here is built in (freed by libhdf5's close, through the
+    /// callbacks of `synapse_h5p_memory_access`).
+    private let memory: UnsafeMutablePointer<synapse_h5_memory>?
     /// The user block's size in bytes, for a file created here.
     private let userBlock: Int
 
-    private init(path: String, id: hid_t, source: FileImage? = nil, userBlock: Int = 0) {
+    private init(path: String, id: hid_t, source: FileImage? = nil, memory: UnsafeMutablePointer<synapse_h5_memory>? = nil, userBlock: Int = 0) {
         self.path = path
         self.id = id
         self.source = source
+        self.memory = memory
         self.userBlock = userBlock
     }
 
-    deinit { H5Fclose(id) }
+    deinit {
+        H5Fclose(id)
+        if let memory { Self.releaseMemory(memory) }
+    }
+
+    /// Frees the memory reserved for a file built here (after libhdf5 closed it).
+    private static func releaseMemory(_ memory: UnsafeMutablePointer<synapse_h5_memory>) {
+        if let reserved = memory.pointee.reserved { FileImage.free(reserved, memory.pointee.reserved_capacity) }
+        memory.deallocate()
+    }
 
     private static let silenced: Void = {
         H5open()
@@ -52,12 +65,21 @@ final class HDF5File {
     /// Creates a new, empty file in memory, to be saved as `path` once written; with
     /// `alignment`, every object of at least that many bytes starts at a multiple of it. The
     /// file starts with a 512-byte user block for the integrity record (filled in by
-    /// `sealedImage()`) unless `sealed` is false (version-1 files, which tests still make).
+    /// `withImage`) unless `sealed` is false (version-1 files, which tests still make).
     /// `sizeHint` is the expected size: memory grows in steps of it.
     static func create(for path: String, alignment: Int? = nil, sealed: Bool = true, sizeHint: Int = 1 << 20) throws -> HDF5File {
         _ = silenced
-        let access = try HDF5Handle(H5Pcreate(synapse_h5p_file_access()), H5Pclose, path, "/", "create file access list")
-        try check(H5Pset_fapl_core(access.id, max(1 << 16, min(sizeHint, 1 << 30)), false), path, "/", "build the file in memory")
+        // Memory for the whole file, reserved up front: the expected size and room for metadata.
+        let reserved = max(1 << 16, sizeHint + sizeHint / 64 + (1 << 16))
+        let memory = UnsafeMutablePointer<synapse_h5_memory>.allocate(capacity: 1)
+        memory.initialize(to: synapse_h5_memory(buffer: nil, capacity: 0, reserved: FileImage.allocate(reserved), reserved_capacity: reserved))
+        let accessID = synapse_h5p_memory_access(memory, max(1 << 16, min(reserved, 1 << 30)))
+        guard accessID >= 0, memory.pointee.reserved != nil else {
+            if accessID >= 0 { H5Pclose(accessID) }
+            releaseMemory(memory)
+            throw HDF5Failure(file: path, object: "/", operation: "build the file in memory")
+        }
+        let access = try HDF5Handle(accessID, H5Pclose, path, "/", "create file access list")
         if let alignment {
             try check(H5Pset_alignment(access.id, 1, hsize_t(alignment)), path, "/", "set alignment")
         }
@@ -66,31 +88,25 @@ final class HDF5File {
             try check(H5Pset_userblock(creation.id, hsize_t(IntegrityRecord.size)), path, "/", "set the user block")
         }
         let id = H5Fcreate(imageName(), synapse_h5f_acc_trunc(), creation.id, access.id)
-        guard id >= 0 else { throw HDF5Failure(file: path, object: "/", operation: "create the file in memory") }
-        return HDF5File(path: path, id: id, userBlock: sealed ? IntegrityRecord.size : 0)
+        guard id >= 0 else {
+            releaseMemory(memory)
+            throw HDF5Failure(file: path, object: "/", operation: "create the file in memory")
+        }
+        return HDF5File(path: path, id: id, memory: memory, userBlock: sealed ? IntegrityRecord.size : 0)
     }
 
-    /// The bytes of the file as written so far (everything flushed first), the user block
-    /// (zeros) included: libhdf5's image starts after it.
-    func image() throws -> [UInt8] {
+    /// Calls `body` with the bytes of the file as written so far (everything flushed first),
+    /// in place in the memory libhdf5 built it in — user block included, and sealed (the
+    /// integrity record filled in) when the file was created with one.
+    func withImage<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         try flush()
         let size = H5Fget_file_image(id, nil, 0)
-        guard size >= 0 else { throw HDF5Failure(file: path, object: "/", operation: "take the file's image") }
-        var failed = false
-        let bytes = [UInt8](unsafeUninitializedCapacity: userBlock + size) { buffer, initialized in
-            buffer.baseAddress!.initialize(repeating: 0, count: userBlock)
-            failed = H5Fget_file_image(id, buffer.baseAddress! + userBlock, size) != size
-            initialized = userBlock + size
+        guard size >= 0, let memory, let buffer = memory.pointee.buffer, memory.pointee.capacity >= userBlock + size else {
+            throw HDF5Failure(file: path, object: "/", operation: "take the file's image")
         }
-        guard !failed else { throw HDF5Failure(file: path, object: "/", operation: "take the file's image") }
-        return bytes
-    }
-
-    /// The file's bytes with its integrity record filled in (a file created `sealed`).
-    func sealedImage() throws -> [UInt8] {
-        var bytes = try image()
-        IntegrityRecord.seal(&bytes)
-        return bytes
+        let image = UnsafeMutableRawBufferPointer(start: buffer, count: userBlock + size)
+        if userBlock > 0 { IntegrityRecord.seal(image) }
+        return try body(UnsafeRawBufferPointer(image))
     }
 
     /// Builds a file in memory with `build` and writes it atomically to `path` (sealed unless
@@ -98,12 +114,11 @@ final class HDF5File {
     static func write(
         to path: String, alignment: Int? = nil, sealed: Bool = true, sizeHint: Int = 1 << 20, _ build: (HDF5File) throws -> Void
     ) throws {
-        let bytes = try HDF5Lock.run {
+        try HDF5Lock.run {
             let file = try create(for: path, alignment: alignment, sealed: sealed, sizeHint: sizeHint)
             try build(file)
-            return sealed ? try file.sealedImage() : try file.image()
+            try file.withImage { try AtomicFile.write($0, to: path) }
         }
-        try AtomicFile.writeBytes(bytes, to: path)
     }
 
     /// Opens the file whose bytes are `image` (read from `path`, the name messages give) for

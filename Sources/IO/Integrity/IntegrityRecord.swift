@@ -36,10 +36,10 @@ enum IntegrityRecord {
 
     /// Writes the record into the first 512 bytes of `file`, the whole image of an HDF5
     /// file created with a 512-byte user block.
-    static func seal(_ file: inout [UInt8]) {
+    static func seal(_ file: UnsafeMutableRawBufferPointer) {
         precondition(file.count >= size, "IntegrityRecord.seal: an image without its user block")
         let length = UInt64(file.count)
-        let contents = file.withUnsafeBytes { FileBytes.pieceListSHA256(UnsafeRawBufferPointer(rebasing: $0[size...])) }
+        let contents = FileBytes.pieceListSHA256(UnsafeRawBufferPointer(rebasing: file[size...]))
         var record = [UInt8](repeating: 0, count: size)
         record.replaceSubrange(0..<12, with: magic)
         record.replaceSubrange(12..<16, with: bytes(of: version))
@@ -48,7 +48,7 @@ enum IntegrityRecord {
         let header = SHA256()
         header.update(Array(record[0..<56]))
         record.replaceSubrange(56..<88, with: header.digest())
-        file.replaceSubrange(0..<size, with: record)
+        record.withUnsafeBytes { file.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: size) }
     }
 
     /// Checks a file's bytes, as read from `path` (the name messages give), before anything

@@ -73,19 +73,32 @@ public enum ModelFile {
     ) throws {
         let base = baseName(name)
         let onnxPath = base + ".onnx"
-        var metadata = [("synapse.format", formatName), ("synapse.format_version", "\(formatVersion)")]
-        var initializers: [Onnx_TensorProto]
-        var weights: (image: [UInt8], path: String, pending: String)?
+        let metadata = [("synapse.format", formatName), ("synapse.format_version", "\(formatVersion)")]
+        /// The model's bytes with `initializers` and `extra` metadata.
+        func onnxBytes(_ initializers: [Onnx_TensorProto], _ extra: [(String, String)]) throws -> [UInt8] {
+            var model = model
+            model.graph.initializer = initializers + model.graph.initializer.filter { constant in
+                !parameters.contains { $0.name == constant.name }
+            }
+            model.metadataProps = (metadata + extra).map { entry($0.0, $0.1) }
+            return try model.serializedBytes()
+        }
         if embed {
-            initializers = parameters.map { inlineTensor($0.name, $0.tensor.scalars, $0.tensor.shape) }
-        } else {
-            let weightsPath = base + ".h5"
-            let location = AtomicFile.split(weightsPath).name
-            let (image, offsets) = try weightsImage(parameters, for: weightsPath)
-            let checksum = image.withUnsafeBytes { FileBytes.sha256Hex($0) }
-            weights = (image, weightsPath, pendingWeightsPath(weightsPath, sha256: checksum))
-            metadata += [("synapse.weights", location), ("synapse.weights_size", "\(image.count)"), ("synapse.weights_sha256", checksum)]
-            initializers = parameters.map { name, tensor in
+            let bytes = try onnxBytes(parameters.map { inlineTensor($0.name, $0.tensor.scalars, $0.tensor.shape) }, [])
+            do throws(AtomicWriteError) {
+                try AtomicFile.writeBytes(bytes, to: onnxPath)
+            } catch {
+                throw ModelFileError.notWritten(file: error.file, reason: error.reason)
+            }
+            return
+        }
+        let weightsPath = base + ".h5"
+        let location = AtomicFile.split(weightsPath).name
+        // The weights are written from the memory libhdf5 built them in, then the .onnx that
+        // records their digest (the commit point), then they are renamed into place.
+        let pending = try withWeightsImage(parameters, for: weightsPath) { image, offsets throws -> String in
+            let checksum = FileBytes.sha256Hex(image)
+            let initializers = parameters.map { name, tensor in
                 guard let offset = offsets[name], tensor.count > 0 else {
                     return inlineTensor(name, tensor.scalars, tensor.shape)
                 }
@@ -99,32 +112,28 @@ public enum ModelFile {
                 ]
                 return proto
             }
-        }
-        var model = model
-        model.graph.initializer = initializers + model.graph.initializer.filter { constant in
-            !parameters.contains { $0.name == constant.name }
-        }
-        model.metadataProps = metadata.map { entry($0.0, $0.1) }
-        let bytes: [UInt8] = try model.serializedBytes()
-        do throws(AtomicWriteError) {
-            if let weights { try AtomicFile.writeBytes(weights.image, to: weights.pending, reportAs: weights.path) }
-            do {
-                try AtomicFile.writeBytes(bytes, to: onnxPath)
+            let bytes = try onnxBytes(
+                initializers, [("synapse.weights", location), ("synapse.weights_size", "\(image.count)"), ("synapse.weights_sha256", checksum)])
+            let pending = pendingWeightsPath(weightsPath, sha256: checksum)
+            do throws(AtomicWriteError) {
+                try AtomicFile.write(image, to: pending, reportAs: weightsPath)
+                do throws(AtomicWriteError) {
+                    try AtomicFile.writeBytes(bytes, to: onnxPath)
+                } catch {
+                    unlink(pending)
+                    throw error
+                }
             } catch {
-                if let weights { unlink(weights.pending) }
-                throw error
+                throw ModelFileError.notWritten(file: error.file, reason: error.reason)
             }
-        } catch {
-            throw ModelFileError.notWritten(file: error.file, reason: error.reason)
+            return pending
         }
-        if let weights {
-            guard AtomicFile.move(weights.pending, over: weights.path) else {
-                // NAME.onnx is already the new model and loads from the pending file by its digest.
-                throw ModelFileError.notWritten(
-                    file: weights.path, reason: "cannot rename \(weights.pending) over it (\(AtomicFile.systemReason(errno))); \(onnxPath) loads from it as it is")
-            }
-            removeStalePending(of: weights.path)
+        guard AtomicFile.move(pending, over: weightsPath) else {
+            // NAME.onnx is already the new model and loads from the pending file by its digest.
+            throw ModelFileError.notWritten(
+                file: weightsPath, reason: "cannot rename \(pending) over it (\(AtomicFile.systemReason(errno))); \(onnxPath) loads from it as it is")
         }
+        removeStalePending(of: weightsPath)
     }
 
     /// Checks, before work that ends in writing the model `name`, that its folder exists and
@@ -169,8 +178,11 @@ public enum ModelFile {
         try save(try TracedGraph.trace(layer, exampleInput: exampleInput), to: name, embed: embed)
     }
 
-    /// The weights file's bytes, built in memory, and each dataset's byte offset in them.
-    static func weightsImage(_ parameters: [(name: String, tensor: Tensor)], for path: String) throws -> ([UInt8], [String: UInt64]) {
+    /// Builds the weights file in memory and calls `body` with its bytes (sealed) and each
+    /// dataset's byte offset in them.
+    static func withWeightsImage<R>(
+        _ parameters: [(name: String, tensor: Tensor)], for path: String, _ body: (UnsafeRawBufferPointer, [String: UInt64]) throws -> R
+    ) throws -> R {
         for (name, _) in parameters where !Checkpoint.isStorable(name) {
             throw ModelFileError.cannotExport(reason: "parameter name \"\(name)\" cannot be a dataset name")
         }
@@ -182,12 +194,11 @@ public enum ModelFile {
                 try file.setAttribute("format_version", integer: Int64(formatVersion))
                 try file.setAttribute("library_version", string: SynapseVersion.string)
                 try file.writeWeights(parameters)
-                let image = try file.sealedImage()
                 var offsets: [String: UInt64] = [:]
                 for (name, tensor) in parameters where tensor.count > 0 {
                     offsets[name] = try file.datasetOffset("/weights/\(name)")
                 }
-                return (image, offsets)
+                return try file.withImage { try body($0, offsets) }
             }
         } catch let failure as HDF5Failure {
             throw ModelFileError.invalid(file: failure.file, place: failure.object, problem: "could not \(failure.operation)")

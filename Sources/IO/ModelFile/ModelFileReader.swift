@@ -189,7 +189,7 @@ extension ModelFile {
             if type == .float {
                 let tensor = Tensor.uninitialized(shape)
                 tensor.withUnsafeMutableBufferPointer { target in
-                    if let base = target.baseAddress, let from = bytes.baseAddress { memcpy(base, from, bytes.count) }
+                    if let base = target.baseAddress, let from = bytes.baseAddress { UnsafeMutableRawPointer(base).copyMemory(from: from, byteCount: bytes.count) }
                 }
                 floats = tensor
             } else {
@@ -204,7 +204,7 @@ extension ModelFile {
                 let tensor = Tensor.uninitialized(shape)
                 tensor.withUnsafeMutableBufferPointer { target in
                     proto.rawData.withUnsafeBytes { source in
-                        if let base = target.baseAddress, let from = source.baseAddress { memcpy(base, from, count * width) }
+                        if let base = target.baseAddress, let from = source.baseAddress { UnsafeMutableRawPointer(base).copyMemory(from: from, byteCount: count * width) }
                     }
                 }
                 floats = tensor

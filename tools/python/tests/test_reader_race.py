@@ -98,3 +98,19 @@ def test_cli_and_c_read_a_pair_being_replaced(pair_writer):
         reads, failures, seen = _loop(read)
         assert not failures, f"{command[0]}: {len(failures)} of {reads + len(failures)} reads failed, first: {failures[0]}"
         assert reads > 10 and len(seen) == 2, (command[0], reads, len(seen))
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "folder"])
+def test_special_files_are_refused_at_once(tmp_path, kind):
+    """A FIFO, a device or a folder given as a file is refused from fstat, never waited on."""
+    path = {"fifo": tmp_path / "f.h5", "device": "/dev/zero", "folder": tmp_path}[kind]
+    if kind == "fifo":
+        os.mkfifo(path)
+    expected = {"fifo": "is a FIFO, not a regular file", "device": "is a device, not a regular file",
+                "folder": "is a directory, not a regular file"}[kind]
+    for load in (synapse_io.load_checkpoint, synapse_io.load_model):
+        with pytest.raises(synapse_io.SynapseFileError, match=expected):
+            load(path)
+    if os.path.exists(C_READER):
+        result = subprocess.run([C_READER, str(path)], capture_output=True, text=True, timeout=20)
+        assert result.returncode != 0 and ", not a regular file" in result.stderr, result.stderr
