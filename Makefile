@@ -1,5 +1,6 @@
 # make run       — build in release and run the XOR example
 # make test      — build and run every test
+# make check     — the inner loop: build and run the Swift unit tests (no MPI, no Python, no fuzzing)
 # make bench     — benchmarks beside PyTorch, with ratios (tools/bench)
 # make bench-against REV=…  — the same, plus a build of commit REV in the same rounds
 # make fuzz      — coverage-guided fuzzing of every reader (FUZZ_SECONDS each; tools/fuzz)
@@ -18,7 +19,7 @@ PYTHON := $(VENV)/bin/python
 # the package index pulls several GB of CUDA libraries.
 TORCH_WHEEL := $(firstword $(wildcard /opt/wheels/torch-*+cpu-*.whl))
 
-.PHONY: docs docs-preview mpi-test deps run test bench bench-against bench-io-debug fixtures fuzz fuzz-build fuzz-smoke fuzz-corpus proto python-env python-test-env plugin-check c-reader c-memcheck
+.PHONY: check docs docs-preview mpi-test deps run test bench bench-against bench-io-debug fixtures fuzz fuzz-build fuzz-smoke fuzz-corpus proto python-env python-test-env plugin-check c-reader c-memcheck
 
 deps:
 	@command -v dpkg >/dev/null 2>&1 || { echo "dpkg not found: install $(APT_PACKAGES) yourself"; exit 0; }; \
@@ -36,13 +37,16 @@ run: deps
 	$(SWIFT) run -c release xor
 
 test: deps python-test-env c-reader
-	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --skip "DataParallelTests|TwoHostTests"
+	$(MAKE) check
 	$(MAKE) mpi-test
 	$(PYTHON) -m pytest -q tools/python
 	$(MAKE) c-memcheck
 	$(MAKE) fuzz-smoke
 	$(MAKE) plugin-check
+
+check: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --skip "DataParallelTests|TwoHostTests"
 
 # Data-parallel training: the synapse tool under mpirun -np 2 (collectives, 2 ranks against one
 # process, resume, a killed rank, a shard that ends early) and across two network namespaces.
@@ -180,6 +184,10 @@ proto:
 plugin-check: deps python-test-env
 	cd Examples/UserPackage && $(SWIFT) run TrainXOR
 	cd Examples/UserPackage && $(SWIFT) run CustomModel
+	cd Examples/UserPackage && $(SWIFT) run CustomFunctions
+	$(PYTHON) -c "import onnxruntime as o, numpy as n; \
+		s = o.InferenceSession('Examples/UserPackage/adversarial.onnx'); \
+		print('onnxruntime on adversarial.onnx (GradientReversal as Identity):', s.run(None, {'input': n.ones((1, 3), n.float32)})[0].ravel())"
 	cd Examples/UserPackage && $(SWIFT) package --allow-writing-to-package-directory export-model custom.ckpt.h5 -o custom
 	$(PYTHON) -c "import onnxruntime as o, numpy as n; \
 		s = o.InferenceSession('Examples/UserPackage/custom.onnx'); \

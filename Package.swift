@@ -44,9 +44,12 @@ let package = Package(
         .target(name: "Distributed", dependencies: ["CMPI", "Core", "NN", "Data", "Training"]),
 
         // The command-line tool: train, inspect (and, with the model file, export, import).
+        // Sources/SynapseTool: not Sources/synapse, which differs from the library's
+        // Sources/Synapse only in case (the two collide on case-insensitive file systems).
         .executableTarget(
             name: "synapse",
-            dependencies: ["Synapse", "Distributed", "ExampleTasks", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Synapse", "Distributed", "ExampleTasks", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/SynapseTool"
         ),
 
         // `swift package export-model` / `import-model`: run the synapse tool in the package folder.

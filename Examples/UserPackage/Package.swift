@@ -13,5 +13,8 @@ let package = Package(
         // A model of the user's own, declared without a parameter list: trains, checkpoints,
         // resumes bit-exactly and exports.
         .executableTarget(name: "CustomModel", dependencies: [.product(name: "Synapse", package: "Synapse")]),
+        // Differentiable functions with their own backward (a straight-through estimator and a
+        // gradient-reversal layer), checked and trained.
+        .executableTarget(name: "CustomFunctions", dependencies: [.product(name: "Synapse", package: "Synapse")]),
     ]
 )

@@ -57,6 +57,7 @@ extension Tensor {
                 if !retainGraph {
                     node.creators = []
                     node.savedForBackward = nil
+                    node.customFunction = nil
                     node.isGraphFreed = true
                 }
             }
@@ -159,6 +160,7 @@ extension Tensor {
         case .batchNorm(_, let batchStatistics): return batchNormBackward(gradient, batchStatistics: batchStatistics)
         case .layerNorm: return layerNormBackward(gradient)
         case .recurrence(let kind, let reverse): return recurrenceBackward(gradient, kind: kind, reverse: reverse)
+        case .custom: return customBackward(gradient)
         }
     }
 }

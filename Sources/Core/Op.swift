@@ -96,6 +96,9 @@ public enum Op: Equatable, Sendable {
     /// `[T, N, in]`, h₀, c₀ for an LSTM, the packed input and hidden weights and biases; see
     /// `Tensor.recurrence`).
     case recurrence(RecurrentKind, reverse: Bool)
+    /// A user's `DifferentiableFunction` (kept with the result, not here, so that `Op` stays a
+    /// plain value): its own forward, backward and optional ONNX mapping; see `Tensor.apply`.
+    case custom
 }
 
 /// A reordering of up to 16 dimensions, packed into one word so that `Op` stays a plain
@@ -139,7 +142,7 @@ extension Op {
         case add, sub, mul, div, neg, affine, matmul, permute, reshape, sum, mean, max, min, expand
         case sigmoid, tanh, relu, exp, log, sqrt, erf, gelu, pow, clamp, compare, select
         case gatherRows, concat, slice, softmax, logSoftmax, lstmGates, crossEntropy
-        case convolution, maxPool, averagePool, batchNorm, layerNorm, recurrence
+        case convolution, maxPool, averagePool, batchNorm, layerNorm, recurrence, custom
     }
 
     /// This op's case.
@@ -184,6 +187,7 @@ extension Op {
         case .batchNorm: return .batchNorm
         case .layerNorm: return .layerNorm
         case .recurrence: return .recurrence
+        case .custom: return .custom
         }
     }
 }

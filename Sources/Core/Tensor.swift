@@ -32,6 +32,9 @@ public final class Tensor {
     /// Intermediate values a fused op keeps for its backward (PyTorch's `save_for_backward`);
     /// released with the graph.
     var savedForBackward: Tensor?
+    /// The user's function that made a `.custom` result (see `DifferentiableFunction`);
+    /// released with the graph.
+    var customFunction: CustomFunctionRecord?
 
     /// Wraps `storage` (which must hold exactly the shape's count) as a leaf.
     @usableFromInline

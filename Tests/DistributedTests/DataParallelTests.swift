@@ -3,6 +3,14 @@ import Foundation
 import IO
 import Testing
 
+/// Whether an executable `name` is on the PATH.
+func onPath(_ name: String) -> Bool {
+    (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").contains { access("\($0)/\(name)", X_OK) == 0 }
+}
+
+/// Why the MPI suites cannot run here, or `nil` when they can.
+let mpiMissing: String? = onPath("mpirun") ? nil : "mpirun is not installed (Debian: openmpi-bin and libopenmpi-dev; make test installs them)"
+
 /// The `synapse` tool built beside the tests.
 let synapseTool = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("synapse").path
 
@@ -52,7 +60,7 @@ func weights(_ path: String) throws -> [String: [Float]] {
     Dictionary(uniqueKeysWithValues: try CheckpointContents(contentsOf: path).weights.map { ($0.name, $0.tensor.scalars) })
 }
 
-@Suite("Data-parallel training under mpirun -np 2", .serialized)
+@Suite("Data-parallel training under mpirun -np 2", .serialized, .enabled(if: mpiMissing == nil, Comment(rawValue: mpiMissing ?? "")))
 struct DataParallelTests {
     @Test("allreduce, broadcast (floats and bytes), max and DataParallel's share-weighted gradient sum, against values worked by hand")
     func collectives() throws {
@@ -180,7 +188,10 @@ func testNamespaces() -> [String] {
     ((try? FileManager.default.contentsOfDirectory(atPath: "/run/netns")) ?? []).filter { $0.hasPrefix("syn") }
 }
 
-@Suite("Data-parallel training across two hosts (network namespaces)", .serialized)
+@Suite(
+    "Data-parallel training across two hosts (network namespaces)", .serialized,
+    .enabled(if: mpiMissing == nil && onPath("ip") && getuid() == 0,
+             Comment(rawValue: mpiMissing ?? "network namespaces need root and iproute2's ip (CI runs as root; make test installs iproute2)")))
 struct TwoHostTests {
     @Test("2 ranks in two namespaces over TCP end bit-identical to 2 ranks over shared memory; the namespaces are removed")
     func acrossNamespaces() throws {

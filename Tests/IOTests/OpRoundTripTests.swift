@@ -96,6 +96,7 @@ struct OpRoundTripTests {
                                              hiddenWeights: t[w + 1], inputBias: t[w + 2], hiddenBias: t[w + 3], reverse: index % 2 == 1)
                 }
             }
+        case .custom: return [Sample(inputs: [a23]) { $0[0].apply(ScaledTanh(scale: 2)) }]
         case .layerNorm:
             return [Sample(inputs: [uniform([2, 3, 5], 43), uniform([5], 44), uniform([5], 45)]) { $0[0].layerNorm(normalizedShape: [5], weight: $0[1], bias: $0[2]) },
                     Sample(inputs: [uniform([2, 3, 4], 46), uniform([3, 4], 47), uniform([3, 4], 48)]) { $0[0].layerNorm(normalizedShape: [3, 4], weight: $0[1], bias: $0[2], epsilon: 1e-3) }]
@@ -147,4 +148,24 @@ struct OpRoundTripTests {
 
 func close(_ a: [Float], _ b: [Float], tolerance: Float) -> Bool {
     a.count == b.count && zip(a, b).allSatisfy { abs($0 - $1) <= tolerance }
+}
+
+/// A custom function with its own backward and an ONNX mapping composed of standard nodes
+/// (`scale · tanh(x)` as Tanh then Mul): imported back, the standard ops' gradients must be the
+/// function's own.
+struct ScaledTanh: DifferentiableFunction {
+    var scale: Float
+    var name: String { "ScaledTanh" }
+
+    func forward(_ inputs: [Tensor]) -> Tensor { inputs[0].tanh() * scale }
+
+    func backward(_ gradient: Tensor, inputs: [Tensor], output: Tensor) -> [Tensor?] {
+        // d/dx s·tanh(x) = s·(1 − tanh²(x)) = s − output²/s
+        [gradient * (scale - output * output / scale)]
+    }
+
+    func exportNodes(inputs: [String], output: String, context: inout ExportContext) -> [ExportNode]? {
+        let tanh = context.freshName("tanh")
+        return [ExportNode("Tanh", inputs, [tanh]), ExportNode("Mul", [tanh, context.scalar(scale, hint: "scale")], [output])]
+    }
 }

@@ -51,6 +51,8 @@ extension Op {
             return Tensor.exportBatchNorm(epsilon: epsilon, batchStatistics: batchStatistics, site, &context)
         case .layerNorm(let epsilon, let dims): return Tensor.exportLayerNorm(epsilon: epsilon, dims: dims, site)
         case .recurrence(let kind, let reverse): return Tensor.exportRecurrence(kind: kind, reverse: reverse, site, &context)
+        // The function is kept with the result: `Tensor.exportNodes` exports it.
+        case .custom: misuse("a custom function is exported through Tensor.exportNodes, which holds it")
         }
     }
 }

@@ -1,7 +1,7 @@
 import Synapse
 
 /// A character-level Transformer language model, the recipe of the PyTorch reference
-/// (`shared/bench/char_transformer.py`): Embedding(V, 64) plus a learned position
+/// (`tools/bench/pytorch/char_transformer.py`): Embedding(V, 64) plus a learned position
 /// Embedding(32, 64) → 2 pre-norm Transformer encoder layers (d 64, 4 heads, feed-forward 128,
 /// GELU, no dropout, batch first) with a causal mask → LayerNorm(64) → Linear(64, V);
 /// cross-entropy over all B·T tokens; Adam 2e-3. The data are char-lstm's: 32 contiguous

@@ -2,7 +2,7 @@ import Foundation
 import Synapse
 
 /// A small convolutional network on the 8×8 digits, the recipe of the PyTorch reference
-/// (`shared/bench/cnn.py --variant digits`): Conv(1→16, 3×3, padding 1) → ReLU → MaxPool 2 →
+/// (`tools/bench/pytorch/cnn.py --variant digits`): Conv(1→16, 3×3, padding 1) → ReLU → MaxPool 2 →
 /// Conv(16→32, 3×3, padding 1) → ReLU → MaxPool 2 → Flatten → Linear(128 → 10);
 /// cross-entropy, SGD lr 0.05 momentum 0.9, minibatches of 32 in file order.
 public enum DigitsCNN {
@@ -35,7 +35,7 @@ public enum DigitsCNN {
     }
 }
 
-/// LeNet-5 on 28×28 images, the timing workload of `shared/bench/cnn.py --variant lenet`:
+/// LeNet-5 on 28×28 images, the timing workload of `tools/bench/pytorch/cnn.py --variant lenet`:
 /// Conv(1→6, 5) → ReLU → MaxPool 2 → Conv(6→16, 5) → ReLU → MaxPool 2 → Flatten →
 /// Linear(256 → 120) → ReLU → Linear(120 → 84) → ReLU → Linear(84 → 10).
 public enum LeNet {

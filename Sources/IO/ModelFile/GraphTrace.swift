@@ -73,9 +73,14 @@ public struct TracedGraph {
             }
             let name = outputNames[id] ?? context.freshName("t")
             names[id] = name
-            graph.nodes += op.exportNodes(
-                inputs: tensor.creators.map { names[ObjectIdentifier($0)]! }, shapes: tensor.creators.map(\.shape),
-                output: name, outputShape: tensor.shape, context: &context)
+            _ = op
+            do {
+                graph.nodes += try tensor.exportNodes(
+                    inputs: tensor.creators.map { names[ObjectIdentifier($0)]! }, shapes: tensor.creators.map(\.shape), output: name,
+                    context: &context)
+            } catch let error as CustomFunctionExportError {
+                throw ModelFileError.cannotExport(reason: "\(error)")
+            }
         }
         // An output that is an input, a parameter, a constant or a second name for a value.
         for (name, tensor) in results where names[ObjectIdentifier(tensor)] != name {
