@@ -19,7 +19,7 @@ PYTHON := $(VENV)/bin/python
 # the package index pulls several GB of CUDA libraries.
 TORCH_WHEEL := $(firstword $(wildcard /opt/wheels/torch-*+cpu-*.whl))
 
-.PHONY: check docs docs-preview mpi-test deps run test bench bench-against bench-io-debug fixtures fuzz fuzz-build fuzz-smoke fuzz-corpus proto python-env python-test-env plugin-check c-reader c-memcheck
+.PHONY: check onnx-schemas op-table docs docs-preview mpi-test deps run test bench bench-against bench-io-debug fixtures fuzz fuzz-build fuzz-smoke fuzz-corpus proto python-env python-test-env plugin-check c-reader c-memcheck
 
 deps:
 	@command -v dpkg >/dev/null 2>&1 || { echo "dpkg not found: install $(APT_PACKAGES) yourself"; exit 0; }; \
@@ -215,3 +215,13 @@ docs: deps
 
 docs-preview: docs
 	cd .build/docs && python3 -m http.server 8080
+
+# ONNX's schemas of the operators Synapse declares importers for (Sources/Core/Import/ONNXSchemas.swift),
+# from the onnx package; then formats/FORMAT.md's table of supported operators from the declarations.
+onnx-schemas: python-test-env
+	$(PYTHON) tools/onnx/generate_schemas.py
+	$(MAKE) op-table
+
+op-table: deps
+	$(SWIFT) build --product synapse
+	.build/debug/synapse _op-table --update formats/FORMAT.md

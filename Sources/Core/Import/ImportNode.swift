@@ -52,13 +52,22 @@ public struct ImportNode {
     /// Whether the graph runs in training mode: `BatchNormalization` then uses the batch's
     /// statistics and updates its running ones, as the PyTorch layer it came from would.
     public var isTraining: Bool
+    /// The model's version of the default ONNX domain.
+    public var opset: Int
+    /// How many outputs the node names.
+    public var outputCount: Int
 
-    public init(opType: String, label: String, attributes: [String: NodeAttribute], inputs: [GraphValue?], isTraining: Bool = false) {
+    public init(
+        opType: String, label: String, attributes: [String: NodeAttribute], inputs: [GraphValue?], isTraining: Bool = false,
+        opset: Int = 21, outputCount: Int = 1
+    ) {
         self.opType = opType
         self.label = label
         self.attributes = attributes
         self.inputs = inputs
         self.isTraining = isTraining
+        self.opset = opset
+        self.outputCount = outputCount
     }
 
     /// The error to throw for this node.

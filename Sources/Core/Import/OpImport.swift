@@ -1,27 +1,26 @@
 /// How imported ONNX nodes run: one table from op type to importer, gathered from the op
 /// files (each op's importers live beside its forward, backward and export).
 public enum OpImport {
-    /// Every supported ONNX op type and its importer.
-    public static let table: [String: OpImporter] = {
-        let parts: [[String: OpImporter]] = [
-            valueImporters, Tensor.arithmeticImporters, Tensor.matrixImporters, Tensor.reductionImporters,
-            Tensor.reshapingImporters, Tensor.elementwiseImporters, Tensor.specialFunctionImporters,
-            Tensor.selectionImporters, Tensor.indexingImporters, Tensor.softmaxImporters, Tensor.crossEntropyImporters,
-            Tensor.convolutionImporters, Tensor.poolingImporters, Tensor.batchNormImporters, Tensor.layerNormImporters,
-            Tensor.recurrenceImporters,
-        ]
-        var table: [String: OpImporter] = [:]
-        for part in parts {
-            table.merge(part) { _, _ in misuse("OpImport: an ONNX op type has two importers") }
-        }
-        return table
-    }()
+    /// Every declared importer, from the op files (each op's importers live beside its
+    /// forward, backward and export). Two declarations of one op type are a programming
+    /// error, found by the test that walks this list.
+    public static let declarations: [ImporterDeclaration] = [
+        valueImporters, Tensor.arithmeticImporters, Tensor.matrixImporters, Tensor.reductionImporters,
+        Tensor.reshapingImporters, Tensor.elementwiseImporters, Tensor.specialFunctionImporters,
+        Tensor.selectionImporters, Tensor.indexingImporters, Tensor.softmaxImporters, Tensor.crossEntropyImporters,
+        Tensor.convolutionImporters, Tensor.poolingImporters, Tensor.batchNormImporters, Tensor.layerNormImporters,
+        Tensor.recurrenceImporters,
+    ].flatMap { $0 }
 
-    /// Runs `node` with its importer; a node of an unknown type is an `ImportError`.
+    /// The declarations by op type (the first of two, should a test not have caught them).
+    public static let table: [String: ImporterDeclaration] = Dictionary(declarations.map { ($0.opType, $0) }, uniquingKeysWith: { a, _ in a })
+
+    /// Checks `node` against its op's declaration and ONNX's schema, then runs it; a node of
+    /// an unknown type, or one that breaks a rule, is an `ImportError` naming the rule.
     public static func run(_ node: ImportNode) throws -> [GraphValue] {
-        guard let importer = table[node.opType] else {
+        guard let declaration = table[node.opType] else {
             throw node.fail("Synapse has no op for it (supported: \(table.keys.sorted().joined(separator: ", ")))")
         }
-        return try importer(node)
+        return try declaration.run(try declaration.checked(node))
     }
 }

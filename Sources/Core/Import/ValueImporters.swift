@@ -8,17 +8,17 @@ extension OpImport {
     /// have: 2²⁸ (1 GiB of float32), so a graph cannot make the reader allocate without bound.
     static let largestMadeValue = 1 << 28
 
-    static let valueImporters: [String: OpImporter] = [
-        "Identity": { node in [try node.value(0)] },
+    static let valueImporters: [ImporterDeclaration] = [
+        ImporterDeclaration("Identity") { node in [try node.value(0)] },
         // Inference: the identity (ratio and training_mode are what PyTorch writes for a
         // model exported in eval mode; a training-mode Dropout would need a mask).
-        "Dropout": { node in
+        ImporterDeclaration("Dropout", reads: ["seed"]) { node in
             if let mode = try node.integers(2), mode.first ?? 0 != 0 {
                 throw node.fail("training_mode 1 is not supported (export the model in eval mode)")
             }
             return [try node.value(0)]
         },
-        "Constant": { node in
+        ImporterDeclaration("Constant", reads: ["value", "value_float", "value_floats", "value_int", "value_ints"], differentiable: false) { node in
             switch node.attributes["value"] ?? node.attributes["value_float"] ?? node.attributes["value_floats"]
                 ?? node.attributes["value_int"] ?? node.attributes["value_ints"] {
             case .value(let value)?: return [value]
@@ -29,7 +29,7 @@ extension OpImport {
             default: throw node.fail("only value, value_float(s) and value_int(s) constants are supported")
             }
         },
-        "Cast": { node in
+        ImporterDeclaration("Cast", reads: ["to"], differentiable: false) { node in
             let to = node.int("to", default: 1)
             let value = try node.value(0)
             switch to {
@@ -47,7 +47,7 @@ extension OpImport {
             default: throw node.fail("cast to data type \(to) (only float, integer and bool types)")
             }
         },
-        "Shape": { node in
+        ImporterDeclaration("Shape", reads: ["start", "end"], differentiable: false) { node in
             let shape = try node.value(0).shape
             func bound(_ value: Int) -> Int { Swift.min(Swift.max(value < 0 ? value + shape.count : value, 0), shape.count) }
             let start = bound(node.int("start", default: 0))
@@ -55,8 +55,8 @@ extension OpImport {
             let part = Array(shape[start..<Swift.max(start, end)])
             return [.integers(part, shape: [part.count])]
         },
-        "Size": { node in [.integers([try node.value(0).shape.reduce(1, *)], shape: [])] },
-        "ConstantOfShape": { node in
+        ImporterDeclaration("Size", differentiable: false) { node in [.integers([try node.value(0).shape.reduce(1, *)], shape: [])] },
+        ImporterDeclaration("ConstantOfShape", reads: ["value"], differentiable: false) { node in
             let shape = try node.integers(0) ?? []
             guard let count = elementCount(shape), count <= largestMadeValue else {
                 throw node.fail("shape \(describe(shape)) is negative or too large")
@@ -72,7 +72,7 @@ extension OpImport {
             default: throw node.fail("value must be a one-element tensor")
             }
         },
-        "Range": { node in
+        ImporterDeclaration("Range", differentiable: false) { node in
             let values = try (0..<3).map { try node.value($0) }
             let numbers = try values.map { value -> Double in
                 let scalars = value.asTensor.scalars

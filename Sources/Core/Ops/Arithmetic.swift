@@ -132,11 +132,11 @@ extension Tensor {
 
     /// Broadcasting arithmetic; on integers (shape arithmetic) the result is integers, and
     /// integer division truncates as ONNX's does.
-    static let arithmeticImporters: [String: OpImporter] = [
-        "Add": { try $0.binary(+) },
-        "Sub": { try $0.binary(-) },
-        "Mul": { try $0.binary(*) },
-        "Div": { try $0.binary(/) },
-        "Neg": { node in try node.numeric { -$0[0] } },
+    static let arithmeticImporters: [ImporterDeclaration] = [
+        ImporterDeclaration("Add") { try $0.binary(+) },
+        ImporterDeclaration("Sub") { try $0.binary(-) },
+        ImporterDeclaration("Mul") { try $0.binary(*) },
+        ImporterDeclaration("Div") { try $0.binary(/) },
+        ImporterDeclaration("Neg") { node in try node.numeric { -$0[0] } },
     ]
 }

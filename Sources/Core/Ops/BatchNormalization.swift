@@ -186,8 +186,8 @@ extension Tensor {
     /// but only when they are state of their own (untrained leaves): PyTorch's TorchScript
     /// exporter merges equal initializers, so a fresh layer's running variance may be its
     /// weight (`Identity`), which must not be overwritten.
-    static let batchNormImporters: [String: OpImporter] = [
-        "BatchNormalization": { node in
+    static let batchNormImporters: [ImporterDeclaration] = [
+        ImporterDeclaration("BatchNormalization", reads: ["training_mode", "momentum", "epsilon"], stateInputs: [3, 4]) { node in
             let x = try node.tensor(0)
             guard x.rank >= 2 else { throw node.fail("input must be [N, C, …], got \(describe(x.shape))") }
             let parts = try (1...4).map { try node.tensor($0) }

@@ -316,8 +316,8 @@ extension Tensor {
 
     /// `Conv` on `[N, C, L]` (1-D, run as 2-D with a height of 1) or `[N, C, H, W]`, with
     /// `pads`, `auto_pad`, `strides`, `dilations` and `group`.
-    static let convolutionImporters: [String: OpImporter] = [
-        "Conv": { node in
+    static let convolutionImporters: [ImporterDeclaration] = [
+        ImporterDeclaration("Conv", reads: ["kernel_shape", "group", "pads", "strides", "dilations", "auto_pad"]) { node in
             let x = try node.tensor(0)
             let w = try node.tensor(1)
             let bias = node.has(2) ? try node.tensor(2) : nil

@@ -78,8 +78,8 @@ extension Tensor {
 extension Tensor {
     /// `SoftmaxCrossEntropyLoss` on `[N, C]` logits and `[N]` labels, without class weights
     /// or `ignore_index`; reduction none, mean or sum.
-    static let crossEntropyImporters: [String: OpImporter] = [
-        "SoftmaxCrossEntropyLoss": { node in
+    static let crossEntropyImporters: [ImporterDeclaration] = [
+        ImporterDeclaration("SoftmaxCrossEntropyLoss", reads: ["ignore_index", "reduction"]) { node in
             let (logits, labels) = (try node.tensor(0), try node.tensor(1))
             guard !node.has(2), node.attributes["ignore_index"] == nil else { throw node.fail("class weights and ignore_index are not supported") }
             guard logits.rank == 2, labels.rank == 1, labels.shape[0] == logits.shape[0] else {

@@ -135,13 +135,13 @@ extension Tensor {
 // MARK: Export and import
 
 extension Tensor {
-    static let elementwiseImporters: [String: OpImporter] = [
-        "Relu": { try $0.unary { $0.relu() } },
-        "Sigmoid": { try $0.unary { $0.sigmoid() } },
-        "Tanh": { try $0.unary { $0.tanh() } },
-        "Exp": { try $0.unary { $0.exp() } },
-        "Log": { try $0.unary { $0.log() } },
-        "Pow": { node in
+    static let elementwiseImporters: [ImporterDeclaration] = [
+        ImporterDeclaration("Relu") { try $0.unary { $0.relu() } },
+        ImporterDeclaration("Sigmoid") { try $0.unary { $0.sigmoid() } },
+        ImporterDeclaration("Tanh") { try $0.unary { $0.tanh() } },
+        ImporterDeclaration("Exp") { try $0.unary { $0.exp() } },
+        ImporterDeclaration("Log") { try $0.unary { $0.log() } },
+        ImporterDeclaration("Pow") { node in
             guard case .tensor(let exponent)? = node.has(1) ? try node.value(1) : nil, exponent.count == 1,
                   exponent.creationOp == nil, !exponent.requiresGrad else {
                 if let exponent = try node.integers(1), exponent.count == 1 {

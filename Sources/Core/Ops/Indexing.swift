@@ -144,8 +144,8 @@ extension Tensor {
         ], [site.output])]
     }
 
-    static let indexingImporters: [String: OpImporter] = [
-        "Gather": { node in
+    static let indexingImporters: [ImporterDeclaration] = [
+        ImporterDeclaration("Gather", reads: ["axis"]) { node in
             let data = try node.value(0)
             let shape = data.shape
             guard !shape.isEmpty else { throw node.fail("cannot gather from a scalar") }
@@ -171,7 +171,7 @@ extension Tensor {
                 return gathered.permuted(order)
             }
         },
-        "Concat": { node in
+        ImporterDeclaration("Concat", reads: ["axis"]) { node in
             let values = try (0..<node.inputs.count).map { try node.value($0) }
             guard let first = values.first else { throw node.fail("has no inputs") }
             let rank = first.shape.count
@@ -181,7 +181,7 @@ extension Tensor {
             }
             return try node.numeric { Tensor.concat($0, dim: dim) }
         },
-        "Slice": { node in
+        ImporterDeclaration("Slice") { node in
             let x = try node.value(0)
             guard let starts = try node.integers(1), let ends = try node.integers(2), starts.count == ends.count else {
                 throw node.fail("starts and ends must be constants of equal length")

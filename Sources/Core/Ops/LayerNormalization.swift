@@ -85,8 +85,8 @@ extension Tensor {
     }
 
     /// `LayerNormalization` (scale, optional bias) from `axis` to the last axis.
-    static let layerNormImporters: [String: OpImporter] = [
-        "LayerNormalization": { node in
+    static let layerNormImporters: [ImporterDeclaration] = [
+        ImporterDeclaration("LayerNormalization", opsets: 17...Int.max, reads: ["axis", "epsilon"]) { node in
             let x = try node.tensor(0)
             let axis = try node.axis(node.int("axis", default: -1), rank: x.rank)
             let normalized = Array(x.shape[axis...])

@@ -222,8 +222,8 @@ extension Tensor {
         return nodes + [ExportNode("MatMul", operands, [site.output])]
     }
 
-    static let matrixImporters: [String: OpImporter] = [
-        "MatMul": { node in
+    static let matrixImporters: [ImporterDeclaration] = [
+        ImporterDeclaration("MatMul") { node in
             let (a, b) = (try node.tensor(0), try node.tensor(1))
             guard a.rank >= 1, b.rank >= 1, a.shape.last == (b.rank == 1 ? b.shape[0] : b.shape[b.rank - 2]),
                   broadcastable(Array(a.shape.dropLast(2)), Array(b.shape.dropLast(2))) else {
@@ -231,7 +231,7 @@ extension Tensor {
             }
             return [.tensor(a.matmul(b))]
         },
-        "Gemm": { node in
+        ImporterDeclaration("Gemm", reads: ["alpha", "beta", "transA", "transB"]) { node in
             let (a, b) = (try node.tensor(0), try node.tensor(1))
             let (transposeA, transposeB) = (node.int("transA", default: 0) != 0, node.int("transB", default: 0) != 0)
             guard a.rank == 2, b.rank == 2 else { throw node.fail("needs matrices, got shapes \(describe(a.shape)) and \(describe(b.shape))") }
@@ -253,7 +253,7 @@ extension Tensor {
             }
             return [.tensor(result)]
         },
-        "Transpose": { node in
+        ImporterDeclaration("Transpose", reads: ["perm"]) { node in
             let x = try node.value(0)
             let rank = x.shape.count
             let permutation = node.ints("perm") ?? Array((0..<rank).reversed())

@@ -264,7 +264,7 @@ extension Tensor {
 
     /// `MaxPool`, `AveragePool` (1-D or 2-D, `auto_pad`, asymmetric `pads`, `ceil_mode`,
     /// `count_include_pad`), `GlobalAveragePool` and `GlobalMaxPool`.
-    static let poolingImporters: [String: OpImporter] = {
+    static let poolingImporters: [ImporterDeclaration] = {
         func windowed(_ average: Bool) -> OpImporter {
             { node in
                 let x = try node.tensor(0)
@@ -302,6 +302,11 @@ extension Tensor {
                 return [.tensor(pooled.reshaped(Array(x.shape[..<2]) + Array(repeating: 1, count: x.rank - 2)))]
             }
         }
-        return ["MaxPool": windowed(false), "AveragePool": windowed(true), "GlobalAveragePool": global(true), "GlobalMaxPool": global(false)]
+        let window: Set<String> = ["kernel_shape", "ceil_mode", "pads", "strides", "dilations", "auto_pad"]
+        return [
+            ImporterDeclaration("MaxPool", reads: window.union(["storage_order"]), run: windowed(false)),
+            ImporterDeclaration("AveragePool", reads: window.union(["count_include_pad"]), run: windowed(true)),
+            ImporterDeclaration("GlobalAveragePool", run: global(true)), ImporterDeclaration("GlobalMaxPool", run: global(false)),
+        ]
     }()
 }

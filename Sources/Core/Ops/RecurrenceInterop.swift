@@ -83,7 +83,7 @@ extension Tensor {
     /// optional biases, initial states and uniform `sequence_lens`), run as one `recurrence`
     /// per direction. Peepholes, `clip`, `input_forget`, GRU's `linear_before_reset = 0` and
     /// activations other than the defaults (and ReLU for RNN) are refused by name.
-    static let recurrenceImporters: [String: OpImporter] = {
+    static let recurrenceImporters: [ImporterDeclaration] = {
         func importer(_ opType: String) -> OpImporter {
             { node in
                 let layout = node.int("layout", default: 0)
@@ -158,7 +158,13 @@ extension Tensor {
                 return [.tensor(y), .tensor(yh)] + (yc.map { [.tensor($0)] } ?? [])
             }
         }
-        return ["LSTM": importer("LSTM"), "GRU": importer("GRU"), "RNN": importer("RNN")]
+        // clip, input_forget and the activation parameters are read to be refused unless absent.
+        let common: Set<String> = ["layout", "hidden_size", "direction", "clip", "activation_alpha", "activation_beta", "activations"]
+        return [
+            ImporterDeclaration("LSTM", reads: common.union(["input_forget"]), run: importer("LSTM")),
+            ImporterDeclaration("GRU", reads: common.union(["linear_before_reset"]), run: importer("GRU")),
+            ImporterDeclaration("RNN", reads: common, run: importer("RNN")),
+        ]
     }()
 
     /// The cell of an ONNX recurrent node, after checking the attributes Synapse does not run.

@@ -144,7 +144,7 @@ extension Tensor {
     }
 
     /// The four reductions, with axes as an input or (before opset 18) an attribute.
-    static let reductionImporters: [String: OpImporter] = {
+    static let reductionImporters: [ImporterDeclaration] = {
         @Sendable func reduce(_ node: ImportNode) throws -> [GraphValue] {
             let x = try node.tensor(0)
             let keep = node.int("keepdims", default: 1) != 0
@@ -167,6 +167,12 @@ extension Tensor {
             guard dims.allSatisfy({ x.shape[$0] > 0 }) else { throw node.fail("cannot reduce an empty dimension of \(describe(x.shape))") }
             return try node.numeric { _ in dims.reduce(x) { along($0, $1) } }
         }
-        return ["ReduceSum": reduce, "ReduceMean": reduce, "ReduceMax": reduce, "ReduceMin": reduce]
+        // ReduceSum takes its axes as an input from opset 13, the others from 18 (an attribute before).
+        return [
+            ImporterDeclaration("ReduceSum", reads: ["keepdims", "noop_with_empty_axes"], run: reduce),
+            ImporterDeclaration("ReduceMean", reads: ["keepdims", "axes", "noop_with_empty_axes"], run: reduce),
+            ImporterDeclaration("ReduceMax", reads: ["keepdims", "axes", "noop_with_empty_axes"], run: reduce),
+            ImporterDeclaration("ReduceMin", reads: ["keepdims", "axes", "noop_with_empty_axes"], run: reduce),
+        ]
     }()
 }

@@ -98,8 +98,8 @@ extension Tensor {
         ]
     }
 
-    static let reshapingImporters: [String: OpImporter] = [
-        "Reshape": { node in
+    static let reshapingImporters: [ImporterDeclaration] = [
+        ImporterDeclaration("Reshape", reads: ["allowzero"]) { node in
             let x = try node.value(0)
             let requested = try node.integers(1) ?? []
             let allowZero = node.int("allowzero", default: 0) != 0
@@ -109,7 +109,7 @@ extension Tensor {
             }
             return try node.numeric { $0[0].reshaped(shape) }
         },
-        "Flatten": { node in
+        ImporterDeclaration("Flatten", reads: ["axis"]) { node in
             let x = try node.value(0)
             let split = node.int("axis", default: 1)
             let rank = x.shape.count
@@ -118,7 +118,7 @@ extension Tensor {
             let shape = [x.shape[..<at].reduce(1, *), x.shape[at...].reduce(1, *)]
             return try node.numeric { $0[0].reshaped(shape) }
         },
-        "Squeeze": { node in
+        ImporterDeclaration("Squeeze") { node in
             let x = try node.value(0)
             let rank = x.shape.count
             let axes = try node.integers(1) ?? node.ints("axes")
@@ -132,7 +132,7 @@ extension Tensor {
             }
             return try node.numeric { $0[0].reshaped(shape) }
         },
-        "Unsqueeze": { node in
+        ImporterDeclaration("Unsqueeze") { node in
             let x = try node.value(0)
             guard let axes = try node.integers(1) ?? node.ints("axes") else { throw node.fail("has no axes") }
             let rank = x.shape.count + axes.count
@@ -142,7 +142,7 @@ extension Tensor {
             for a in dims.sorted() { shape.insert(1, at: a) }
             return try node.numeric { $0[0].reshaped(shape) }
         },
-        "Expand": { node in
+        ImporterDeclaration("Expand") { node in
             let x = try node.value(0)
             guard let target = try node.integers(1), target.allSatisfy({ $0 >= 0 }),
                   let shape = broadcastShapeIfPossible(x.shape, target) else {
@@ -154,7 +154,7 @@ extension Tensor {
             if shape == x.shape { return [x] }
             return try node.numeric { $0[0] + Tensor.zeros(shape) }
         },
-        "Tile": { node in
+        ImporterDeclaration("Tile") { node in
             let x = try node.value(0)
             guard let repeats = try node.integers(1), repeats.count == x.shape.count, repeats.allSatisfy({ $0 >= 1 }),
                   let count = elementCount(x.shape + repeats), count <= OpImport.largestMadeValue else {

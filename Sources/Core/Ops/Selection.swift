@@ -124,9 +124,9 @@ extension Tensor {
         ]
     }
 
-    static let selectionImporters: [String: OpImporter] = {
-        var table: [String: OpImporter] = [
-            "Clip": { node in
+    static let selectionImporters: [ImporterDeclaration] = {
+        var table: [ImporterDeclaration] = [
+            ImporterDeclaration("Clip") { node in
                 func bound(_ index: Int) throws -> Float? {
                     guard node.has(index) else { return nil }
                     let value = try node.tensor(index)
@@ -136,17 +136,17 @@ extension Tensor {
                 let (low, high) = (try bound(1), try bound(2))
                 return try node.numeric { $0[0].clamped(min: low, max: high) }
             },
-            "Where": { node in
+            ImporterDeclaration("Where") { node in
                 let shapes = try (0..<3).map { try node.value($0).shape }
                 guard let pair = broadcastShapeIfPossible(shapes[0], shapes[1]), broadcastable(pair, shapes[2]) else {
                     throw node.fail("shapes \(shapes.map(describe)) cannot broadcast")
                 }
                 return try node.numeric { Tensor.select($0[0], $0[1], $0[2]) }
             },
-            "Not": { node in try node.numeric { 1 - $0[0] } },
+            ImporterDeclaration("Not", differentiable: false) { node in try node.numeric { 1 - $0[0] } },
         ]
         for comparison in Comparison.allCases {
-            table[comparison.onnxName] = { node in try node.binary { Tensor.compare($0, $1, comparison) } }
+            table.append(ImporterDeclaration(comparison.onnxName, differentiable: false) { node in try node.binary { Tensor.compare($0, $1, comparison) } })
         }
         return table
     }()

@@ -120,7 +120,7 @@ extension Tensor {
     }
 
     /// `Softmax` and `LogSoftmax` at any axis (opset 13+ semantics: one axis).
-    static let softmaxImporters: [String: OpImporter] = {
+    static let softmaxImporters: [ImporterDeclaration] = {
         func importer(_ log: Bool) -> OpImporter {
             { node in
                 let x = try node.tensor(0)
@@ -128,6 +128,6 @@ extension Tensor {
                 return [.tensor(log ? x.logSoftmax(dim: dim) : x.softmax(dim: dim))]
             }
         }
-        return ["Softmax": importer(false), "LogSoftmax": importer(true)]
+        return [ImporterDeclaration("Softmax", reads: ["axis"], run: importer(false)), ImporterDeclaration("LogSoftmax", reads: ["axis"], run: importer(true))]
     }()
 }

@@ -73,10 +73,10 @@ extension Tensor {
         approximate ? chainRule(GELUTanhFunction.self, gradient) : chainRule(GELUFunction.self, gradient)
     }
 
-    static let specialFunctionImporters: [String: OpImporter] = [
-        "Sqrt": { try $0.unary { $0.sqrt() } },
-        "Erf": { try $0.unary { $0.erf() } },
-        "Gelu": { node in
+    static let specialFunctionImporters: [ImporterDeclaration] = [
+        ImporterDeclaration("Sqrt") { try $0.unary { $0.sqrt() } },
+        ImporterDeclaration("Erf") { try $0.unary { $0.erf() } },
+        ImporterDeclaration("Gelu", opsets: 20...Int.max, reads: ["approximate"]) { node in
             let form = node.string("approximate", default: "none")
             guard form == "none" || form == "tanh" else { throw node.fail("approximate \"\(form)\" (none or tanh)") }
             return try node.unary { $0.gelu(approximate: form == "tanh") }

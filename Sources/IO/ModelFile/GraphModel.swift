@@ -41,9 +41,13 @@ public final class GraphModel: Module, Layer {
 
     init(
         _ graph: Onnx_GraphProto, parameters: [(name: String, tensor: Tensor)], constants: [String: GraphValue],
-        file: String, folder: String
+        file: String, folder: String, opset: Int = Int(ModelFile.opsetVersion)
     ) throws {
-        let statistics = Set(graph.node.filter { $0.opType == "BatchNormalization" }.flatMap { $0.input.dropFirst(3).prefix(2) })
+        // Initializers that feed an input a declaration calls state (BatchNormalization's
+        // running statistics) are buffers.
+        let statistics = Set(graph.node.flatMap { node in
+            (OpImport.table[node.opType]?.stateInputs ?? []).compactMap { $0 < node.input.count ? node.input[$0] : nil }
+        })
         self.parameterList = parameters.filter { !statistics.contains($0.name) }
         self.bufferList = parameters.filter { statistics.contains($0.name) }
         for (_, buffer) in bufferList { buffer.requiresGrad = false }
@@ -80,15 +84,15 @@ public final class GraphModel: Module, Layer {
         for (index, node) in order.enumerated() {
             let reads = node.input.filter { !$0.isEmpty }
             if reads.allSatisfy({ constants[$0] != nil || folded[$0] != nil }) {
-                let interpreter = try NodeInterpreter(node: node, label: Self.label(node, index), file: file)
+                let interpreter = try NodeInterpreter(node: node, label: Self.label(node, index), file: file, opset: opset)
                 let results = try interpreter.run(node.input.map { $0.isEmpty ? nil : constants[$0] ?? folded[$0] })
                 for (name, value) in zip(node.output, results) where !name.isEmpty { folded[name] = value }
             } else if reads.allSatisfy({ constants[$0] != nil || folded[$0] != nil || shapeOnly.contains($0) })
                         || ((node.opType == "Shape" || node.opType == "Size") && inputNames.contains(reads.first ?? "")) {
                 shapeOnly.formUnion(node.output)
-                shapeNodes.append(try NodeInterpreter(node: node, label: Self.label(node, index), file: file))
+                shapeNodes.append(try NodeInterpreter(node: node, label: Self.label(node, index), file: file, opset: opset))
             } else {
-                rest.append(try NodeInterpreter(node: node, label: Self.label(node, index), file: file))
+                rest.append(try NodeInterpreter(node: node, label: Self.label(node, index), file: file, opset: opset))
             }
         }
         self.folded = folded

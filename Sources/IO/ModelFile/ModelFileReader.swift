@@ -57,9 +57,10 @@ extension ModelFile {
         guard model.hasGraph, !model.graph.node.isEmpty || !model.graph.output.isEmpty else {
             throw ModelFileError.invalid(file: path, place: "the file", problem: "not an ONNX model (no graph)")
         }
-        if let opset = model.opsetImport.first(where: { $0.domain.isEmpty || $0.domain == "ai.onnx" }), opset.version < 13 {
+        let opset = model.opsetImport.first(where: { $0.domain.isEmpty || $0.domain == "ai.onnx" }).map { Int($0.version) } ?? Int(ModelFile.opsetVersion)
+        if opset < 13 {
             throw ModelFileError.unsupported(
-                file: path, node: "opset_import", opType: "ai.onnx", reason: "opset \(opset.version) is older than 13, the oldest read")
+                file: path, node: "opset_import", opType: "ai.onnx", reason: "opset \(opset) is older than 13, the oldest read")
         }
         let folder = AtomicFile.split(path).folder
         let external = ExternalData(folder: folder, file: path)
@@ -80,7 +81,7 @@ extension ModelFile {
                 constants[initializer.name] = value
             }
         }
-        let graph = try GraphModel(model.graph, parameters: parameters, constants: constants, file: path, folder: folder)
+        let graph = try GraphModel(model.graph, parameters: parameters, constants: constants, file: path, folder: folder, opset: opset)
         graph.metadata = Dictionary(model.metadataProps.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
         return graph
     }

@@ -8,13 +8,16 @@ struct NodeInterpreter {
     let node: Onnx_NodeProto
     let label: String
     let file: String
+    /// The model's version of the default ONNX domain.
+    let opset: Int
     /// The node's attributes in Core's vocabulary, converted once when the graph loads.
     private(set) var attributes: [String: NodeAttribute] = [:]
 
-    init(node: Onnx_NodeProto, label: String, file: String) throws {
+    init(node: Onnx_NodeProto, label: String, file: String, opset: Int) throws {
         self.node = node
         self.label = label
         self.file = file
+        self.opset = opset
         attributes = try convertedAttributes()
     }
 
@@ -49,7 +52,9 @@ struct NodeInterpreter {
     }
 
     func run(_ inputs: [GraphValue?], isTraining: Bool = false) throws -> [GraphValue] {
-        let imported = ImportNode(opType: node.opType, label: label, attributes: attributes, inputs: inputs, isTraining: isTraining)
+        let imported = ImportNode(
+            opType: node.opType, label: label, attributes: attributes, inputs: inputs, isTraining: isTraining, opset: opset,
+            outputCount: node.output.count)
         do {
             return try OpImport.run(imported)
         } catch let error as ImportError {
