@@ -6,6 +6,8 @@ import Core
 /// run — and a run resumed from a checkpoint, which keeps the generator's state — repeats bit
 /// for bit.
 public final class Dropout: Module, Layer {
+    override public var settingsDescription: String { "p: \(p)" }
+
     /// The probability of zeroing an element, in [0, 1].
     public let p: Float
 

@@ -5,6 +5,8 @@ import Core
 /// `weight` is `[count, dimension]` (PyTorch's `nn.Embedding.weight`), initialised from a
 /// standard normal as PyTorch does. Its gradient is non-zero only in the rows used.
 public final class Embedding: Module, Layer {
+    override public var settingsDescription: String { "count: \(weight.shape[0]), dimension: \(weight.shape[1])" }
+
     /// `[count, dimension]`.
     public let weight: Tensor
 

@@ -3,6 +3,8 @@ import Core
 /// Dimensions `startDim...endDim` merged into one, PyTorch's `nn.Flatten` (by default every
 /// dimension after the batch: `[N, C, H, W]` → `[N, C·H·W]`).
 public final class Flatten: Module, Layer {
+    override public var settingsDescription: String { "startDim: \(startDim), endDim: \(endDim)" }
+
     public let startDim: Int
     public let endDim: Int
 

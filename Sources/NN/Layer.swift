@@ -25,16 +25,37 @@ import Core
 ///
 /// A module may still override `namedParameters` (or `members`) to list its state itself.
 /// Names are what checkpoints and model files key tensors by, so they are stable.
-open class Module {
+///
+/// Members are found once, when first asked for, and remembered (a training step asks for
+/// the parameters every time). Changing a tensor's values — what optimizers and
+/// `Checkpoint.load` do — needs nothing; a module that *replaces* a stored tensor or
+/// submodule after its members were first asked for calls `membersChanged()`.
+///
+/// `print(model)` shows the module tree with each layer's settings and the parameter count,
+/// as PyTorch's `print(model)` does.
+open class Module: CustomStringConvertible {
     /// Whether the module is in training mode (the default) rather than evaluation mode:
     /// Dropout and BatchNorm behave differently in each. Set by `train()` and `eval()`.
     public private(set) var isTraining = true
+    /// The members found by reflection, once (the leading `_` keeps reflection off it).
+    private var _reflectedMembers: [(name: String, member: ModuleMember)]?
 
     public init() {}
 
-    /// The module's direct members, in declaration order: found by reflection unless
+    /// Forgets the members found so far, so that the next use finds them again: call it after
+    /// replacing a stored tensor or submodule (not after changing a tensor's values).
+    public func membersChanged() { _reflectedMembers = nil }
+
+    /// The module's direct members, in declaration order: found by reflection (once) unless
     /// overridden (`Sequential` names its layers by position).
     open var members: [(name: String, member: ModuleMember)] {
+        if let found = _reflectedMembers { return found }
+        let found = reflectedMembers()
+        _reflectedMembers = found
+        return found
+    }
+
+    private func reflectedMembers() -> [(name: String, member: ModuleMember)] {
         var chain: [Mirror] = []
         var mirror: Mirror? = Mirror(reflecting: self)
         while let current = mirror, current.subjectType != Module.self {
@@ -103,6 +124,49 @@ open class Module {
 
     /// Switches this module and every submodule to evaluation mode (`train(false)`).
     public func eval() { train(false) }
+
+    /// The module's own settings as `print(model)` shows them (PyTorch's `extra_repr`):
+    /// `inputs: 3, outputs: 8, bias: true`. By default, the shapes of the tensors it holds
+    /// itself (`weight: [8, 3], bias: [8]`); empty for a module of submodules only.
+    open var settingsDescription: String {
+        members.compactMap { name, member in
+            switch member {
+            case .parameter(let tensor), .buffer(let tensor): "\(name): \(describe(tensor.shape))"
+            case .module: nil
+            }
+        }.joined(separator: ", ")
+    }
+
+    /// The module tree, each layer with its settings, then the number of parameters:
+    ///
+    ///     Model(
+    ///       (hidden): Linear(inputs: 3, outputs: 8, bias: true)
+    ///       (head): Sequential(
+    ///         (0): Tanh()
+    ///         (1): Linear(inputs: 8, outputs: 1, bias: true)
+    ///       )
+    ///     )
+    ///     Parameters: 41 in 4 tensors
+    open var description: String {
+        let parameters = namedParameters
+        let buffers = namedBuffers
+        var total = "Parameters: \(grouped(parameters.reduce(0) { $0 + $1.tensor.count })) in \(parameters.count) tensors"
+        if !buffers.isEmpty { total += "; buffers: \(grouped(buffers.reduce(0) { $0 + $1.tensor.count })) in \(buffers.count) tensors" }
+        return tree() + "\n" + total
+    }
+
+    /// This module and its submodules, indented by nesting.
+    func tree() -> String {
+        let name = String(describing: type(of: self))
+        let children = namedChildren
+        guard !children.isEmpty else { return "\(name)(\(settingsDescription))" }
+        var lines = ["\(name)(" + settingsDescription]
+        for (childName, child) in children {
+            lines.append("  (\(childName)): " + child.tree().split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n  "))
+        }
+        lines.append(")")
+        return lines.joined(separator: "\n")
+    }
 
     /// Runs `body` with this module and every submodule in training mode (`true`) or
     /// evaluation mode (`false`), then gives each module back the mode it had: how a model is
@@ -231,3 +295,14 @@ extension Layer {
 /// A layer without parameters (activations). Kept for source compatibility: reflection finds
 /// that such a layer has no tensors.
 public protocol ParameterlessLayer: Layer {}
+
+/// `1,234,567`.
+func grouped(_ count: Int) -> String {
+    let digits = Array(String(count))
+    var text = ""
+    for (index, digit) in digits.enumerated() {
+        if index > 0 && (digits.count - index) % 3 == 0 { text.append(",") }
+        text.append(digit)
+    }
+    return text
+}

@@ -6,6 +6,8 @@ import Core
 /// file loads into `torch.nn.Linear` as it is. The product reads `W` transposed through
 /// sgemm's flag, without copying it.
 public final class Linear: Module, Layer {
+    override public var settingsDescription: String { "inputs: \(inputs), outputs: \(outputs), bias: \(bias != nil)" }
+
     /// `[outputs, inputs]`.
     public let weight: Tensor
     /// `[outputs]`, or `nil` for a layer made with `bias: false`.

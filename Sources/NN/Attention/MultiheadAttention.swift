@@ -21,6 +21,8 @@ public enum AttentionMask {
 /// `in_proj_weight` (xavier-uniform), `in_proj_bias` (zeros), `out_proj.weight`,
 /// `out_proj.bias` (zeros).
 public final class MultiheadAttention: Module, Layer {
+    override public var settingsDescription: String { "embedDim: \(embedDim), heads: \(heads), dropout: \(dropout), batchFirst: \(batchFirst)" }
+
     @Key public private(set) var inProjectionWeight: Tensor
     @Key public private(set) var inProjectionBias: Tensor?
     @Key public private(set) var outProjection: Linear

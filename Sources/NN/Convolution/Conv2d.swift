@@ -12,6 +12,10 @@ import Core
 /// fan_in = inputs / groups · kH · kW (kaiming-uniform with a = √5). The whole batch runs as
 /// one im2col and one sgemm per group.
 public final class Conv2d: Module, Layer {
+    override public var settingsDescription: String {
+        "inputs: \(inputs), outputs: \(outputs), kernelSize: \(kernelSize), stride: \(stride), padding: \(padding), dilation: \(dilation), groups: \(groups), bias: \(bias != nil)"
+    }
+
     /// `[outputs, inputs / groups, kH, kW]`.
     public let weight: Tensor
     /// `[outputs]`, or `nil` with `bias: false`.
@@ -61,6 +65,10 @@ public final class Conv2d: Module, Layer {
 /// 2-D convolution with a height of 1. `weight` is `[outputs, inputs / groups, kernelSize]`,
 /// `bias` `[outputs]`, initialised uniform in ±1/√(inputs / groups · kernelSize).
 public final class Conv1d: Module, Layer {
+    override public var settingsDescription: String {
+        "inputs: \(inputs), outputs: \(outputs), kernelSize: \(weight.shape[2]), stride: \(stride), padding: \(padding), dilation: \(dilation), groups: \(groups), bias: \(bias != nil)"
+    }
+
     /// `[outputs, inputs / groups, kernelSize]`.
     public let weight: Tensor
     /// `[outputs]`, or `nil` with `bias: false`.

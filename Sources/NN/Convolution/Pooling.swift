@@ -4,6 +4,10 @@ import Core
 /// `stride` defaults to the kernel size, padding never wins, `ceilMode` keeps a last partial
 /// window. The gradient goes to the position of each window's (first) maximum.
 public final class MaxPool2d: Module, Layer {
+    override public var settingsDescription: String {
+        "kernelSize: \(kernelSize), stride: \(stride), padding: \(padding), dilation: \(dilation), ceilMode: \(ceilMode)"
+    }
+
     public let kernelSize: Size2D
     public let stride: Size2D
     public let padding: Size2D

@@ -16,6 +16,10 @@ import Core
 /// scalar) when `trackRunningStats`: PyTorch's names, so `load_state_dict(strict=True)` takes
 /// them.
 public class BatchNormalization: Module, Layer {
+    override public var settingsDescription: String {
+        "\(features), eps: \(eps), momentum: \(momentum.map { "\($0)" } ?? "nil"), affine: \(weight != nil), trackRunningStats: \(runningMean != nil)"
+    }
+
     /// `[features]`, or `nil` without `affine`.
     public let weight: Tensor?
     /// `[features]`, or `nil` without `affine`.

@@ -9,6 +9,8 @@ import Core
 /// `bias` (zeros) have `normalizedShape` and exist when `elementwiseAffine`; one fused op
 /// computes it.
 public final class LayerNorm: Module, Layer {
+    override public var settingsDescription: String { "\(normalizedShape), eps: \(eps), elementwiseAffine: \(weight != nil)" }
+
     /// `normalizedShape`, or `nil` without `elementwiseAffine`.
     public let weight: Tensor?
     /// `normalizedShape`, or `nil` without `elementwiseAffine` or with `bias: false`.

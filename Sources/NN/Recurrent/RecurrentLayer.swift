@@ -10,6 +10,10 @@ import Core
 /// the backward direction; G gate blocks in PyTorch's order (LSTM i, f, g, o; GRU r, z, n).
 /// All are initialised uniform in ±1/√hidden, as PyTorch does.
 public class RecurrentLayer: Module, Layer {
+    override public var settingsDescription: String {
+        "inputs: \(inputs), hidden: \(hidden), layers: \(layers), bias: \(hasBias), batchFirst: \(batchFirst), dropout: \(dropout), bidirectional: \(bidirectional)"
+    }
+
     public let kind: RecurrentKind
     public let inputs: Int
     public let hidden: Int
