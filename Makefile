@@ -185,6 +185,7 @@ plugin-check: deps python-test-env
 	cd Examples/UserPackage && $(SWIFT) run TrainXOR
 	cd Examples/UserPackage && $(SWIFT) run CustomModel
 	cd Examples/UserPackage && $(SWIFT) run CustomFunctions
+	cd Examples/UserPackage && $(SWIFT) run ConcurrentInference
 	$(PYTHON) -c "import onnxruntime as o, numpy as n; \
 		s = o.InferenceSession('Examples/UserPackage/adversarial.onnx'); \
 		print('onnxruntime on adversarial.onnx (GradientReversal as Identity):', s.run(None, {'input': n.ones((1, 3), n.float32)})[0].ravel())"

@@ -16,5 +16,7 @@ let package = Package(
         // Differentiable functions with their own backward (a straight-through estimator and a
         // gradient-reversal layer), checked and trained.
         .executableTarget(name: "CustomFunctions", dependencies: [.product(name: "Synapse", package: "Synapse")]),
+        // One model shared by many tasks (InferenceSession), under Swift 6's strict concurrency.
+        .executableTarget(name: "ConcurrentInference", dependencies: [.product(name: "Synapse", package: "Synapse")]),
     ]
 )

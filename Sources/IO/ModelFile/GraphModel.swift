@@ -1,4 +1,5 @@
 import Core
+import Foundation
 import NN
 
 /// A loaded ONNX graph as a runnable, trainable layer: an interpreter over Synapse's op set.
@@ -30,8 +31,11 @@ public final class GraphModel: Module, Layer {
     /// How many leading entries of `nodes` compute only from the inputs' shapes
     /// (`Shape → Gather → Concat → …`); their results are kept per input shapes.
     let shapeNodeCount: Int
-    /// Those results for the input shapes seen so far (a few at most).
-    var shapeValues: [[[Int]]: [String: GraphValue]] = [:]
+    /// Those results for the input shapes seen so far (a few at most), behind a lock: the
+    /// one part of a graph that running it changes, so that an `InferenceSession` may run it
+    /// from several threads at once.
+    private var shapeValues: [[[Int]]: [String: GraphValue]] = [:]
+    private let shapeValuesLock = NSLock()
     let file: String
     /// The file's metadata_props.
     public internal(set) var metadata: [String: String] = [:]
@@ -168,7 +172,7 @@ public final class GraphModel: Module, Layer {
         }
         let shapes = inputs.map { values[$0.name]!.shape }
         var first = 0
-        if let known = shapeValues[shapes] {
+        if let known = shapeValuesLock.withLock({ shapeValues[shapes] }) {
             values.merge(known) { a, _ in a }
             first = shapeNodeCount
         }
@@ -177,10 +181,11 @@ public final class GraphModel: Module, Layer {
             let node = interpreter.node
             let results = try interpreter.run(node.input.map { $0.isEmpty ? nil : values[$0] }, isTraining: isTraining)
             for (name, value) in zip(node.output, results) where !name.isEmpty { values[name] = value }
-            if index + 1 == shapeNodeCount && shapeValues.count < 16 {
-                shapeValues[shapes] = Dictionary(uniqueKeysWithValues: nodes[..<shapeNodeCount].flatMap(\.node.output).compactMap { name in
+            if index + 1 == shapeNodeCount {
+                let known = Dictionary(uniqueKeysWithValues: nodes[..<shapeNodeCount].flatMap(\.node.output).compactMap { name in
                     values[name].map { (name, $0) }
                 })
+                shapeValuesLock.withLock { if shapeValues.count < 16 { shapeValues[shapes] = known } }
             }
         }
         var outputs: [String: Tensor] = [:]
