@@ -40,7 +40,7 @@ public final class AdamW: AdamFamily {
 }
 
 /// Adam and AdamW: the same hyper-parameters and state slots, written once.
-public protocol AdamFamily: ParameterwiseOptimizer {
+public protocol AdamFamily: ParameterwiseOptimizer, DeclaredOptimizer {
     var learningRate: Float { get set }
     var betas: (Float, Float) { get set }
     var epsilon: Float { get set }
@@ -48,31 +48,17 @@ public protocol AdamFamily: ParameterwiseOptimizer {
 }
 
 extension AdamFamily {
-    public var hyperparameters: [String: Double] {
-        get {
-            ["learning_rate": Double(learningRate), "beta1": Double(betas.0), "beta2": Double(betas.1),
-             "epsilon": Double(epsilon), "weight_decay": Double(weightDecay)]
-        }
-        set {
-            for (name, value) in newValue {
-                switch name {
-                case "learning_rate": learningRate = Float(value)
-                case "beta1": betas.0 = Float(value)
-                case "beta2": betas.1 = Float(value)
-                case "epsilon": epsilon = Float(value)
-                case "weight_decay": weightDecay = Float(value)
-                default: require(false, "\(kind): unknown hyper-parameter \(name)")
-                }
-            }
-        }
+    public static var hyperparameterTable: [Hyperparameter<Self>] {
+        [.init("learning_rate", \.learningRate), .init("beta1", \.betas.0), .init("beta2", \.betas.1), .init("epsilon", \.epsilon),
+         .init("weight_decay", \.weightDecay)]
     }
 
-    public func shape(ofSlot slot: String, parameterShape: [Int]) -> [Int]? {
-        switch slot {
-        case "exp_avg", "exp_avg_sq": parameterShape
-        case "step": []
-        default: nil
-        }
+    public static var slots: [StateSlot] { [StateSlot("exp_avg"), StateSlot("exp_avg_sq"), StateSlot("step", .scalar)] }
+
+    /// β₁, which `OneCycleLR` cycles.
+    public var cycledMomentum: Float? {
+        get { betas.0 }
+        set { if let newValue { betas.0 = newValue } }
     }
 }
 

@@ -17,8 +17,15 @@ public protocol Optimizer: AnyObject {
     /// The optimizer's name as checkpoints record it (`SGD`, `Adam`).
     var kind: String { get }
     /// The hyper-parameters by name (`learning_rate`, `momentum`, …), settable so that a
-    /// checkpoint can restore them; setting an unknown name is a misuse.
+    /// checkpoint can restore them; setting an unknown name is a misuse. A `DeclaredOptimizer`
+    /// derives it from its table.
     var hyperparameters: [String: Double] { get set }
+    /// The step size lr: what learning-rate schedules set.
+    var learningRate: Float { get set }
+    /// The momentum-like hyper-parameter that `OneCycleLR` cycles against the learning rate —
+    /// SGD's and RMSprop's `momentum`, Adam's β₁ — or `nil` when the optimizer has none
+    /// (setting it then does nothing).
+    var cycledMomentum: Float? { get set }
     /// The shape of state slot `slot` for a parameter of `parameterShape`, or `nil` when this
     /// optimizer has no such slot.
     func shape(ofSlot slot: String, parameterShape: [Int]) -> [Int]?

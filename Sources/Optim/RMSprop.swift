@@ -9,7 +9,7 @@ import Core
 ///
 /// State per parameter: `square_avg` (s), `grad_avg` (ḡ, centered only), `momentum_buffer`
 /// (b, with momentum only) and `step`.
-public final class RMSprop: ParameterwiseOptimizer {
+public final class RMSprop: ParameterwiseOptimizer, DeclaredOptimizer {
     public let namedParameters: [(name: String, tensor: Tensor)]
     public var state: [String: [String: Tensor]] = [:]
     public var learningRate: Float
@@ -33,32 +33,18 @@ public final class RMSprop: ParameterwiseOptimizer {
 
     public var kind: String { "RMSprop" }
 
-    public var hyperparameters: [String: Double] {
-        get {
-            ["learning_rate": Double(learningRate), "alpha": Double(alpha), "epsilon": Double(epsilon),
-             "weight_decay": Double(weightDecay), "momentum": Double(momentum), "centered": centered ? 1 : 0]
-        }
-        set {
-            for (name, value) in newValue {
-                switch name {
-                case "learning_rate": learningRate = Float(value)
-                case "alpha": alpha = Float(value)
-                case "epsilon": epsilon = Float(value)
-                case "weight_decay": weightDecay = Float(value)
-                case "momentum": momentum = Float(value)
-                case "centered": centered = value != 0
-                default: require(false, "RMSprop: unknown hyper-parameter \(name)")
-                }
-            }
-        }
+    public static var hyperparameterTable: [Hyperparameter<RMSprop>] {
+        [.init("learning_rate", \.learningRate), .init("alpha", \.alpha), .init("epsilon", \.epsilon), .init("weight_decay", \.weightDecay),
+         .init("momentum", \.momentum), .init("centered", \.centered)]
     }
 
-    public func shape(ofSlot slot: String, parameterShape: [Int]) -> [Int]? {
-        switch slot {
-        case "square_avg", "grad_avg", "momentum_buffer": parameterShape
-        case "step": []
-        default: nil
-        }
+    public static var slots: [StateSlot] {
+        [StateSlot("square_avg"), StateSlot("grad_avg"), StateSlot("momentum_buffer"), StateSlot("step", .scalar)]
+    }
+
+    public var cycledMomentum: Float? {
+        get { momentum }
+        set { if let newValue { momentum = newValue } }
     }
 
     public func update(_ parameter: Tensor, named name: String, gradient: Tensor) {

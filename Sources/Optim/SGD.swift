@@ -11,7 +11,7 @@ import Core
 ///     p = p − lr·d
 ///
 /// The momentum buffer is kept in `state[name]["momentum_buffer"]`.
-public final class SGD: ParameterwiseOptimizer {
+public final class SGD: ParameterwiseOptimizer, DeclaredOptimizer {
     public let namedParameters: [(name: String, tensor: Tensor)]
     public var state: [String: [String: Tensor]] = [:]
     /// The step size lr.
@@ -49,28 +49,15 @@ public final class SGD: ParameterwiseOptimizer {
 
     public var kind: String { "SGD" }
 
-    public var hyperparameters: [String: Double] {
-        get {
-            [
-                "learning_rate": Double(learningRate), "momentum": Double(momentum),
-                "weight_decay": Double(weightDecay), "nesterov": nesterov ? 1 : 0,
-            ]
-        }
-        set {
-            for (name, value) in newValue {
-                switch name {
-                case "learning_rate": learningRate = Float(value)
-                case "momentum": momentum = Float(value)
-                case "weight_decay": weightDecay = Float(value)
-                case "nesterov": nesterov = value != 0
-                default: require(false, "SGD: unknown hyper-parameter \(name)")
-                }
-            }
-        }
+    public static var hyperparameterTable: [Hyperparameter<SGD>] {
+        [.init("learning_rate", \.learningRate), .init("momentum", \.momentum), .init("weight_decay", \.weightDecay), .init("nesterov", \.nesterov)]
     }
 
-    public func shape(ofSlot slot: String, parameterShape: [Int]) -> [Int]? {
-        slot == "momentum_buffer" ? parameterShape : nil
+    public static var slots: [StateSlot] { [StateSlot("momentum_buffer")] }
+
+    public var cycledMomentum: Float? {
+        get { momentum }
+        set { if let newValue { momentum = newValue } }
     }
 
     public func update(_ parameter: Tensor, named name: String, gradient: Tensor) {

@@ -27,13 +27,13 @@ struct FineTuneCommand: ParsableCommand {
     @Option(help: "cross-entropy (the output is [N, classes] logits) or mse.")
     var loss = "cross-entropy"
 
-    @Option(help: "sgd or adam.")
+    @Option(help: "\(OptimizerRegistry.names.joined(separator: ", ")).")
     var optimizer = "sgd"
 
     @Option(help: "Learning rate.")
     var learningRate: Float = 0.01
 
-    @Option(help: "SGD momentum.")
+    @Option(help: "Momentum (SGD and RMSprop).")
     var momentum: Float = 0
 
     @Option(help: "Passes over the data.")
@@ -47,7 +47,9 @@ struct FineTuneCommand: ParsableCommand {
 
     func validate() throws {
         guard ["cross-entropy", "mse"].contains(loss) else { throw ValidationError("--loss must be cross-entropy or mse, got \(loss)") }
-        guard ["sgd", "adam"].contains(optimizer) else { throw ValidationError("--optimizer must be sgd or adam, got \(optimizer)") }
+        guard OptimizerRegistry.names.contains(optimizer) else {
+            throw ValidationError("--optimizer must be one of \(OptimizerRegistry.names.joined(separator: ", ")), got \(optimizer)")
+        }
         guard learningRate > 0 && learningRate.isFinite else { throw ValidationError("--learning-rate must be a positive number") }
         guard momentum >= 0 && momentum < 1 else { throw ValidationError("--momentum must be in [0, 1)") }
         guard epochs > 0 else { throw ValidationError("--epochs must be positive, got \(epochs)") }
@@ -70,9 +72,7 @@ struct FineTuneCommand: ParsableCommand {
         let size = batchSize == 0 ? rows : min(batchSize, rows)
         let (inputName, outputName) = (graph.inputs[0].name, graph.outputNames[0])
         let parameters = graph.namedParameters
-        let optimizer: any Optimizer = optimizer == "adam"
-            ? Adam(parameters: parameters, learningRate: learningRate)
-            : SGD(parameters: parameters, learningRate: learningRate, momentum: momentum)
+        let optimizer = OptimizerRegistry.make(self.optimizer, parameters: parameters, learningRate: learningRate, momentum: momentum)!
         let lossFunction = try checkedLoss(graph, sample: x.slice(dim: 0, range: 0..<min(rows, 2)), targets: y, inputName: inputName, outputName: outputName)
         print("fine-tune \(model): \(rows) rows, batch \(size), \(loss), \(self.optimizer) lr \(learningRate), \(parameters.count) trained tensors, \(graph.namedBuffers.count) buffers")
         graph.train()

@@ -39,7 +39,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("save-every-steps"), help: "Also save a checkpoint every N optimizer steps, mid-epoch included (0: not by steps).")
     var saveEverySteps = 0
 
-    @Option(help: "Optimizer: sgd or adam (default: the example's; on --resume, the checkpoint's).")
+    @Option(help: "Optimizer: \(OptimizerRegistry.names.joined(separator: ", ")) (default: the example's; on --resume, the checkpoint's).")
     var optimizer: String?
 
     @Option(help: "Learning rate (default: the example's for its optimizer).")
@@ -68,8 +68,8 @@ struct TrainCommand: ParsableCommand {
         if let epochs, epochs < 0 { throw ValidationError("--epochs must be 0 (save the initial model) or more, got \(epochs)") }
         if every < 0 { throw ValidationError("--every must be 0 or positive, got \(every)") }
         if saveEverySteps < 0 { throw ValidationError("--save-every-steps must be 0 or positive, got \(saveEverySteps)") }
-        if let optimizer, !["sgd", "adam"].contains(optimizer) {
-            throw ValidationError("--optimizer must be sgd or adam, got \(optimizer)")
+        if let optimizer, !OptimizerRegistry.names.contains(optimizer) {
+            throw ValidationError("--optimizer must be one of \(OptimizerRegistry.names.joined(separator: ", ")), got \(optimizer)")
         }
         if let learningRate, !(learningRate > 0 && learningRate.isFinite) {
             throw ValidationError("--learning-rate must be a positive number")
@@ -200,7 +200,7 @@ struct TrainCommand: ParsableCommand {
             let position = DataLoader.Position(metadata: saved)
             let within = position.map { $0.batch > 0 && $0.batch < training.stepsPerEpoch ? ", batch \($0.batch) of epoch \($0.epoch + 1)" : "" } ?? ""
             say("Resuming \(example.rawValue) from \(path) at epoch \(trainer.progress.epoch)\(within) (step \(trainer.progress.step))")
-            if let rate = resumeChanges.learningRate { training.optimizer.hyperparameters["learning_rate"] = rate }
+            if let rate = resumeChanges.learningRate { training.optimizer.learningRate = Float(rate) }
             resumeChanges.announcements.forEach(say)
             if let spanned = setting("scheduler_epochs").flatMap(Int.init), let name = setting("scheduler"), spanned != target {
                 say("The \(name) schedule spans the \(spanned) epochs the run was started for; training goes on to \(target)")

@@ -17,10 +17,10 @@ enum TrainingSchedule {
         case "step": return .everyEpoch(StepLR(optimizer, stepSize: max(1, epochs / 3), gamma: 0.1))
         case "cosine": return .everyEpoch(CosineAnnealingLR(optimizer, maxSteps: max(1, epochs)))
         case "onecycle":
-            let rate = optimizer.hyperparameters["learning_rate"] ?? 0.01
+            let rate = Double(optimizer.learningRate)
             let total = max(2, epochs * stepsPerEpoch)
             return .everyStep(OneCycleLR(optimizer, maxLearningRate: rate, totalSteps: total,
-                                         cycleMomentum: optimizer.hyperparameters["momentum"].map { $0 > 0 } ?? true))
+                                         cycleMomentum: optimizer.cycledMomentum.map { $0 > 0 } ?? false))
         default: return .onPlateau(ReduceLROnPlateau(optimizer, factor: 0.5, patience: 2))
         }
     }

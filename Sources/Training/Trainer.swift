@@ -157,7 +157,7 @@ public final class Trainer {
         model.train()
         epochLoop: while progress.epoch < epochs && !stoppedEarly {
             let epoch = progress.epoch + 1
-            if running.steps == 0 { running = RunningEpoch(learningRate: optimizer.hyperparameters["learning_rate"] ?? .nan, metrics: metrics.count) }
+            if running.steps == 0 { running = RunningEpoch(learningRate: Double(optimizer.learningRate), metrics: metrics.count) }
             var exhausted = false
             while maxSteps.map({ progress.step < $0 }) ?? true {
                 guard let (input, target) = data.nextBatch() else {

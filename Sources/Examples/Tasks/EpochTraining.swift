@@ -103,13 +103,17 @@ public enum Example: String, CaseIterable, Sendable {
     }
 }
 
-/// `sgd` (SGD with `momentum`) or `adam` over `model`'s named parameters.
+/// The optimizer `name` from `OptimizerRegistry` (SGD with `momentum`) over `model`'s named
+/// parameters; the example's rate for it unless `learningRate` is given (`sgdRate` for SGD and
+/// RMSprop, `adamRate` for Adam and AdamW).
 func makeOptimizer(
     _ name: String?, default defaultName: String, for model: Module, sgdRate: Float, adamRate: Float,
     momentum: Float, learningRate: Float?
 ) -> any Optimizer {
-    switch name ?? defaultName {
-    case "adam": Adam(parameters: model.namedParameters, learningRate: learningRate ?? adamRate)
-    default: SGD(parameters: model.namedParameters, learningRate: learningRate ?? sgdRate, momentum: momentum)
+    let name = name ?? defaultName
+    let rate = learningRate ?? (name.hasPrefix("adam") ? adamRate : sgdRate)
+    guard let optimizer = OptimizerRegistry.make(name, parameters: model.namedParameters, learningRate: rate, momentum: name == "sgd" ? momentum : 0) else {
+        misuse("makeOptimizer: \(name) is not one of \(OptimizerRegistry.names)")
     }
+    return optimizer
 }

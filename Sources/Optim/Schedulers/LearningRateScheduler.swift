@@ -8,7 +8,7 @@ import Core
 /// Its position is `stepCount` (PyTorch's `last_epoch`) plus what `state` holds, so a
 /// checkpoint that saves `state` and restores it resumes the schedule exactly.
 public protocol LearningRateScheduler: AnyObject {
-    /// The optimizer whose `learning_rate` this scheduler sets.
+    /// The optimizer whose `learningRate` this scheduler sets.
     var optimizer: any Optimizer { get }
     /// The learning rate the optimizer had when the scheduler was made.
     var baseLearningRate: Double { get }
@@ -24,7 +24,7 @@ public protocol LearningRateScheduler: AnyObject {
 
 extension LearningRateScheduler {
     /// The learning rate in use.
-    public var currentLearningRate: Double { optimizer.hyperparameters["learning_rate"] ?? .nan }
+    public var currentLearningRate: Double { Double(optimizer.learningRate) }
 
     /// Advances one step and sets the optimizer's learning rate for it.
     public func step() {
@@ -34,7 +34,7 @@ extension LearningRateScheduler {
 
     /// Sets the optimizer's learning rate for `stepCount`.
     public func apply() {
-        optimizer.hyperparameters = ["learning_rate": learningRate(at: stepCount)]
+        optimizer.learningRate = Float(learningRate(at: stepCount))
     }
 
     public var state: [String: Double] {
@@ -64,12 +64,7 @@ public enum SchedulerStateText {
 }
 
 /// The learning rate the optimizer holds now, as a scheduler's base.
-func baseRate(of optimizer: any Optimizer, scheduler: String) -> Double {
-    guard let rate = optimizer.hyperparameters["learning_rate"] else {
-        misuse("\(scheduler): the optimizer \(optimizer.kind) has no learning_rate")
-    }
-    return rate
-}
+func baseRate(of optimizer: any Optimizer, scheduler: String) -> Double { Double(optimizer.learningRate) }
 
 /// lr = base · γ^⌊step / stepSize⌋ (PyTorch's `StepLR`).
 public final class StepLR: LearningRateScheduler {

@@ -16,8 +16,6 @@ public final class OneCycleLR: LearningRateScheduler {
     public let baseMomentum: Double
     public let maxMomentum: Double
     public let finalLearningRate: Double
-    /// The optimizer's momentum hyper-parameter (`momentum` or `beta1`), when cycled.
-    private let momentumName: String?
 
     public init(
         _ optimizer: any Optimizer, maxLearningRate: Double, totalSteps: Int, percentStart: Double = 0.3, cycleMomentum: Bool = true,
@@ -28,9 +26,7 @@ public final class OneCycleLR: LearningRateScheduler {
         (self.cycleMomentum, self.baseMomentum, self.maxMomentum) = (cycleMomentum, baseMomentum, maxMomentum)
         baseLearningRate = maxLearningRate / divFactor
         finalLearningRate = baseLearningRate / finalDivFactor
-        let names = optimizer.hyperparameters.keys
-        momentumName = !cycleMomentum ? nil : names.contains("momentum") ? "momentum" : names.contains("beta1") ? "beta1" : nil
-        require(!cycleMomentum || momentumName != nil, "OneCycleLR: the optimizer \(optimizer.kind) has no momentum to cycle (pass cycleMomentum: false)")
+        require(!cycleMomentum || optimizer.cycledMomentum != nil, "OneCycleLR: the optimizer \(optimizer.kind) has no momentum to cycle (pass cycleMomentum: false)")
         apply()
     }
 
@@ -60,9 +56,8 @@ public final class OneCycleLR: LearningRateScheduler {
 
     public func apply() {
         require(stepCount < totalSteps, "OneCycleLR: stepped \(stepCount + 1) times, more than totalSteps \(totalSteps)")
-        var values = ["learning_rate": learningRate(at: stepCount)]
-        if let momentumName { values[momentumName] = momentum(at: stepCount) }
-        optimizer.hyperparameters = values
+        optimizer.learningRate = Float(learningRate(at: stepCount))
+        if cycleMomentum { optimizer.cycledMomentum = Float(momentum(at: stepCount)) }
     }
 }
 
@@ -106,9 +101,9 @@ public final class ReduceLROnPlateau {
             badSteps = 0
         }
         if badSteps > patience {
-            let old = optimizer.hyperparameters["learning_rate"] ?? 0
+            let old = Double(optimizer.learningRate)
             let new = max(old * factor, minimumLearningRate)
-            if old - new > 1e-8 { optimizer.hyperparameters = ["learning_rate": new] }
+            if old - new > 1e-8 { optimizer.learningRate = Float(new) }
             cooldownLeft = cooldown
             badSteps = 0
         }
