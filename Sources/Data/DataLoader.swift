@@ -20,13 +20,14 @@ public final class DataLoader: Sequence {
         /// The position at batch `batch` of epoch `epoch`.
         public init(epoch: Int, batch: Int) { (self.epoch, self.batch) = (epoch, batch) }
 
-        /// The position as metadata strings (`data_epoch`, `data_batch`), for a checkpoint.
-        public var metadata: [String: String] { ["data_epoch": "\(epoch)", "data_batch": "\(batch)"] }
+        /// The position as strings (`epoch`, `batch`), for a checkpoint's `data` state.
+        public var resumeState: [String: String] { ["epoch": "\(epoch)", "batch": "\(batch)"] }
 
-        /// The position `metadata` holds, if it holds one.
-        public init?(metadata: [String: String]) {
-            guard let epoch = metadata["data_epoch"].flatMap(Int.init), let batch = metadata["data_batch"].flatMap(Int.init),
-                  epoch >= 0, batch >= 0 else { return nil }
+        /// The position `state` holds, if it holds one.
+        public init?(state: [String: String]) {
+            guard let epoch = state["epoch"].flatMap(Int.init), let batch = state["batch"].flatMap(Int.init), epoch >= 0, batch >= 0 else {
+                return nil
+            }
             self.init(epoch: epoch, batch: batch)
         }
     }
@@ -41,7 +42,7 @@ public final class DataLoader: Sequence {
     public let dropLast: Bool
     /// The seed of the loader's own generator (with the epoch, it fixes each permutation).
     public let seed: UInt64
-    /// Where the loader is; set it (or `restorePosition`) to continue a run.
+    /// Where the loader is; set it (or `restore`) to continue a run.
     public var position = Position(epoch: 0, batch: 0) {
         didSet { require(position.epoch >= 0 && position.batch >= 0 && position.batch <= batchesPerEpoch, "DataLoader: position \(position) is outside the data") }
     }
@@ -89,13 +90,13 @@ public final class DataLoader: Sequence {
         AnyIterator { self.nextBatch() }
     }
 
-    /// The position as metadata strings (`data_epoch`, `data_batch`), for a checkpoint.
-    public var positionMetadata: [String: String] { position.metadata }
+    /// The position (`epoch`, `batch`), for a checkpoint.
+    public var resumeState: [String: String] { position.resumeState }
 
-    /// Restores the position from `positionMetadata`; returns whether it was there.
+    /// Restores the position `resumeState` gave; `false` when it is not a place in this data.
     @discardableResult
-    public func restorePosition(from metadata: [String: String]) -> Bool {
-        guard let saved = Position(metadata: metadata), saved.batch <= batchesPerEpoch else { return false }
+    public func restore(_ state: [String: String]) -> Bool {
+        guard let saved = Position(state: state), saved.batch <= batchesPerEpoch else { return false }
         position = saved
         return true
     }

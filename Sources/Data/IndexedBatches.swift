@@ -32,10 +32,10 @@ public final class IndexedBatches: BatchSource {
         return batch(position.batch - 1)
     }
 
-    public var positionMetadata: [String: String] { position.metadata }
+    public var resumeState: [String: String] { position.resumeState }
 
-    public func restorePosition(from metadata: [String: String]) -> Bool {
-        guard let saved = DataLoader.Position(metadata: metadata), saved.batch <= batchesPerEpoch else { return false }
+    public func restore(_ state: [String: String]) -> Bool {
+        guard let saved = DataLoader.Position(state: state), saved.batch <= batchesPerEpoch else { return false }
         position = saved
         return true
     }

@@ -40,7 +40,7 @@ public final class ShardedBatches: BatchSource {
         return (input.slice(dim: 0, range: low..<high), target.slice(dim: 0, range: low * perRow..<high * perRow))
     }
 
-    public var positionMetadata: [String: String] { source.positionMetadata }
+    public var resumeState: [String: String] { source.resumeState }
 
-    public func restorePosition(from metadata: [String: String]) -> Bool { source.restorePosition(from: metadata) }
+    public func restore(_ state: [String: String]) -> Bool { source.restore(state) }
 }

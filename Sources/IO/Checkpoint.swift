@@ -24,18 +24,20 @@ public enum Checkpoint {
     /// The value of the root attribute `format`.
     public static let formatName = "synapse-checkpoint"
     /// The layout version written, and the newest one read. Version 2 added the integrity
-    /// record (the first 512 bytes); version-1 files are still read (see `LegacyCheck`).
-    public static let formatVersion: Int64 = 2
+    /// record (the first 512 bytes); version 3 keeps training state (`/state/NAMESPACE`) apart
+    /// from the user's metadata. Versions 1 and 2 are still read (see `LegacyCheck` and
+    /// `CheckpointContents.legacyState`).
+    public static let formatVersion: Int64 = 3
 
     /// Writes a checkpoint of `model` (and `optimizer`) to `path`, atomically: the previous
     /// file at `path` stays whole until the new one is complete and on disk.
     public static func save(
         to path: String, model: Module, optimizer: (any Optimizer)? = nil,
         progress: TrainingProgress = TrainingProgress(), metadata: [String: String] = [:],
-        randomState: RandomState? = Random.state, graph: TracedGraph? = nil
+        state: [String: [String: String]] = [:], randomState: RandomState? = Random.state, graph: TracedGraph? = nil
     ) throws {
         try save(
-            to: path, model: model, optimizer: optimizer, progress: progress, metadata: metadata, randomState: randomState,
+            to: path, model: model, optimizer: optimizer, progress: progress, metadata: metadata, state: state, randomState: randomState,
             graph: graph, legacyVersion1: false)
     }
 
@@ -43,8 +45,10 @@ public enum Checkpoint {
     /// integrity record), which tests use to check that such files still load safely.
     static func save(
         to path: String, model: Module, optimizer: (any Optimizer)?, progress: TrainingProgress,
-        metadata: [String: String], randomState: RandomState?, graph: TracedGraph?, legacyVersion1: Bool
+        metadata: [String: String], state: [String: [String: String]] = [:], randomState: RandomState?, graph: TracedGraph?,
+        legacyVersion1: Bool
     ) throws {
+        for namespace in state.keys where !isStorable(namespace) { throw CheckpointError.invalidName(file: path, name: namespace) }
         let graphBytes: [UInt8]? = try graph.map { try ModelFile.graphProto($0).serializedBytes() }
         let parameters = model.namedState
         for (name, _) in parameters where !isStorable(name) {
@@ -72,6 +76,15 @@ public enum Checkpoint {
                 try file.createGroup("/metadata")
                 for (key, value) in metadata.sorted(by: { $0.key < $1.key }) {
                     try file.setAttribute(key, string: value, on: "/metadata")
+                }
+                if !legacyVersion1 {
+                    try file.createGroup("/state")
+                    for (namespace, values) in state.sorted(by: { $0.key < $1.key }) {
+                        try file.createGroup("/state/\(namespace)")
+                        for (key, value) in values.sorted(by: { $0.key < $1.key }) {
+                            try file.setAttribute(key, string: value, on: "/state/\(namespace)")
+                        }
+                    }
                 }
             }
         } catch let failure as HDF5Failure {

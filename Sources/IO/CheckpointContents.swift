@@ -18,6 +18,10 @@ public struct CheckpointContents {
     public var randomState: RandomState?
     /// User metadata.
     public var metadata: [String: String]
+    /// Training state by namespace (`data`, `schedule`, `early_stop`, `epoch`; see
+    /// `Resumable`): format version 3 keeps it in `/state`; older files kept it among the
+    /// metadata, from which it is read into here (`legacyState`).
+    public var state: [String: [String: String]] = [:]
     /// The model's traced graph (an ONNX model without parameter initializers), when saved.
     public var graph: Onnx_ModelProto?
 
@@ -174,6 +178,41 @@ public struct CheckpointContents {
                 metadata[key] = value
             }
         }
+        if formatVersion >= 3 {
+            // No /state: a checkpoint without training state (a model and optimizer saved by hand).
+            for namespace in file.isGroup("/state") ? try file.children(of: "/state") : [] {
+                var values: [String: String] = [:]
+                for key in try file.attributeNames(of: "/state/\(namespace)") {
+                    guard case .string(let value)? = try file.attribute(key, of: "/state/\(namespace)") else {
+                        throw CheckpointError.typeMismatch(
+                            file: path, object: "/state/\(namespace) attribute \(key)", found: "a non-string", expected: "a string")
+                    }
+                    values[key] = value
+                }
+                state[namespace] = values
+            }
+        } else {
+            (metadata, state) = Self.legacyState(metadata)
+        }
+    }
+
+    /// Format versions 1 and 2 kept the Trainer's state among the metadata: `data_epoch`,
+    /// `data_batch`, `scheduler_state`, `early_stop_best`, `early_stop_since` and `epoch_*`
+    /// (the running sums of the epoch under way). Returns the metadata without them and the
+    /// state by namespace, as version 3 writes it.
+    static func legacyState(_ flat: [String: String]) -> (metadata: [String: String], state: [String: [String: String]]) {
+        var metadata = flat
+        var state: [String: [String: String]] = [:]
+        func move(_ key: String, to namespace: String, as name: String) {
+            if let value = metadata.removeValue(forKey: key) { state[namespace, default: [:]][name] = value }
+        }
+        move("data_epoch", to: "data", as: "epoch")
+        move("data_batch", to: "data", as: "batch")
+        move("scheduler_state", to: "schedule", as: "state")
+        move("early_stop_best", to: "early_stop", as: "best")
+        move("early_stop_since", to: "early_stop", as: "since")
+        for key in metadata.keys where key.hasPrefix("epoch_") { move(key, to: "epoch", as: String(key.dropFirst("epoch_".count))) }
+        return (metadata, state)
     }
 }
 

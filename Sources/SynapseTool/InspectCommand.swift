@@ -40,6 +40,7 @@ struct InspectCommand: ParsableCommand {
             "epoch": contents.progress.epoch,
             "step": contents.progress.step,
             "metadata": contents.metadata,
+            "state": contents.state,
             "weights": contents.weights.map { name, tensor in
                 let s = statistics(tensor)
                 return ["name": name, "shape": tensor.shape, "dtype": "float32", "min": Double(s.min), "max": Double(s.max), "sum": s.sum] as [String: Any]
@@ -73,6 +74,12 @@ struct InspectCommand: ParsableCommand {
         }
         lines.append("metadata:" + (contents.metadata.isEmpty ? " (none)" : ""))
         for (key, value) in contents.metadata.sorted(by: { $0.key < $1.key }) { lines.append("  \(key) = \(value)") }
+        if !contents.state.isEmpty {
+            lines.append("training state:")
+            for (namespace, values) in contents.state.sorted(by: { $0.key < $1.key }) {
+                lines.append("  \(namespace): " + values.sorted(by: { $0.key < $1.key }).map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+            }
+        }
         let count = contents.weights.reduce(0) { $0 + $1.tensor.count }
         lines.append("weights: \(contents.weights.count) tensors, \(count) scalars, float32")
         let nameWidth = max(4, contents.weights.map(\.name.count).max() ?? 0)

@@ -196,8 +196,8 @@ struct TrainCommand: ParsableCommand {
         trainer.earlyStopPatience = setting("early_stop").flatMap { Int($0) }
         trainer.metadata = settings
         if resume {
-            let saved = try trainer.resume(from: readPath)
-            let position = DataLoader.Position(metadata: saved)
+            try trainer.resume(from: readPath)
+            let position = DataLoader.Position(state: trainer.data.resumeState)
             let within = position.map { $0.batch > 0 && $0.batch < training.stepsPerEpoch ? ", batch \($0.batch) of epoch \($0.epoch + 1)" : "" } ?? ""
             say("Resuming \(example.rawValue) from \(path) at epoch \(trainer.progress.epoch)\(within) (step \(trainer.progress.step))")
             if let rate = resumeChanges.learningRate { training.optimizer.learningRate = Float(rate) }

@@ -120,7 +120,7 @@ public final class Trainer {
 
     /// Continues from `checkpoint`: weights, optimizer, counters, generator, the batch source's
     /// position, the schedule's state and early stopping's best figure. Returns the checkpoint's
-    /// metadata.
+    /// user metadata (the trainer's own state is kept apart from it).
     @discardableResult
     public func resume() throws -> [String: String] {
         guard let checkpoint else { return [:] }
@@ -134,18 +134,20 @@ public final class Trainer {
         let contents = try Checkpoint.load(from: path, into: model, optimizer: optimizer)
         progress = contents.progress
         savedProgress = contents.progress
-        let saved = contents.metadata
-        if saved["data_epoch"] != nil || saved["data_batch"] != nil, !data.restorePosition(from: saved) {
+        // Each piece of the loop's state under its own namespace (format version 3; older
+        // checkpoints' flat keys are read into the same places by CheckpointContents).
+        let saved = contents.state
+        if let position = saved["data"], !data.restore(position) {
             throw CheckpointError.unexpected(
-                file: path, object: "metadata data_epoch/data_batch",
-                reason: "position \(saved["data_epoch"] ?? "?")/\(saved["data_batch"] ?? "?") is not a place in this data (\(data.batchesPerEpoch) batches per epoch)")
+                file: path, object: "/state/data",
+                reason: "position \(position["epoch"] ?? "?")/\(position["batch"] ?? "?") is not a place in this data (\(data.batchesPerEpoch) batches per epoch)")
         }
-        if let schedule, let state = saved["scheduler_state"] { schedule.state = SchedulerStateText.decode(state) }
-        if let best = saved["early_stop_best"].flatMap(Float.init), let since = saved["early_stop_since"].flatMap(Int.init) {
+        if let schedule, let state = saved["schedule"]?["state"] { schedule.state = SchedulerStateText.decode(state) }
+        if let best = saved["early_stop"]?["best"].flatMap(Float.init), let since = saved["early_stop"]?["since"].flatMap(Int.init) {
             earlyStop = (best, since)
         }
-        running = RunningEpoch(metadata: saved, metrics: metrics)
-        return saved
+        running = RunningEpoch(state: saved["epoch"] ?? [:], metrics: metrics)
+        return contents.metadata
     }
 
     /// Trains until `epochs` epochs are complete (or `maxSteps` optimizer steps, which may end
@@ -293,13 +295,12 @@ public final class Trainer {
             throw divergence(at: max(progress.step, 1), epoch: progress.epoch + (running.steps > 0 ? 1 : 0),
                              reason: "\(name) holds values that are not finite")
         }
-        var metadata = self.metadata.merging(data.positionMetadata) { $1 }
-        if let schedule { metadata["scheduler_state"] = SchedulerStateText.encode(schedule.state) }
-        if let earlyStop { (metadata["early_stop_best"], metadata["early_stop_since"]) = ("\(earlyStop.best)", "\(earlyStop.since)") }
-        metadata.merge(running.metadata(metrics: metrics)) { $1 }
+        var state: [String: [String: String]] = ["data": data.resumeState, "epoch": running.resumeState(metrics: metrics)]
+        if let schedule { state["schedule"] = ["state": SchedulerStateText.encode(schedule.state)] }
+        if let earlyStop { state["early_stop"] = ["best": "\(earlyStop.best)", "since": "\(earlyStop.since)"] }
         log?.flush()
         try Checkpoint.save(
-            to: checkpoint, model: model, optimizer: optimizer, progress: progress, metadata: metadata, graph: try graph?())
+            to: checkpoint, model: model, optimizer: optimizer, progress: progress, metadata: metadata, state: state, graph: try graph?())
         savedProgress = progress
     }
 }
@@ -326,26 +327,26 @@ struct RunningEpoch {
         for (index, figure) in measured.enumerated() { metrics[index] = (metrics[index].total + figure.total, metrics[index].count + figure.count) }
     }
 
-    /// As checkpoint metadata (`epoch_steps`, `epoch_loss_sum`, `epoch_learning_rate`,
-    /// `epoch_<metric>_total`, `epoch_<metric>_count`); numbers print in their shortest exact form.
-    func metadata(metrics names: [Metric]) -> [String: String] {
-        guard steps > 0 else { return ["epoch_steps": "0"] }
-        var result = ["epoch_steps": "\(steps)", "epoch_loss_sum": "\(loss)", "epoch_learning_rate": "\(learningRate)"]
+    /// As the checkpoint's `epoch` state (`steps`, `loss_sum`, `learning_rate`,
+    /// `<metric>_total`, `<metric>_count`); numbers print in their shortest exact form.
+    func resumeState(metrics names: [Metric]) -> [String: String] {
+        guard steps > 0 else { return ["steps": "0"] }
+        var result = ["steps": "\(steps)", "loss_sum": "\(loss)", "learning_rate": "\(learningRate)"]
         for (metric, figure) in zip(names, metrics) {
-            result["epoch_\(metric.name)_total"] = "\(figure.total)"
-            result["epoch_\(metric.name)_count"] = "\(figure.count)"
+            result["\(metric.name)_total"] = "\(figure.total)"
+            result["\(metric.name)_count"] = "\(figure.count)"
         }
         return result
     }
 
-    /// The sums `metadata` saved (none when they are missing or unreadable).
-    init(metadata: [String: String], metrics names: [Metric]) {
-        guard let steps = metadata["epoch_steps"].flatMap(Int.init), steps > 0, let loss = metadata["epoch_loss_sum"].flatMap(Float.init),
-              let rate = metadata["epoch_learning_rate"].flatMap(Double.init) else { return }
+    /// The sums `resumeState` saved (none when they are missing or unreadable).
+    init(state: [String: String], metrics names: [Metric]) {
+        guard let steps = state["steps"].flatMap(Int.init), steps > 0, let loss = state["loss_sum"].flatMap(Float.init),
+              let rate = state["learning_rate"].flatMap(Double.init) else { return }
         var figures: [(total: Double, count: Int)] = []
         for metric in names {
-            guard let total = metadata["epoch_\(metric.name)_total"].flatMap(Double.init),
-                  let count = metadata["epoch_\(metric.name)_count"].flatMap(Int.init) else { return }
+            guard let total = state["\(metric.name)_total"].flatMap(Double.init),
+                  let count = state["\(metric.name)_count"].flatMap(Int.init) else { return }
             figures.append((total, count))
         }
         (self.steps, self.loss, self.learningRate, self.metrics) = (steps, loss, rate, figures)

@@ -47,10 +47,10 @@ struct DataLoaderTests {
         let interrupted = DataLoader(dataset, batchSize: 3, shuffle: true, seed: 3)
         var seen = epoch(interrupted)
         seen += [interrupted.nextBatch()!.target.scalars, interrupted.nextBatch()!.target.scalars]
-        let saved = interrupted.positionMetadata
-        #expect(saved == ["data_epoch": "1", "data_batch": "2"])
+        let saved = interrupted.resumeState
+        #expect(saved == ["epoch": "1", "batch": "2"])
         let resumed = DataLoader(dataset, batchSize: 3, shuffle: true, seed: 3)
-        #expect(resumed.restorePosition(from: saved))
+        #expect(resumed.restore(saved))
         seen += epoch(resumed) + epoch(resumed)
         #expect(seen == expected)
     }

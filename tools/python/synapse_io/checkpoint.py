@@ -9,7 +9,9 @@ from .errors import SynapseFileError
 from .integrity import read_once, verify_bytes
 
 FORMAT = "synapse-checkpoint"
-FORMAT_VERSION = 2  # 2: the file starts with an integrity record (integrity.py)
+FORMAT_VERSION = 3  # 2: the file starts with an integrity record (integrity.py); 3: training state in /state
+LEGACY_STATE = {"data_epoch": ("data", "epoch"), "data_batch": ("data", "batch"), "scheduler_state": ("schedule", "state"),
+                "early_stop_best": ("early_stop", "best"), "early_stop_since": ("early_stop", "since")}
 
 
 @dataclass
@@ -25,6 +27,7 @@ class Checkpoint:
     hyperparameters: dict = field(default_factory=dict)
     optimizer_state: dict = field(default_factory=dict)   # name -> slot -> ndarray
     random_state: list = None          # four uint64 words of xoshiro256**
+    state: dict = field(default_factory=dict)  # namespace -> key -> str (data, schedule, early_stop, epoch)
 
 
 def _text(value):
@@ -87,4 +90,12 @@ def _read(path, sealed, data):
                 name: {slot: _float32(path, group[name][slot]) for slot in group[name]} for name in group}
         if "random" in f:
             checkpoint.random_state = [int(x) for x in np.asarray(f["random"][()], dtype=np.uint64)]
+        if version >= 3:
+            if "state" in f:
+                checkpoint.state = {name: {k: _text(v) for k, v in group.attrs.items()} for name, group in f["state"].items()}
+        else:  # versions 1 and 2 kept the trainer's state among the metadata
+            for key in list(checkpoint.metadata):
+                place = LEGACY_STATE.get(key) or (("epoch", key[len("epoch_"):]) if key.startswith("epoch_") else None)
+                if place:
+                    checkpoint.state.setdefault(place[0], {})[place[1]] = checkpoint.metadata.pop(key)
         return checkpoint

@@ -19,7 +19,7 @@ def test_root_attributes(checkpoint):
     path, report = checkpoint
     with h5py.File(path, "r") as f:
         assert f.attrs["format"] == "synapse-checkpoint"
-        assert int(f.attrs["format_version"]) == report["format_version"] == 2
+        assert int(f.attrs["format_version"]) == report["format_version"] == 3
         assert f.userblock_size == 512  # the integrity record (FORMAT.md)
         assert int(f.attrs["epoch"]) == report["epoch"] == 1
         assert int(f.attrs["step"]) == report["step"] == 47

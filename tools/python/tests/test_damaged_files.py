@@ -22,7 +22,7 @@ def files(synapse, tmp_path_factory):
 def test_checkpoint_record_is_verified(files):
     good = (files / "xor.ckpt.h5").read_bytes()
     assert good[:12] == b"SYNAPSE-SEAL"
-    assert synapse_io.load_checkpoint(files / "xor.ckpt.h5").format_version == 2
+    assert synapse_io.load_checkpoint(files / "xor.ckpt.h5").format_version == 3
     refused = 0
     for index, (kind, data) in enumerate(copies(good, 300, seed=5)):
         path = files / f"damaged-{index}.h5"

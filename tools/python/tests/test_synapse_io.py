@@ -39,8 +39,10 @@ def predict(synapse, folder, model, value):
 def test_load_checkpoint_reads_every_field(synapse, files):
     c = synapse_io.load_checkpoint(files / "digits.ckpt.h5")
     report = json.loads(synapse("inspect", "digits.ckpt.h5", "--json", cwd=files).stdout)
-    assert (c.epoch, c.step, c.format_version) == (report["epoch"], report["step"], 2)
+    assert (c.epoch, c.step, c.format_version) == (report["epoch"], report["step"], 3)
     assert c.metadata == report["metadata"]
+    assert c.state == report["state"] and set(c.state["data"]) == {"epoch", "batch"}
+    assert "data_epoch" not in c.metadata, "the trainer's state is kept apart from the user's metadata"
     assert c.random_state == report["random_state"]
     assert c.optimizer_kind == "Adam"
     assert c.hyperparameters == pytest.approx(report["optimizer"]["hyperparameters"])
