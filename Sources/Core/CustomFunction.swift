@@ -53,7 +53,7 @@ final class CustomFunctionRecord {
 }
 
 /// A graph that uses a custom function without an ONNX mapping was exported.
-public struct CustomFunctionExportError: Error, Equatable, CustomStringConvertible {
+public struct CustomFunctionExportError: UserFacingError, Equatable {
     /// The function's name.
     public var function: String
 

@@ -10,8 +10,8 @@ import Training
 ///
 /// At start, rank 0's parameters and buffers are broadcast (`broadcastState`). Each rank
 /// normalises its shard with its own batch statistics (as DDP without SyncBatchNorm), and the
-/// running statistics (every floating buffer but `num_batches_tracked`, which is the same
-/// everywhere) are averaged across ranks after every step, weighted by share: every rank keeps
+/// running statistics (the module's `namedAveragedBuffers`: every buffer not declared
+/// `@Buffer(…, averaged: false)`, as `num_batches_tracked`, the same everywhere) are averaged across ranks after every step, weighted by share: every rank keeps
 /// the same model — so a checkpoint from rank 0 resumes every rank exactly — and with equal
 /// shards the running mean is exactly one process's (the running variance, a mean of the
 /// shards' variances, is close to it).
@@ -51,7 +51,7 @@ public final class DataParallel: GradientSynchronizer {
         require(bucketCapacity > 0, "DataParallel: bucketCapacity must be positive")
         (self.model, self.data, self.group, self.bucketCapacity) = (model, data, group, bucketCapacity)
         parameters = model.namedParameters.map(\.tensor)
-        averagedBuffers = model.namedBuffers.filter { !$0.name.hasSuffix("num_batches_tracked") }.map(\.tensor)
+        averagedBuffers = model.namedAveragedBuffers.map(\.tensor)
         var buckets: [[Int]] = [[]]
         var filled = DataParallel.header
         for (index, parameter) in parameters.enumerated() {

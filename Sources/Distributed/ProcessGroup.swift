@@ -120,7 +120,7 @@ public final class ProcessGroup: @unchecked Sendable {
 }
 
 /// An MPI call that failed: the operation and MPI's own description of the error.
-public struct DistributedError: Error, CustomStringConvertible {
+public struct DistributedError: UserFacingError {
     /// The MPI call (or Synapse operation) that failed.
     public let operation: String
     /// MPI's error code (-1 for a Synapse-level failure).

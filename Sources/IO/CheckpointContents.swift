@@ -63,6 +63,7 @@ public struct CheckpointContents {
 
     private init(checked image: FileImage, path: String, kind: IntegrityRecord.Kind) throws {
         if kind == .unsealed {
+            HDF5File.prepare()
             let timeout = LegacyCheck.timeoutSeconds(forFileOf: UInt64(image.count))
             switch LegacyCheck.probe(timeoutSeconds: timeout, { _ = try CheckpointContents(reading: image, path: path, expectSealed: false) }) {
             case .succeeded, .failed: break  // a failure is reported by the read below

@@ -3,7 +3,7 @@ import Core
 /// Why a checkpoint could not be written or used. Each names the file, the place in it and
 /// what was expected, e.g. `checkpoint xor.ckpt.h5: /weights/0.weight has shape [3, 4], the
 /// model expects [3, 2]`.
-public enum CheckpointError: Error, Equatable, CustomStringConvertible {
+public enum CheckpointError: UserFacingError, Equatable {
     /// The file is missing, unreadable or not HDF5.
     case unreadable(file: String, reason: String)
     /// An HDF5 file that is not a Synapse checkpoint.

@@ -2,7 +2,7 @@ import Core
 import Foundation
 
 /// A tensor input that cannot be read: the message names the input and what is wrong.
-public struct TensorInputError: Error, CustomStringConvertible {
+public struct TensorInputError: UserFacingError {
     public let message: String
     public var description: String { message }
 }

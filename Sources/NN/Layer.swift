@@ -80,7 +80,14 @@ open class Module: CustomStringConvertible {
 
     /// Every buffer (state that is saved but not trained) with its dotted name.
     open var namedBuffers: [(name: String, tensor: Tensor)] {
-        collectTensors { member in if case .buffer(let t) = member { return t } else { return nil } } parametersOf: { $0.namedBuffers }
+        collectTensors { member in if case .buffer(let t, _) = member { return t } else { return nil } } parametersOf: { $0.namedBuffers }
+    }
+
+    /// The buffers that data-parallel training averages across processes after every step
+    /// (running statistics); not those declared `@Buffer(…, averaged: false)` (counters such as
+    /// `num_batches_tracked`, the same on every process).
+    open var namedAveragedBuffers: [(name: String, tensor: Tensor)] {
+        collectTensors { member in if case .buffer(let t, true) = member { return t } else { return nil } } parametersOf: { $0.namedAveragedBuffers }
     }
 
     private func collectTensors(
@@ -131,7 +138,7 @@ open class Module: CustomStringConvertible {
     open var settingsDescription: String {
         members.compactMap { name, member in
             switch member {
-            case .parameter(let tensor), .buffer(let tensor): "\(name): \(describe(tensor.shape))"
+            case .parameter(let tensor), .buffer(let tensor, _): "\(name): \(describe(tensor.shape))"
             case .module: nil
             }
         }.joined(separator: ", ")
@@ -205,30 +212,34 @@ extension Module {
 /// What a module holds under one name.
 public enum ModuleMember {
     case parameter(Tensor)
-    case buffer(Tensor)
+    /// State saved but not trained; `averaged`: whether data-parallel training averages it
+    /// across processes.
+    case buffer(Tensor, averaged: Bool)
     case module(Module)
 
     /// Adds what a stored property holds: tensors, modules, optionals and arrays of them,
     /// and the `@Key`/`@Buffer` wrappers; anything else is skipped.
-    static func collect(_ label: String, _ value: Any, isBuffer: Bool, into found: inout [(name: String, member: ModuleMember)]) {
+    static func collect(
+        _ label: String, _ value: Any, isBuffer: Bool, averaged: Bool = true, into found: inout [(name: String, member: ModuleMember)]
+    ) {
         if let wrapper = value as? ModulePropertyWrapper {
             let name = wrapper.key ?? String(label.dropFirst())
-            collect(name, wrapper.wrappedMember, isBuffer: isBuffer || wrapper.marksBuffer, into: &found)
+            collect(name, wrapper.wrappedMember, isBuffer: isBuffer || wrapper.marksBuffer, averaged: averaged && wrapper.averaged, into: &found)
             return
         }
         guard !label.hasPrefix("_") else { return }
         if let tensor = value as? Tensor {
-            found.append((label, isBuffer ? .buffer(tensor) : .parameter(tensor)))
+            found.append((label, isBuffer ? .buffer(tensor, averaged: averaged) : .parameter(tensor)))
         } else if let module = value as? Module {
             found.append((label, .module(module)))
         } else {
             let mirror = Mirror(reflecting: value)
             switch mirror.displayStyle {
             case .optional:
-                if let some = mirror.children.first { collect(label, some.value, isBuffer: isBuffer, into: &found) }
+                if let some = mirror.children.first { collect(label, some.value, isBuffer: isBuffer, averaged: averaged, into: &found) }
             case .collection:
                 for (index, element) in mirror.children.enumerated() {
-                    collect("\(label).\(index)", element.value, isBuffer: isBuffer, into: &found)
+                    collect("\(label).\(index)", element.value, isBuffer: isBuffer, averaged: averaged, into: &found)
                 }
             default:
                 break
@@ -241,7 +252,13 @@ public enum ModuleMember {
 protocol ModulePropertyWrapper {
     var key: String? { get }
     var marksBuffer: Bool { get }
+    /// Whether data-parallel training averages the buffer it marks.
+    var averaged: Bool { get }
     var wrappedMember: Any { get }
+}
+
+extension ModulePropertyWrapper {
+    var averaged: Bool { true }
 }
 
 /// Gives a module's property another name in `namedParameters` and files:
@@ -264,16 +281,21 @@ public struct Key<Value>: ModulePropertyWrapper {
 
 /// Marks a tensor as a buffer: state saved in checkpoints and model files but never trained
 /// (BatchNorm's `running_mean`). `@Buffer("running_mean") var runningMean = Tensor.zeros([4])`
-/// names it in files; without a name the property's name is used.
+/// names it in files; without a name the property's name is used. Data-parallel training
+/// averages buffers across processes after every step; `averaged: false` is for state that is
+/// the same on every process (a counter such as `num_batches_tracked`).
 @propertyWrapper
 public struct Buffer<Value>: ModulePropertyWrapper {
     public var wrappedValue: Value
     /// The name used instead of the property's, if any.
     public let name: String?
+    /// Whether data-parallel training averages it across processes.
+    public let averaged: Bool
 
-    public init(wrappedValue: Value, _ name: String? = nil) {
+    public init(wrappedValue: Value, _ name: String? = nil, averaged: Bool = true) {
         self.wrappedValue = wrappedValue
         self.name = name
+        self.averaged = averaged
     }
 
     var key: String? { name }

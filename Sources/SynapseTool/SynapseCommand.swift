@@ -22,22 +22,8 @@ struct SynapseCommand: ParsableCommand {
             var command = try parseAsRoot()
             parsed = command
             try command.run()
-        } catch let error as CheckpointError {
+        } catch let error as UserFacingError {
             fail("\(error)")
-        } catch let error as ExampleDataError {
-            fail("\(error)")
-        } catch let error as ModelFileError {
-            fail("\(error)")
-        } catch let error as AtomicWriteError {
-            fail("\(error)")
-        } catch let error as DivergenceError {
-            fail("\(error)")
-        } catch let error as SummaryWriterError {
-            fail("\(error)")
-        } catch let error as TensorInputError {
-            fail(error.message)
-        } catch let error as UsageError {
-            fail(error.message)
         } catch {
             let code = exitCode(for: error)
             // --help and --version print as ArgumentParser does.
@@ -58,6 +44,7 @@ struct SynapseCommand: ParsableCommand {
 }
 
 /// A request that cannot be carried out as given (not a malformed command line).
-struct UsageError: Error {
+struct UsageError: UserFacingError {
     let message: String
+    var description: String { message }
 }

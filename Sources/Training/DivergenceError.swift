@@ -1,3 +1,4 @@
+import Core
 import IO
 
 /// Training produced a loss (or weights) that is not finite — NaN or infinite, usually from a
@@ -6,7 +7,7 @@ import IO
 /// Nothing was written over the checkpoint: it still holds the last good state (`saved`),
 /// from which a run can resume with a lower learning rate. Set `Trainer.nonFiniteLoss` to
 /// `.skipStep` to skip such steps instead, as mixed-precision loss scalers do.
-public struct DivergenceError: Error, Equatable, CustomStringConvertible {
+public struct DivergenceError: UserFacingError, Equatable {
     /// The optimizer step (counted from the start of training, 1-based) whose loss was not
     /// finite, or after which the weights were not.
     public var step: Int

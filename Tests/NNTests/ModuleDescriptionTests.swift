@@ -49,4 +49,11 @@ struct ModuleDescriptionTests {
         #expect(second != first && second.count == 2)
         #expect(second == [ObjectIdentifier(model.layer.weight), ObjectIdentifier(model.layer.bias!)])
     }
+
+    @Test("buffers say whether data-parallel training averages them: running statistics yes, the batch counter no")
+    func averagedBuffers() {
+        let model = Model()
+        #expect(model.namedBuffers.map(\.name) == ["norm.running_mean", "norm.running_var", "norm.num_batches_tracked"])
+        #expect(model.namedAveragedBuffers.map(\.name) == ["norm.running_mean", "norm.running_var"])
+    }
 }

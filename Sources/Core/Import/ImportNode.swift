@@ -33,11 +33,13 @@ public enum NodeAttribute {
 }
 
 /// An op of an imported graph could not be run: names the node, its type and the reason.
-public struct ImportError: Error, Equatable {
+public struct ImportError: UserFacingError, Equatable {
     /// How the node is named in messages: `"name"` or `#index`.
     public var node: String
     public var opType: String
     public var reason: String
+
+    public var description: String { "node \(node) (\(opType)): \(reason)" }
 }
 
 /// One node of an imported graph as ops see it: its ONNX op type, attributes and input values

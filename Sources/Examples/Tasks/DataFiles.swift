@@ -1,3 +1,4 @@
+import Synapse
 import Foundation
 
 /// Where the example data sets live: `$SYNAPSE_DATA` when set, else the repository's `data/`
@@ -29,7 +30,7 @@ public enum DataFiles {
 }
 
 /// A data file that is missing or malformed.
-public enum ExampleDataError: Error, CustomStringConvertible {
+public enum ExampleDataError: UserFacingError {
     case unreadable(path: String, reason: String)
     case malformed(path: String, line: Int, expected: String)
 

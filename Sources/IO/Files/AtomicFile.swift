@@ -131,7 +131,7 @@ enum AtomicFile {
 /// bytes)`). The previous file at that path, if any, is unchanged and no temporary file is
 /// left. Checkpoints report it as `CheckpointError.notWritten`, model files as
 /// `ModelFileError.notWritten`.
-public struct AtomicWriteError: Error, Equatable, CustomStringConvertible {
+public struct AtomicWriteError: UserFacingError, Equatable {
     public var file: String
     public var reason: String
     public var description: String { "cannot write \(file): \(reason)" }

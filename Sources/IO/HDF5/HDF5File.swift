@@ -54,6 +54,10 @@ final class HDF5File {
         synapse_h5_silence_errors()
     }()
 
+    /// Starts libhdf5 with its printing of errors off. Called before a file is parsed in a
+    /// forked child (LegacyCheck), so that the child inherits a library already set up.
+    static func prepare() { _ = silenced }
+
     /// A name for libhdf5's in-memory files that no file on disk has (the core driver refuses
     /// to open an image under the name of an existing file).
     private static func imageName() -> String {

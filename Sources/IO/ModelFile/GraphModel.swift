@@ -16,6 +16,8 @@ public final class GraphModel: Module, Layer {
     /// The float initializers that are state but not trained (batch-norm statistics).
     let bufferList: [(name: String, tensor: Tensor)]
     override public var namedBuffers: [(name: String, tensor: Tensor)] { bufferList }
+    /// All of them (running statistics; an ONNX graph holds no counters).
+    override public var namedAveragedBuffers: [(name: String, tensor: Tensor)] { bufferList }
     /// Graph inputs (not initializers), in file order, with their declared shapes (`nil` for a
     /// symbolic dimension such as the batch).
     public let inputs: [(name: String, shape: [Int?])]

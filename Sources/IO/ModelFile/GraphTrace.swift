@@ -99,21 +99,11 @@ public struct TracedGraph {
         }
     }
 
-    /// One step of an LSTM cell: inputs `x`, `h`, `c`; outputs `y`, `h_out`, `c_out`.
-    public static func trace(_ cell: LSTMCell, exampleInput: Tensor) throws -> TracedGraph {
-        let state = cell.zeroState(batchSize: exampleInput.shape[0])
-        return try trace(parameters: cell.namedState, inputs: [("x", exampleInput), ("h", state.hidden), ("c", state.cell)]) {
-            let step = cell.forward($0[0], state: ($0[1], $0[2]))
-            return [("y", step.output), ("h_out", step.state.hidden), ("c_out", step.state.cell)]
-        }
-    }
-
-    /// One step of an RNN cell: inputs `x`, `h`; outputs `y`, `h_out`.
-    public static func trace(_ cell: RNNCell, exampleInput: Tensor) throws -> TracedGraph {
-        let hidden = cell.zeroHidden(batchSize: exampleInput.shape[0])
-        return try trace(parameters: cell.namedState, inputs: [("x", exampleInput), ("h", hidden)]) {
-            let step = cell.forward($0[0], hidden: $0[1])
-            return [("y", step.output), ("h_out", step.hidden)]
+    /// One call of a `Traceable` module (a recurrent cell and its state: an LSTM step has
+    /// inputs `x`, `h`, `c` and outputs `y`, `h_out`, `c_out`), in evaluation mode.
+    public static func trace(_ module: some Traceable, exampleInput: Tensor) throws -> TracedGraph {
+        try module.withMode(training: false) {
+            try trace(parameters: module.namedState, inputs: module.traceInputs(example: exampleInput)) { module.traceOutputs($0) }
         }
     }
 }

@@ -1,6 +1,7 @@
+import Core
 /// Why a model file could not be written, read or run. Each names the file, the place in it
 /// (a node, an initializer, an offset) and what was expected.
-public enum ModelFileError: Error, Equatable, CustomStringConvertible {
+public enum ModelFileError: UserFacingError, Equatable {
     /// The file is missing, unreadable, or not what its name says.
     case unreadable(file: String, reason: String)
     /// Something in the file is malformed or inconsistent.

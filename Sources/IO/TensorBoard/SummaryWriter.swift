@@ -1,3 +1,4 @@
+import Core
 import Foundation
 
 /// Writes scalars and histograms that TensorBoard shows (`tensorboard --logdir DIR`): an
@@ -109,7 +110,7 @@ public final class SummaryWriter {
 }
 
 /// An event file that cannot be written.
-public struct SummaryWriterError: Error, CustomStringConvertible {
+public struct SummaryWriterError: UserFacingError {
     public let message: String
     public var description: String { message }
 }

@@ -26,7 +26,7 @@ public class BatchNormalization: Module, Layer {
     public let bias: Tensor?
     @Buffer("running_mean") public var runningMean: Tensor? = nil
     @Buffer("running_var") public var runningVar: Tensor? = nil
-    @Buffer("num_batches_tracked") public var batchesTracked: Tensor? = nil
+    @Buffer("num_batches_tracked", averaged: false) public var batchesTracked: Tensor? = nil
     public let features: Int
     public let eps: Float
     public let momentum: Float?
