@@ -63,89 +63,102 @@ public enum SchedulerStateText {
     }
 }
 
-/// The learning rate the optimizer holds now, as a scheduler's base.
-func baseRate(of optimizer: any Optimizer, scheduler: String) -> Double { Double(optimizer.learningRate) }
-
-/// lr = base · γ^⌊step / stepSize⌋ (PyTorch's `StepLR`).
-public final class StepLR: LearningRateScheduler {
+/// What every schedule shares, written once: the optimizer, the base rate (the optimizer's
+/// learning rate when the schedule is made), the step count, setting the optimizer's rate
+/// (`apply`) and the position a checkpoint keeps (`state`). A schedule writes only its rate,
+/// `learningRate(at:)`, and calls `apply()` at the end of its initializer.
+open class ScheduleBase: LearningRateScheduler {
     public let optimizer: any Optimizer
     public let baseLearningRate: Double
     public var stepCount = 0
+
+    /// A schedule of `optimizer`, whose learning rate now is the base (unless `baseLearningRate`).
+    public init(_ optimizer: any Optimizer, baseLearningRate: Double? = nil) {
+        self.optimizer = optimizer
+        self.baseLearningRate = baseLearningRate ?? Double(optimizer.learningRate)
+    }
+
+    /// The learning rate at step `step`: what a schedule defines.
+    open func learningRate(at step: Int) -> Double { misuse("\(type(of: self)) does not define learningRate(at:)") }
+
+    /// Sets the optimizer's learning rate for `stepCount`.
+    open func apply() { optimizer.learningRate = Float(learningRate(at: stepCount)) }
+
+    /// The position (`step_count`); setting it continues from there.
+    open var state: [String: Double] {
+        get { ["step_count": Double(stepCount)] }
+        set {
+            stepCount = Int(newValue["step_count"] ?? 0)
+            apply()
+        }
+    }
+}
+
+/// lr = base · γ^⌊step / stepSize⌋ (PyTorch's `StepLR`).
+public final class StepLR: ScheduleBase {
     public let stepSize: Int
     public let gamma: Double
 
     public init(_ optimizer: any Optimizer, stepSize: Int, gamma: Double = 0.1) {
         require(stepSize > 0, "StepLR: stepSize must be positive, got \(stepSize)")
-        (self.optimizer, self.stepSize, self.gamma) = (optimizer, stepSize, gamma)
-        baseLearningRate = baseRate(of: optimizer, scheduler: "StepLR")
+        (self.stepSize, self.gamma) = (stepSize, gamma)
+        super.init(optimizer)
         apply()
     }
 
-    public func learningRate(at step: Int) -> Double { baseLearningRate * Glibc.pow(gamma, Double(step / stepSize)) }
+    override public func learningRate(at step: Int) -> Double { baseLearningRate * Glibc.pow(gamma, Double(step / stepSize)) }
 }
 
 /// lr = base · γ^(milestones passed) (PyTorch's `MultiStepLR`): γ once more at each milestone.
-public final class MultiStepLR: LearningRateScheduler {
-    public let optimizer: any Optimizer
-    public let baseLearningRate: Double
-    public var stepCount = 0
+public final class MultiStepLR: ScheduleBase {
     public let milestones: [Int]
     public let gamma: Double
 
     public init(_ optimizer: any Optimizer, milestones: [Int], gamma: Double = 0.1) {
-        (self.optimizer, self.milestones, self.gamma) = (optimizer, milestones.sorted(), gamma)
-        baseLearningRate = baseRate(of: optimizer, scheduler: "MultiStepLR")
+        (self.milestones, self.gamma) = (milestones.sorted(), gamma)
+        super.init(optimizer)
         apply()
     }
 
-    public func learningRate(at step: Int) -> Double {
+    override public func learningRate(at step: Int) -> Double {
         baseLearningRate * Glibc.pow(gamma, Double(milestones.filter { $0 <= step }.count))
     }
 }
 
 /// lr = base · γ^step (PyTorch's `ExponentialLR`).
-public final class ExponentialLR: LearningRateScheduler {
-    public let optimizer: any Optimizer
-    public let baseLearningRate: Double
-    public var stepCount = 0
+public final class ExponentialLR: ScheduleBase {
     public let gamma: Double
 
     public init(_ optimizer: any Optimizer, gamma: Double) {
-        (self.optimizer, self.gamma) = (optimizer, gamma)
-        baseLearningRate = baseRate(of: optimizer, scheduler: "ExponentialLR")
+        self.gamma = gamma
+        super.init(optimizer)
         apply()
     }
 
-    public func learningRate(at step: Int) -> Double { baseLearningRate * Glibc.pow(gamma, Double(step)) }
+    override public func learningRate(at step: Int) -> Double { baseLearningRate * Glibc.pow(gamma, Double(step)) }
 }
 
 /// lr = η_min + (base − η_min) · (1 + cos(π · step / T_max)) / 2 (PyTorch's
 /// `CosineAnnealingLR`): from the base down to η_min over `maxSteps` steps, and back up after.
-public final class CosineAnnealingLR: LearningRateScheduler {
-    public let optimizer: any Optimizer
-    public let baseLearningRate: Double
-    public var stepCount = 0
+public final class CosineAnnealingLR: ScheduleBase {
     public let maxSteps: Int
     public let minimumLearningRate: Double
 
     public init(_ optimizer: any Optimizer, maxSteps: Int, minimumLearningRate: Double = 0) {
         require(maxSteps > 0, "CosineAnnealingLR: maxSteps must be positive, got \(maxSteps)")
-        (self.optimizer, self.maxSteps, self.minimumLearningRate) = (optimizer, maxSteps, minimumLearningRate)
-        baseLearningRate = baseRate(of: optimizer, scheduler: "CosineAnnealingLR")
+        (self.maxSteps, self.minimumLearningRate) = (maxSteps, minimumLearningRate)
+        super.init(optimizer)
         apply()
     }
 
-    public func learningRate(at step: Int) -> Double {
+    override public func learningRate(at step: Int) -> Double {
         minimumLearningRate + (baseLearningRate - minimumLearningRate) * (1 + Glibc.cos(Double.pi * Double(step) / Double(maxSteps))) / 2
     }
 }
 
 /// lr = base · (start + (end − start) · min(step, total) / total) (PyTorch's `LinearLR`):
 /// a linear warm-up from `startFactor` to `endFactor` of the base over `totalSteps` steps.
-public final class LinearLR: LearningRateScheduler {
-    public let optimizer: any Optimizer
-    public let baseLearningRate: Double
-    public var stepCount = 0
+public final class LinearLR: ScheduleBase {
     public let startFactor: Double
     public let endFactor: Double
     public let totalSteps: Int
@@ -153,12 +166,12 @@ public final class LinearLR: LearningRateScheduler {
     public init(_ optimizer: any Optimizer, startFactor: Double = 1.0 / 3, endFactor: Double = 1, totalSteps: Int = 5) {
         require(startFactor > 0 && startFactor <= 1 && endFactor >= 0 && endFactor <= 1 && totalSteps > 0,
                 "LinearLR: factors must be in (0, 1] and [0, 1], totalSteps positive")
-        (self.optimizer, self.startFactor, self.endFactor, self.totalSteps) = (optimizer, startFactor, endFactor, totalSteps)
-        baseLearningRate = baseRate(of: optimizer, scheduler: "LinearLR")
+        (self.startFactor, self.endFactor, self.totalSteps) = (startFactor, endFactor, totalSteps)
+        super.init(optimizer)
         apply()
     }
 
-    public func learningRate(at step: Int) -> Double {
+    override public func learningRate(at step: Int) -> Double {
         baseLearningRate * (startFactor + (endFactor - startFactor) * Double(min(step, totalSteps)) / Double(totalSteps))
     }
 }

@@ -5,10 +5,7 @@ import Core
 /// falls to maxLR / (divFactor · finalDivFactor); with `cycleMomentum` the momentum (SGD's
 /// `momentum`, Adam's β₁) moves the other way between `maxMomentum` and `baseMomentum`.
 /// Stepped once per optimizer step; `totalSteps` steps at most.
-public final class OneCycleLR: LearningRateScheduler {
-    public let optimizer: any Optimizer
-    public let baseLearningRate: Double
-    public var stepCount = 0
+public final class OneCycleLR: ScheduleBase {
     public let maxLearningRate: Double
     public let totalSteps: Int
     public let percentStart: Double
@@ -22,11 +19,11 @@ public final class OneCycleLR: LearningRateScheduler {
         baseMomentum: Double = 0.85, maxMomentum: Double = 0.95, divFactor: Double = 25, finalDivFactor: Double = 1e4
     ) {
         require(totalSteps > 1 && percentStart > 0 && percentStart < 1, "OneCycleLR: totalSteps must be above 1 and percentStart in (0, 1)")
-        (self.optimizer, self.maxLearningRate, self.totalSteps, self.percentStart) = (optimizer, maxLearningRate, totalSteps, percentStart)
+        (self.maxLearningRate, self.totalSteps, self.percentStart) = (maxLearningRate, totalSteps, percentStart)
         (self.cycleMomentum, self.baseMomentum, self.maxMomentum) = (cycleMomentum, baseMomentum, maxMomentum)
-        baseLearningRate = maxLearningRate / divFactor
-        finalLearningRate = baseLearningRate / finalDivFactor
+        finalLearningRate = maxLearningRate / divFactor / finalDivFactor
         require(!cycleMomentum || optimizer.cycledMomentum != nil, "OneCycleLR: the optimizer \(optimizer.kind) has no momentum to cycle (pass cycleMomentum: false)")
+        super.init(optimizer, baseLearningRate: maxLearningRate / divFactor)
         apply()
     }
 
@@ -43,7 +40,7 @@ public final class OneCycleLR: LearningRateScheduler {
         end + (start - end) / 2 * (Glibc.cos(Double.pi * progress) + 1)
     }
 
-    public func learningRate(at step: Int) -> Double {
+    override public func learningRate(at step: Int) -> Double {
         let (first, progress) = phase(step)
         return first ? anneal(baseLearningRate, maxLearningRate, progress) : anneal(maxLearningRate, finalLearningRate, progress)
     }
@@ -54,7 +51,7 @@ public final class OneCycleLR: LearningRateScheduler {
         return first ? anneal(maxMomentum, baseMomentum, progress) : anneal(baseMomentum, maxMomentum, progress)
     }
 
-    public func apply() {
+    override public func apply() {
         require(stepCount < totalSteps, "OneCycleLR: stepped \(stepCount + 1) times, more than totalSteps \(totalSteps)")
         optimizer.learningRate = Float(learningRate(at: stepCount))
         if cycleMomentum { optimizer.cycledMomentum = Float(momentum(at: stepCount)) }
