@@ -87,7 +87,20 @@ public enum TensorInput {
         return Tensor(rows.flatMap { $0 }, shape: [rows.count, width])
     }
 
-    private static func npy(_ path: String) throws -> Tensor {
+    private static func npy(_ path: String) throws -> Tensor { try npyValue(path).asTensor }
+
+    /// The dtypes read from `.npy` (little-endian or single-byte, C order): NumPy's code, the
+    /// element type, the width in bytes.
+    static let npyTypes: [(code: String, type: ElementType, width: Int)] = [
+        ("<f4", .float32, 4), ("<f8", .float64, 8), ("<f2", .float16, 2), ("<i8", .int64, 8), ("<i4", .int32, 4),
+        ("<i2", .int16, 2), ("|i1", .int8, 1), ("|u1", .uint8, 1), ("<u2", .uint16, 2), ("<u4", .uint32, 4), ("<u8", .uint64, 8),
+        ("|b1", .bool, 1),
+    ]
+
+    /// A `.npy` file in its own element type: float16/float32/float64 as a float tensor, every
+    /// integer type and bool as whole numbers of that type (token ids saved as int64, a mask
+    /// as bool). Sizes are checked before anything is allocated.
+    public static func npyValue(_ path: String) throws -> GraphValue {
         let bytes = try read(path)
         guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1...5]) == Array("NUMPY".utf8) else {
             throw TensorInputError(message: "\(path): not a .npy file")
@@ -100,14 +113,15 @@ public enum TensorInput {
               let header = String(bytes: bytes[start..<(start + headerLength)], encoding: .ascii) else {
             throw TensorInputError(message: "\(path): damaged .npy header")
         }
-        let isFloat32 = header.contains("'<f4'")
-        guard isFloat32 || header.contains("'<f8'"), header.contains("'fortran_order': False"),
-              let open = header.firstIndex(of: "("), let close = header.firstIndex(of: ")") else {
-            throw TensorInputError(message: "\(path): only little-endian float32/float64 arrays in C order are read")
+        guard let dtype = npyTypes.first(where: { header.contains("'\($0.code)'") || ($0.width == 1 && header.contains("'<\($0.code.dropFirst())'")) }) else {
+            throw TensorInputError(message: "\(path): its dtype is not one read (little-endian float16/32/64, int8–64, uint8–64 or bool)")
+        }
+        guard header.contains("'fortran_order': False"), let open = header.firstIndex(of: "("), let close = header.firstIndex(of: ")") else {
+            throw TensorInputError(message: "\(path): only arrays in C order are read")
         }
         guard open < close else { throw TensorInputError(message: "\(path): damaged .npy header") }
         let shape = header[header.index(after: open)..<close].split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        let width = isFloat32 ? 4 : 8
+        let width = dtype.width
         let body = start + headerLength
         var count = 1
         for size in shape {
@@ -120,26 +134,62 @@ public enum TensorInput {
         guard shape.count <= deepestNesting, bytes.count - body == count * width else {
             throw TensorInputError(message: "\(path): holds \(bytes.count - body) bytes of data, the shape \(shape) needs \(count * width)")
         }
-        let values: [Float] = bytes[body...].withUnsafeBytes { raw in
-            (0..<count).map { i in
-                isFloat32 ? Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
-                    : Float(Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))))
+        return bytes[body...].withUnsafeBytes { raw -> GraphValue in
+            func word<W: FixedWidthInteger>(_: W.Type, _ i: Int) -> W { W(littleEndian: raw.loadUnaligned(fromByteOffset: width * i, as: W.self)) }
+            switch dtype.type {
+            case .float32: return .tensor(Tensor((0..<count).map { Float(bitPattern: word(UInt32.self, $0)) }, shape: shape))
+            case .float64: return .tensor(Tensor((0..<count).map { Float(Double(bitPattern: word(UInt64.self, $0))) }, shape: shape))
+            case .float16: return .tensor(Tensor((0..<count).map { Float(Float16(bitPattern: word(UInt16.self, $0))) }, shape: shape))
+            default:
+                let values: [Int] = (0..<count).map { i in
+                    switch dtype.type {
+                    case .int64: Int(word(Int64.self, i))
+                    case .uint64: Int(truncatingIfNeeded: word(UInt64.self, i))
+                    case .int32: Int(word(Int32.self, i))
+                    case .uint32: Int(word(UInt32.self, i))
+                    case .int16: Int(word(Int16.self, i))
+                    case .uint16: Int(word(UInt16.self, i))
+                    case .int8: Int(Int8(bitPattern: raw[i]))
+                    case .bool: raw[i] != 0 ? 1 : 0
+                    default: Int(raw[i])  // uint8
+                    }
+                }
+                return .integers(values, shape: shape, type: dtype.type)
             }
         }
-        return Tensor(values, shape: shape)
     }
 
-    /// A tensor as nested JSON arrays, each scalar with 9 significant digits (exact Float32).
-    public static func json(_ tensor: Tensor) -> String {
-        let values = tensor.scalars.map { String(format: "%.9g", $0) }
+    /// An input as `--input` takes it, in its own element type: a `.npy` file keeps its dtype;
+    /// JSON and CSV give float tensors.
+    public static func parseValue(_ text: String) throws -> GraphValue {
+        text.hasSuffix(".npy") ? try npyValue(text) : .tensor(try parse(text))
+    }
+
+    /// A value as nested JSON arrays: floats with 9 significant digits (exact Float32), whole
+    /// numbers as integers, bool as `true`/`false`.
+    public static func json(_ value: GraphValue) -> String {
+        switch value {
+        case .tensor(let tensor): return json(tensor)
+        case let .integers(values, shape, type):
+            return nested(values.map { type == .bool ? ($0 != 0 ? "true" : "false") : "\($0)" }, shape: shape)
+        }
+    }
+
+    /// `texts` (row-major) as nested JSON arrays of `shape`.
+    static func nested(_ texts: [String], shape: [Int]) -> String {
         func nest(_ dims: ArraySlice<Int>, _ offset: inout Int) -> String {
             guard let first = dims.first else {
                 defer { offset += 1 }
-                return values[offset]
+                return texts[offset]
             }
             return "[" + (0..<first).map { _ in nest(dims.dropFirst(), &offset) }.joined(separator: ", ") + "]"
         }
         var offset = 0
-        return nest(tensor.shape[...], &offset)
+        return nest(shape[...], &offset)
+    }
+
+    /// A tensor as nested JSON arrays, each scalar with 9 significant digits (exact Float32).
+    public static func json(_ tensor: Tensor) -> String {
+        nested(tensor.scalars.map { String(format: "%.9g", $0) }, shape: tensor.shape)
     }
 }

@@ -18,13 +18,13 @@ struct PredictCommand: ParsableCommand {
 
     func run() throws {
         let graph = try ModelFile.load(model)
-        var feeds: [String: Tensor] = [:]
+        var feeds: [String: GraphValue] = [:]
         for text in input {
             if let equals = text.firstIndex(of: "="), graph.inputs.contains(where: { $0.name == String(text[..<equals]) }) {
-                feeds[String(text[..<equals])] = try TensorInput.parse(String(text[text.index(after: equals)...]))
+                feeds[String(text[..<equals])] = try TensorInput.parseValue(String(text[text.index(after: equals)...]))
             } else {
                 guard let first = graph.inputs.first else { throw UsageError(message: "model \(model): the graph has no inputs") }
-                feeds[first.name] = try TensorInput.parse(text)
+                feeds[first.name] = try TensorInput.parseValue(text)
             }
         }
         guard let batch = feeds.values.first?.shape.first else {
@@ -33,9 +33,9 @@ struct PredictCommand: ParsableCommand {
         for (name, shape) in graph.inputs where feeds[name] == nil {
             let known = shape.dropFirst().map { $0 ?? -1 }
             guard !known.contains(-1) else { throw UsageError(message: "model \(model): --input \(name)=… is needed") }
-            feeds[name] = Tensor.zeros([batch] + known)
+            feeds[name] = .tensor(Tensor.zeros([batch] + known))
         }
-        let outputs = try Tensor.withoutGradients { try graph.run(feeds) }
+        let outputs = try Tensor.withoutGradients { try graph.run(values: feeds) }
         if json || outputs.count > 1 {
             let body = graph.outputNames.map { "\"\($0)\": \(TensorInput.json(outputs[$0]!))" }.joined(separator: ", ")
             print("{\(body)}")

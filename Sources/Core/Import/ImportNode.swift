@@ -1,14 +1,23 @@
-/// A value flowing through an imported graph: a float tensor, or integers (shapes, axes,
-/// indices) such as the shape arithmetic PyTorch's exporters write.
+/// A value flowing through an imported graph: a float tensor, or whole numbers of an integer
+/// or bool type (token ids, masks, shapes, axes, indices — the shape arithmetic PyTorch's
+/// exporters write), which keep their `ElementType`.
 public enum GraphValue {
     case tensor(Tensor)
-    case integers([Int], shape: [Int])
+    case integers([Int], shape: [Int], type: ElementType = .int64)
 
     /// The value's shape.
     public var shape: [Int] {
         switch self {
         case .tensor(let tensor): return tensor.shape
-        case .integers(_, let shape): return shape
+        case .integers(_, let shape, _): return shape
+        }
+    }
+
+    /// The value's element type.
+    public var elementType: ElementType {
+        switch self {
+        case .tensor: return .float32
+        case .integers(_, _, let type): return type
         }
     }
 
@@ -16,7 +25,7 @@ public enum GraphValue {
     public var asTensor: Tensor {
         switch self {
         case .tensor(let tensor): return tensor
-        case .integers(let values, let shape): return Tensor(values.map(Float.init), shape: shape)
+        case .integers(let values, let shape, _): return Tensor(values.map(Float.init), shape: shape)
         }
     }
 }
@@ -122,7 +131,7 @@ public struct ImportNode {
     public func integers(_ index: Int) throws -> [Int]? {
         guard has(index) else { return nil }
         switch inputs[index]! {
-        case .integers(let values, _): return values
+        case .integers(let values, _, _): return values
         case .tensor(let tensor) where tensor.creationOp == nil && !tensor.requiresGrad:
             let values = tensor.scalars
             guard values.allSatisfy({ $0 == $0.rounded() && abs($0) < 1e15 }) else { throw fail("input \(index) must hold integers") }
@@ -147,19 +156,21 @@ public struct ImportNode {
     }
 
     /// Runs `body` on the inputs as tensors; when they were all integers, the result is
-    /// turned back into integers (exact for the small values shapes hold).
-    public func numeric(_ body: ([Tensor]) throws -> Tensor) throws -> [GraphValue] {
+    /// turned back into integers of the inputs' (promoted) type, or of `resultType` (`bool` for
+    /// a comparison) — exact for the values shapes, indices and masks hold.
+    public func numeric(resultType: ElementType? = nil, _ body: ([Tensor]) throws -> Tensor) throws -> [GraphValue] {
         let tensors = try (0..<inputs.count).map { has($0) ? try tensor($0) : Tensor(scalar: 0) }
         let result = try body(tensors)
         guard isIntegerArithmetic else { return [.tensor(result)] }
-        return [.integers(result.scalars.map { Int($0.rounded(.towardZero)) }, shape: result.shape)]
+        let type = resultType ?? inputs.compactMap { $0?.elementType }.reduce(ElementType.bool) { ElementType.promoted($0, $1) }
+        return [.integers(result.scalars.map { type.wrap(Int($0.rounded(.towardZero))) }, shape: result.shape, type: type)]
     }
 
-    /// A binary elementwise op with broadcasting, checked first.
-    public func binary(_ op: (Tensor, Tensor) -> Tensor) throws -> [GraphValue] {
+    /// A binary elementwise op with broadcasting, checked first; `resultType` as `numeric`'s.
+    public func binary(resultType: ElementType? = nil, _ op: (Tensor, Tensor) -> Tensor) throws -> [GraphValue] {
         let (a, b) = (try value(0).shape, try value(1).shape)
         guard broadcastable(a, b) else { throw fail("shapes \(describe(a)) and \(describe(b)) cannot broadcast") }
-        return try numeric { op($0[0], $0[1]) }
+        return try numeric(resultType: resultType) { op($0[0], $0[1]) }
     }
 
     /// A unary elementwise op on a float input.

@@ -32,19 +32,21 @@ extension OpImport {
         ImporterDeclaration("Cast", reads: ["to"], differentiable: false) { node in
             let to = node.int("to", default: 1)
             let value = try node.value(0)
-            switch to {
-            case 1, 10, 11: return [.tensor(value.asTensor)]  // float, float16, double: Synapse computes in float32
-            case 2, 3, 4, 5, 6, 7, 12, 13:  // the integer types
-                if case .tensor(let tensor) = value, tensor.creationOp == nil, !tensor.requiresGrad {
-                    return [.integers(tensor.scalars.map { Int($0.rounded(.towardZero)) }, shape: tensor.shape)]
+            guard let type = ElementType(rawValue: to) else {
+                throw node.fail("cast to data type \(to) (strings, bfloat16, float8 and complex types are not read)")
+            }
+            if type.isFloat { return [.tensor(value.asTensor)] }  // float16 and double compute in float32
+            switch value {
+            case let .integers(values, shape, _):
+                // Between integer types: wrapped to the target's width, as ONNX's Cast does.
+                return [.integers(values.map(type.wrap), shape: shape, type: type)]
+            case .tensor(let tensor):
+                // Truncated toward zero, then wrapped (bool: non-zero is 1); no gradient flows
+                // through a cast to a whole-number type.
+                guard tensor.scalars.allSatisfy({ !$0.isNaN && abs($0) < 9.2e18 }) else {
+                    throw node.fail("cast to \(type.name) of a value that is NaN or out of range")
                 }
-                return [value]
-            case 9:  // bool: 0 or 1
-                switch value {
-                case .integers(let values, let shape): return [.integers(values.map { $0 != 0 ? 1 : 0 }, shape: shape)]
-                case .tensor(let tensor): return [.tensor(1 - (tensor .== Tensor(scalar: 0)))]
-                }
-            default: throw node.fail("cast to data type \(to) (only float, integer and bool types)")
+                return [.integers(tensor.scalars.map { type == .bool ? ($0 != 0 ? 1 : 0) : type.wrap(Int($0.rounded(.towardZero))) }, shape: tensor.shape, type: type)]
             }
         },
         ImporterDeclaration("Shape", reads: ["start", "end"], differentiable: false) { node in
@@ -63,9 +65,9 @@ extension OpImport {
             }
             switch node.attributes["value"] {
             case nil: return [.tensor(Tensor.zeros(shape))]
-            case .value(.integers(let values, _))?:
+            case .value(.integers(let values, _, let type))?:
                 guard values.count == 1 else { throw node.fail("value must hold one element") }
-                return [.integers(Array(repeating: values[0], count: count), shape: shape)]
+                return [.integers(Array(repeating: values[0], count: count), shape: shape, type: type)]
             case .value(.tensor(let tensor))?:
                 guard tensor.count == 1 else { throw node.fail("value must hold one element") }
                 return [.tensor(Tensor(shape: shape, repeating: tensor.scalars[0]))]
@@ -77,7 +79,7 @@ extension OpImport {
             let numbers = try values.map { value -> Double in
                 let scalars = value.asTensor.scalars
                 guard scalars.count == 1 else { throw node.fail("start, limit and delta must be scalars") }
-                if case .integers(let i, _) = value { return Double(i[0]) }
+                if case .integers(let i, _, _) = value { return Double(i[0]) }
                 return Double(scalars[0])
             }
             let (start, limit, delta) = (numbers[0], numbers[1], numbers[2])
@@ -86,7 +88,7 @@ extension OpImport {
             guard steps.isFinite, steps <= Double(largestMadeValue) else { throw node.fail("\(steps) elements is too many") }
             let count = Swift.max(Int(steps), 0)
             let sequence = (0..<count).map { start + Double($0) * delta }
-            if node.isIntegerArithmetic { return [.integers(sequence.map { Int($0) }, shape: [count])] }
+            if node.isIntegerArithmetic { return [.integers(sequence.map { Int($0) }, shape: [count], type: values[0].elementType)] }
             return [.tensor(Tensor(sequence.map { Float($0) }, shape: [count]))]
         },
     ]

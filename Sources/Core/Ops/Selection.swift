@@ -143,10 +143,12 @@ extension Tensor {
                 }
                 return try node.numeric { Tensor.select($0[0], $0[1], $0[2]) }
             },
-            ImporterDeclaration("Not", differentiable: false) { node in try node.numeric { 1 - $0[0] } },
+            ImporterDeclaration("Not", differentiable: false) { node in try node.numeric(resultType: .bool) { 1 - $0[0] } },
         ]
         for comparison in Comparison.allCases {
-            table.append(ImporterDeclaration(comparison.onnxName, differentiable: false) { node in try node.binary { Tensor.compare($0, $1, comparison) } })
+            table.append(ImporterDeclaration(comparison.onnxName, differentiable: false) { node in
+                try node.binary(resultType: .bool) { Tensor.compare($0, $1, comparison) }
+            })
         }
         return table
     }()

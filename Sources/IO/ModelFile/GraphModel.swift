@@ -21,6 +21,8 @@ public final class GraphModel: Module, Layer {
     /// Graph inputs (not initializers), in file order, with their declared shapes (`nil` for a
     /// symbolic dimension such as the batch).
     public let inputs: [(name: String, shape: [Int?])]
+    /// Each input's element type, as the graph declares it (float32 when it does not say).
+    public let inputTypes: [String: ElementType]
     /// Graph outputs, in file order.
     public let outputNames: [String]
     /// The nodes left to run, in an order where each value is computed before it is read,
@@ -60,12 +62,23 @@ public final class GraphModel: Module, Layer {
         self.constants = constants
         self.file = file
         let initializerNames = Set(parameters.map(\.name)).union(constants.keys)
-        inputs = graph.input.filter { !initializerNames.contains($0.name) }.map { info in
+        let graphInputs = graph.input.filter { !initializerNames.contains($0.name) }
+        inputs = graphInputs.map { info in
             (info.name, info.type.tensorType.shape.dim.map { dimension -> Int? in
                 if case .dimValue(let size)? = dimension.value { return Int(size) }
                 return nil
             })
         }
+        var types: [String: ElementType] = [:]
+        for info in graphInputs {
+            let code = Int(info.type.tensorType.elemType)
+            guard code == 0 || ElementType(rawValue: code) != nil else {
+                throw ModelFileError.unsupported(
+                    file: file, node: "input \"\(info.name)\"", opType: "ValueInfo", reason: "element type \(code) (strings, bfloat16, float8 and complex types are not read)")
+            }
+            types[info.name] = ElementType(rawValue: code) ?? .float32
+        }
+        inputTypes = types
         outputNames = graph.output.map(\.name)
         guard !outputNames.isEmpty else {
             throw ModelFileError.invalid(file: file, place: "graph", problem: "has no outputs")
@@ -156,21 +169,30 @@ public final class GraphModel: Module, Layer {
         return order
     }
 
-    /// Runs the graph on named inputs; returns every graph output by name.
+    /// Runs the graph on named float inputs; returns every graph output by name as a float
+    /// tensor (whole-number outputs as whole-number floats). An input the graph declares of an
+    /// integer or bool type takes a tensor of whole numbers (token ids, a mask). See
+    /// `run(values:)` for values in their own types.
     public func run(_ feeds: [String: Tensor]) throws -> [String: Tensor] {
+        try run(values: feeds.mapValues { .tensor($0) }).mapValues(\.asTensor)
+    }
+
+    /// Runs the graph on named inputs in their own element types (`inputTypes`); returns every
+    /// graph output by name, in its type.
+    public func run(values feeds: [String: GraphValue]) throws -> [String: GraphValue] {
         var values = constants.merging(folded) { a, _ in a }
         for (name, tensor) in namedState { values[name] = .tensor(tensor) }
         for (name, shape) in inputs {
-            guard let tensor = feeds[name] else {
+            guard let feed = feeds[name] else {
                 throw ModelFileError.invalid(file: file, place: "input \"\(name)\"", problem: "no value was given for it")
             }
-            let fits = tensor.rank == shape.count && zip(tensor.shape, shape).allSatisfy { $1 == nil || $0 == $1 }
+            let fits = feed.shape.count == shape.count && zip(feed.shape, shape).allSatisfy { $1 == nil || $0 == $1 }
             guard fits || shape.isEmpty else {
                 throw ModelFileError.invalid(
                     file: file, place: "input \"\(name)\"",
-                    problem: "got shape \(describe(tensor.shape)), the graph expects [\(shape.map { $0.map(String.init) ?? "batch" }.joined(separator: ", "))]")
+                    problem: "got shape \(describe(feed.shape)), the graph expects [\(shape.map { $0.map(String.init) ?? "batch" }.joined(separator: ", "))]")
             }
-            values[name] = .tensor(tensor)
+            values[name] = try typed(feed, as: inputTypes[name] ?? .float32, input: name)
         }
         let shapes = inputs.map { values[$0.name]!.shape }
         var first = 0
@@ -190,14 +212,31 @@ public final class GraphModel: Module, Layer {
                 shapeValuesLock.withLock { if shapeValues.count < 16 { shapeValues[shapes] = known } }
             }
         }
-        var outputs: [String: Tensor] = [:]
+        var outputs: [String: GraphValue] = [:]
         for name in outputNames {
-            guard case .tensor(let tensor)? = values[name] else {
-                throw ModelFileError.invalid(file: file, place: "graph output \"\(name)\"", problem: "is not a float tensor")
+            guard let value = values[name] else {
+                throw ModelFileError.invalid(file: file, place: "graph output \"\(name)\"", problem: "no node produced it")
             }
-            outputs[name] = tensor
+            outputs[name] = value
         }
         return outputs
+    }
+
+    /// `value` as input `name` of type `type` takes it: whole numbers for an integer or bool
+    /// type (a float tensor of whole numbers converts; anything else is an error naming the
+    /// input), a float tensor for a float type.
+    private func typed(_ value: GraphValue, as type: ElementType, input name: String) throws -> GraphValue {
+        if type.isFloat { return .tensor(value.asTensor) }
+        switch value {
+        case let .integers(values, shape, _): return .integers(values.map(type.wrap), shape: shape, type: type)
+        case .tensor(let tensor):
+            let scalars = tensor.scalars
+            guard scalars.allSatisfy({ $0 == $0.rounded() && abs($0) <= 16_777_216 }) else {
+                throw ModelFileError.invalid(
+                    file: file, place: "input \"\(name)\"", problem: "the graph takes \(type.name); got values that are not whole numbers (or beyond 2^24 as floats: pass them as integers)")
+            }
+            return .integers(scalars.map { type.wrap(Int($0)) }, shape: tensor.shape, type: type)
+        }
     }
 
     /// Runs a graph of one input and one output. Errors stop the program (use `run` to handle

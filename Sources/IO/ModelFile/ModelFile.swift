@@ -226,11 +226,25 @@ public enum ModelFile {
     }
 
     static func inlineInt64s(_ name: String, _ values: [Int], _ shape: [Int]) -> Onnx_TensorProto {
+        inlineIntegers(name, values, shape, type: .int64)
+    }
+
+    /// Whole numbers of `type` (int64 in `int64_data`, the other types as little-endian bytes
+    /// of their width in `raw_data`).
+    static func inlineIntegers(_ name: String, _ values: [Int], _ shape: [Int], type: ElementType) -> Onnx_TensorProto {
         var proto = Onnx_TensorProto()
         proto.name = name
         proto.dims = shape.map(Int64.init)
-        proto.dataType = Int32(Onnx_TensorProto.DataType.int64.rawValue)
-        proto.int64Data = values.map(Int64.init)
+        proto.dataType = Int32(type.rawValue)
+        switch type {
+        case .int64, .uint64: proto.int64Data = values.map(Int64.init)
+        default:
+            let width = [ElementType.int32: 4, .uint32: 4, .int16: 2, .uint16: 2][type] ?? 1
+            var bytes = [UInt8]()
+            bytes.reserveCapacity(width * values.count)
+            for value in values { withUnsafeBytes(of: Int64(value).littleEndian) { bytes += $0.prefix(width) } }
+            proto.rawData = Data(bytes)
+        }
         return proto
     }
 

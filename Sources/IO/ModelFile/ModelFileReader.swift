@@ -246,7 +246,7 @@ extension ModelFile {
                         file: file, place: place, problem: "holds \(values.count) integers, the shape \(shape) needs \(count)")
                 }
             }
-            return .integers(values, shape: shape)
+            return .integers(values, shape: shape, type: ElementType(rawValue: Int(proto.dataType)) ?? .int64)
         }
     }
 }
@@ -260,8 +260,8 @@ extension ModelFile {
             throw ModelFileError.unreadable(file: path, reason: "cannot read it again")
         }
         model.graph.initializer = loaded.constants.sorted { $0.key < $1.key }.compactMap { name, value in
-            guard case let .integers(values, shape) = value else { return nil }
-            return inlineInt64s(name, values, shape)
+            guard case let .integers(values, shape, type) = value else { return nil }
+            return inlineIntegers(name, values, shape, type: type)
         }
         model.producerName = "synapse"
         model.producerVersion = SynapseVersion.string

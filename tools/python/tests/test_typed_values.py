@@ -1,0 +1,76 @@
+"""Values in their own element types: int64 token ids, bool masks and every numeric .npy dtype
+go into `synapse predict` as the graph declares them, integer and bool outputs come out as
+such, and the results agree with onnxruntime's."""
+import json
+import os
+
+import numpy as np
+import onnx
+import onnxruntime
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+
+def run_synapse(synapse, folder, model, inputs):
+    args = ["predict", model, "--json"]
+    for name, array in inputs.items():
+        np.save(folder / f"{name}.npy", array)
+        args += ["--input", f"{name}={folder / (name + '.npy')}"]
+    return json.loads(synapse(*args, cwd=folder).stdout)
+
+
+def test_token_ids_and_a_mask(synapse, tmp_path):
+    table = np.random.default_rng(0).standard_normal((10, 4)).astype(np.float32)
+    graph = helper.make_graph(
+        [helper.make_node("Gather", ["table", "ids"], ["x"], axis=0),
+         helper.make_node("Cast", ["mask"], ["m"], to=TensorProto.FLOAT),
+         helper.make_node("Unsqueeze", ["m", "last"], ["m3"]),
+         helper.make_node("Mul", ["x", "m3"], ["y"]),
+         helper.make_node("Equal", ["ids", "zero"], ["is_pad"]),
+         helper.make_node("Cast", ["ids"], ["ids32"], to=TensorProto.INT32)],
+        "typed",
+        [helper.make_tensor_value_info("ids", TensorProto.INT64, ["batch", 3]),
+         helper.make_tensor_value_info("mask", TensorProto.BOOL, ["batch", 3])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 3, 4]),
+         helper.make_tensor_value_info("is_pad", TensorProto.BOOL, ["batch", 3]),
+         helper.make_tensor_value_info("ids32", TensorProto.INT32, ["batch", 3])],
+        [numpy_helper.from_array(table, "table"), numpy_helper.from_array(np.array([-1], np.int64), "last"),
+         numpy_helper.from_array(np.array(0, np.int64), "zero")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    onnx.checker.check_model(model)
+    onnx.save(model, tmp_path / "typed.onnx")
+    ids = np.array([[3, 0, 7], [9, 9, 0]], np.int64)
+    mask = np.array([[True, False, True], [True, True, False]])
+    expected = dict(zip(["y", "is_pad", "ids32"], onnxruntime.InferenceSession(str(tmp_path / "typed.onnx")).run(None, {"ids": ids, "mask": mask})))
+    got = run_synapse(synapse, tmp_path, "typed.onnx", {"ids": ids, "mask": mask})
+    assert np.allclose(np.array(got["y"], np.float32), expected["y"], atol=1e-6)
+    assert got["is_pad"] == expected["is_pad"].tolist(), "bool outputs print as true/false"
+    assert got["ids32"] == expected["ids32"].tolist(), "integer outputs print as integers"
+
+
+@pytest.mark.parametrize("dtype,onnx_type", [
+    (np.int64, TensorProto.INT64), (np.int32, TensorProto.INT32), (np.int16, TensorProto.INT16), (np.int8, TensorProto.INT8),
+    (np.uint8, TensorProto.UINT8), (np.bool_, TensorProto.BOOL), (np.float16, TensorProto.FLOAT16), (np.float64, TensorProto.DOUBLE)])
+def test_every_npy_dtype(synapse, tmp_path, dtype, onnx_type):
+    graph = helper.make_graph(
+        [helper.make_node("Cast", ["x"], ["y"], to=TensorProto.FLOAT)], "cast",
+        [helper.make_tensor_value_info("x", onnx_type, ["batch", 4])], [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 4])])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), tmp_path / "cast.onnx")
+    values = np.array([[0, 1, 5, 100], [7, 0, 1, 3]]).astype(dtype) if dtype != np.bool_ else np.array([[True, False, True, True], [False] * 4])
+    if dtype in (np.int8, np.int16, np.int32, np.int64, np.float16, np.float64):
+        values[1, 0] = -7
+    got = run_synapse(synapse, tmp_path, "cast.onnx", {"x": values})
+    assert np.array_equal(np.array(got["y"], np.float32), values.astype(np.float32)), (got, values)
+
+
+def test_cast_between_integer_types_wraps_as_onnx(synapse, tmp_path):
+    graph = helper.make_graph(
+        [helper.make_node("Cast", ["x"], ["y"], to=TensorProto.INT8), helper.make_node("Cast", ["x"], ["b"], to=TensorProto.BOOL)],
+        "wrap", [helper.make_tensor_value_info("x", TensorProto.INT64, [4])],
+        [helper.make_tensor_value_info("y", TensorProto.INT8, [4]), helper.make_tensor_value_info("b", TensorProto.BOOL, [4])])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), tmp_path / "wrap.onnx")
+    x = np.array([300, -129, 5, 0], np.int64)
+    expected = onnxruntime.InferenceSession(str(tmp_path / "wrap.onnx")).run(None, {"x": x})
+    got = run_synapse(synapse, tmp_path, "wrap.onnx", {"x": x})
+    assert got["y"] == expected[0].tolist() == [44, 127, 5, 0]
+    assert got["b"] == expected[1].tolist()
