@@ -19,7 +19,7 @@ PYTHON := $(VENV)/bin/python
 # the package index pulls several GB of CUDA libraries.
 TORCH_WHEEL := $(firstword $(wildcard /opt/wheels/torch-*+cpu-*.whl))
 
-.PHONY: check onnx-schemas op-table docs docs-preview mpi-test deps run test bench bench-against bench-io-debug fixtures fuzz fuzz-build fuzz-smoke fuzz-corpus proto python-env python-test-env plugin-check c-reader c-memcheck
+.PHONY: check onnx-schemas op-table onnx-conformance docs docs-preview mpi-test deps run test bench bench-against bench-io-debug fixtures fuzz fuzz-build fuzz-smoke fuzz-corpus proto python-env python-test-env plugin-check c-reader c-memcheck
 
 deps:
 	@command -v dpkg >/dev/null 2>&1 || { echo "dpkg not found: install $(APT_PACKAGES) yourself"; exit 0; }; \
@@ -226,3 +226,9 @@ onnx-schemas: python-test-env
 op-table: deps
 	$(SWIFT) build --product synapse
 	.build/debug/synapse _op-table --update formats/FORMAT.md
+
+# ONNX's own backend node tests for every operator Synapse declares (tools/onnx/conformance.py):
+# per-operator pass counts and the total, in release.
+onnx-conformance: deps python-test-env
+	$(SWIFT) build -c release --product synapse
+	$(PYTHON) tools/onnx/conformance.py --synapse .build/release/synapse

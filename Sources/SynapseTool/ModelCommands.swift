@@ -5,35 +5,50 @@ import Synapse
 /// `synapse predict NAME.onnx --input …`: runs a model file.
 struct PredictCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "predict", abstract: "Run a model file (.onnx) on an input and print its outputs.")
+        commandName: "predict", abstract: "Run a model file (.onnx) on its inputs and print its outputs.")
 
     @Argument(help: "A model: NAME.onnx (with NAME.h5 beside it) or a self-contained ONNX file.")
     var model: String
 
-    @Option(help: "The input: JSON ('[[0,1],[1,0]]'), a .csv or a .npy file; NAME=VALUE for a graph with several inputs (those not given are zeros, e.g. an LSTM's h and c).")
+    @Option(help: "An input: NAME=VALUE, VALUE being JSON ('[[0,1],[1,0]]'), a .csv or a .npy file (every numeric dtype and bool; token ids as int64). Give one per graph input; a bare VALUE only for a graph of one input. Inputs named h and c (the state of an LSTM or RNN step Synapse exported) default to zeros.")
     var input: [String] = []
 
     @Flag(help: "Print a JSON object of all outputs by name.")
     var json = false
 
+    /// Inputs that may be left out: the state of a recurrent step (zeros, as PyTorch's default).
+    static let defaultedState: Set<String> = ["h", "c"]
+
     func run() throws {
         let graph = try ModelFile.load(model)
+        let names = graph.inputs.map(\.name)
         var feeds: [String: GraphValue] = [:]
         for text in input {
-            if let equals = text.firstIndex(of: "="), graph.inputs.contains(where: { $0.name == String(text[..<equals]) }) {
-                feeds[String(text[..<equals])] = try TensorInput.parseValue(String(text[text.index(after: equals)...]))
+            if let equals = text.firstIndex(of: "="), !text.hasPrefix("[") {
+                let name = String(text[..<equals])
+                guard names.contains(name) else {
+                    throw UsageError(message: "model \(model): --input \(name)=…: the graph has no input \(name) (its inputs: \(names.isEmpty ? "none" : names.joined(separator: ", ")))")
+                }
+                guard feeds[name] == nil else { throw UsageError(message: "--input \(name)=… is given twice") }
+                feeds[name] = try TensorInput.parseValue(String(text[text.index(after: equals)...]))
             } else {
-                guard let first = graph.inputs.first else { throw UsageError(message: "model \(model): the graph has no inputs") }
-                feeds[first.name] = try TensorInput.parseValue(text)
+                guard names.count == 1 else {
+                    throw UsageError(message: "model \(model): --input \(text.prefix(40)) has no NAME=: the graph has \(names.isEmpty ? "no inputs" : "inputs \(names.joined(separator: ", "))"), give each as NAME=VALUE")
+                }
+                guard feeds[names[0]] == nil else { throw UsageError(message: "--input for \(names[0]) is given twice") }
+                feeds[names[0]] = try TensorInput.parseValue(text)
             }
         }
-        guard let batch = feeds.values.first?.shape.first else {
-            throw UsageError(message: "give an --input for \(graph.inputs.map(\.name).joined(separator: ", "))")
+        let missing = graph.inputs.filter { feeds[$0.name] == nil }
+        if let needed = missing.first(where: { !Self.defaultedState.contains($0.name) }) {
+            throw UsageError(message: "model \(model): no --input \(needed.name)=… was given (the graph's inputs: \(names.joined(separator: ", ")))")
         }
-        for (name, shape) in graph.inputs where feeds[name] == nil {
-            let known = shape.dropFirst().map { $0 ?? -1 }
-            guard !known.contains(-1) else { throw UsageError(message: "model \(model): --input \(name)=… is needed") }
-            feeds[name] = .tensor(Tensor.zeros([batch] + known))
+        for (name, shape) in missing {
+            // The batch is the other inputs' first dimension, whatever order they were given in.
+            guard let batch = graph.inputs.compactMap({ feeds[$0.name]?.shape.first }).first, !shape.dropFirst().contains(nil) else {
+                throw UsageError(message: "model \(model): --input \(name)=… is needed (its shape cannot be told from the other inputs)")
+            }
+            feeds[name] = .tensor(Tensor.zeros([batch] + shape.dropFirst().map { $0! }))
         }
         let outputs = try Tensor.withoutGradients { try graph.run(values: feeds) }
         if json || outputs.count > 1 {

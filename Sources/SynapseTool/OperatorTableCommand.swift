@@ -12,7 +12,11 @@ struct OperatorTableCommand: ParsableCommand {
     @Option(help: "A FORMAT.md to update between its <!-- op-table --> markers.")
     var update: String?
 
+    @Flag(help: "Print only the declared op types, one a line.")
+    var list = false
+
     func run() throws {
+        if list { return print(OpImport.declarations.map(\.opType).sorted().joined(separator: "\n")) }
         guard let update else { return print(OpImport.supportedOperatorTable) }
         guard let text = try? String(contentsOfFile: update, encoding: .utf8), let updated = OpImport.updatingOperatorTable(in: text) else {
             throw UsageError(message: "\(update): cannot be read, or has no <!-- op-table --> … <!-- /op-table --> markers")

@@ -1,0 +1,134 @@
+"""ONNX's own backend node tests, through `synapse predict`, for every operator Synapse
+declares an importer for: each test whose model uses only declared operators is run with its
+inputs in their own dtypes, and every output is compared in its dtype with the test's own
+tolerances (floats: |got - expected| <= atol + rtol * |expected|; whole numbers and bool:
+equal). Prints per-operator pass counts and the total, and the first failures.
+
+Run: make onnx-conformance (uses the release build), or
+     python3 tools/onnx/conformance.py --synapse .build/debug/synapse [--limit N] [--minimum P]"""
+import argparse
+import collections
+import concurrent.futures
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import warnings
+
+import numpy as np
+
+ROOT = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+def declared_ops(synapse):
+    return set(subprocess.run([synapse, "_op-table", "--list"], capture_output=True, text=True, check=True).stdout.split())
+
+
+def node_tests():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import onnx.backend.test.loader as loader
+        return loader.load_model_tests(kind="node")
+
+
+def run_case(synapse, case, folder):
+    import onnx
+    import onnx.numpy_helper
+    model = case.model
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, "model.onnx")
+    onnx.save(model, path)
+    initializers = {i.name for i in model.graph.initializer}
+    names = [i.name for i in model.graph.input if i.name not in initializers]
+    inputs, expected = case.data_sets[0]
+    args = [synapse, "predict", path, "--json"]
+    def array(value):
+        if isinstance(value, onnx.TensorProto):
+            try:
+                return onnx.numpy_helper.to_array(value)
+            except Exception:  # noqa: BLE001 - a dtype numpy cannot hold
+                return None
+        return value if isinstance(value, np.ndarray) else None
+    inputs, expected = [array(v) for v in inputs], [array(v) for v in expected]
+    for index, (name, value) in enumerate(zip(names, inputs)):
+        if value is None:
+            return False, "an input that is not a numpy tensor (a sequence, an optional, an exotic dtype)"
+        if value.dtype.kind not in "fiub" or value.dtype.itemsize > 8 or str(value.dtype) in ("bfloat16",) or value.dtype.names:
+            return False, f"input dtype {value.dtype}"
+        file = os.path.join(folder, f"input_{index}.npy")
+        np.save(file, np.ascontiguousarray(value))
+        args += ["--input", f"{name}={file}"]
+    result = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    if result.returncode != 0:
+        return False, result.stderr.strip().splitlines()[-1][:300] if result.stderr.strip() else f"exit {result.returncode}"
+    got = json.loads(result.stdout)
+    for output, want in zip(model.graph.output, expected):
+        if output.name not in got:
+            return False, f"output {output.name} missing"
+        if want is None:
+            return False, f"output {output.name}: an expected value numpy cannot hold"
+        want = np.asarray(want)
+        value = np.array(got[output.name], dtype=np.float64 if want.dtype.kind == "f" else None)
+        if want.size == 0 and value.size == 0:
+            continue
+        if value.shape != want.shape:
+            return False, f"output {output.name}: shape {list(value.shape)}, expected {list(want.shape)}"
+        if want.dtype.kind in "fc":
+            w = want.astype(np.float64)
+            if not np.all((np.abs(value - w) <= case.atol + case.rtol * np.abs(w)) | (np.isnan(value) & np.isnan(w)) | (value == w)):
+                return False, f"output {output.name}: largest difference {np.nanmax(np.abs(value - w)):.3g}"
+        elif not np.array_equal(value.astype(want.dtype), want):
+            return False, f"output {output.name}: values differ"
+    return True, ""
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--synapse", default=os.path.join(ROOT, ".build", "release", "synapse"))
+    parser.add_argument("--limit", type=int, default=0, help="run at most this many tests (0: all)")
+    parser.add_argument("--minimum", type=float, default=0, help="exit 1 when fewer than this percentage pass")
+    parser.add_argument("--show", type=int, default=30, help="failures to print")
+    options = parser.parse_args()
+    declared = declared_ops(options.synapse)
+    cases = []
+    for case in node_tests():
+        if case.model is None or not case.data_sets:
+            continue
+        nodes = case.model.graph.node
+        if any(n.domain not in ("", "ai.onnx") for n in nodes) or not {n.op_type for n in nodes} <= declared:
+            continue
+        cases.append(case)
+    if options.limit:
+        cases = cases[: options.limit]
+    per_op = collections.defaultdict(lambda: [0, 0])
+    failures = []
+    with tempfile.TemporaryDirectory() as scratch, concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        futures = {pool.submit(run_case, options.synapse, case, os.path.join(scratch, case.name)): case for case in cases}
+        for future in concurrent.futures.as_completed(futures):
+            case = futures[future]
+            try:
+                passed, reason = future.result()
+            except Exception as error:  # noqa: BLE001 - a harness error is a failed test
+                passed, reason = False, f"{type(error).__name__}: {error}"
+            for op in {n.op_type for n in case.model.graph.node}:
+                per_op[op][0] += passed
+                per_op[op][1] += 1
+            if not passed:
+                failures.append((case.name, reason))
+    total = len(cases)
+    passed = total - len(failures)
+    for op in sorted(per_op):
+        ok, count = per_op[op]
+        print(f"conformance op={op} passed={ok} of={count}")
+    for name, reason in sorted(failures)[: options.show]:
+        print(f"failed {name}: {reason}")
+    rate = 100.0 * passed / max(total, 1)
+    print(f"conformance total passed={passed} of={total} rate={rate:.1f}% operators={len(declared)}")
+    if rate < options.minimum:
+        print(f"below the minimum of {options.minimum}%")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
