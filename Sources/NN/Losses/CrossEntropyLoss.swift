@@ -5,20 +5,18 @@ import Core
 ///
 /// The log-softmax subtracts each row's maximum first, so logits of any size give finite
 /// losses and gradients.
-public struct CrossEntropyLoss {
+public struct CrossEntropyLoss: Loss {
     /// How the per-example losses are combined.
     public var reduction: Reduction
 
     public init(reduction: Reduction = .mean) { self.reduction = reduction }
 
-    /// The loss of `logits` `[batch, classes]` against `targets` `[batch]` (whole numbers in
-    /// `0..<classes`).
-    public func callAsFunction(_ logits: Tensor, _ targets: Tensor) -> Tensor {
-        require(
-            logits.rank == 2 && targets.count == logits.shape[0],
-            "CrossEntropyLoss: expects logits [batch, classes] and targets [batch], got "
-                + "\(describe(logits.shape)) and \(describe(targets.shape))")
-        let losses = logits.crossEntropyRows(targets: targets)
-        return reduction.apply(losses)
+    /// Logits `[batch, classes]` and targets `[batch]` (whole numbers in `0..<classes`).
+    public func shapeProblem(_ logits: Tensor, _ targets: Tensor) -> String? {
+        logits.rank == 2 && targets.count == logits.shape[0] ? nil
+            : "expects logits [batch, classes] and targets [batch], got \(describe(logits.shape)) and \(describe(targets.shape))"
     }
+
+    /// The loss of each example.
+    public func unreduced(_ logits: Tensor, _ targets: Tensor) -> Tensor { logits.crossEntropyRows(targets: targets) }
 }
