@@ -58,12 +58,4 @@ struct CharLSTMCommand: ParsableCommand {
     }
 }
 
-do {
-    var command = try CharLSTMCommand.parseAsRoot()
-    try command.run()
-} catch let error as ExampleDataError {
-    FileHandle.standardError.write(Data("char-lstm: \(error)\n".utf8))
-    exit(1)
-} catch {
-    CharLSTMCommand.exit(withError: error)
-}
+runExample(CharLSTMCommand.self)

@@ -48,12 +48,4 @@ struct CharTransformerCommand: ParsableCommand {
     }
 }
 
-do {
-    var command = try CharTransformerCommand.parseAsRoot()
-    try command.run()
-} catch let error as ExampleDataError {
-    FileHandle.standardError.write(Data("char-transformer: \(error)\n".utf8))
-    exit(1)
-} catch {
-    CharTransformerCommand.exit(withError: error)
-}
+runExample(CharTransformerCommand.self)

@@ -17,12 +17,4 @@ struct CNNCommand: ParsableCommand {
     }
 }
 
-do {
-    var command = try CNNCommand.parseAsRoot()
-    try command.run()
-} catch let error as ExampleDataError {
-    FileHandle.standardError.write(Data("cnn: \(error)\n".utf8))
-    exit(1)
-} catch {
-    CNNCommand.exit(withError: error)
-}
+runExample(CNNCommand.self)

@@ -70,4 +70,4 @@ struct DelayedRecallCommand: ParsableCommand {
     }
 }
 
-DelayedRecallCommand.main()
+runExample(DelayedRecallCommand.self)

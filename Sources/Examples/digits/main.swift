@@ -17,12 +17,4 @@ struct DigitsCommand: ParsableCommand {
     }
 }
 
-do {
-    var command = try DigitsCommand.parseAsRoot()
-    try command.run()
-} catch let error as ExampleDataError {
-    FileHandle.standardError.write(Data("digits: \(error)\n".utf8))
-    exit(1)
-} catch {
-    DigitsCommand.exit(withError: error)
-}
+runExample(DigitsCommand.self)

@@ -40,4 +40,4 @@ struct XORCommand: ParsableCommand {
     }
 }
 
-XORCommand.main()
+runExample(XORCommand.self)
