@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "Data", dependencies: ["Core"]),
         .target(
             name: "IO",
-            dependencies: ["Core", "NN", "Optim", "Data", "CHDF5", "CCrypto", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+            dependencies: ["Core", "NN", "Optim", "CHDF5", "CCrypto", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),
         .target(name: "Training", dependencies: ["Core", "NN", "Optim", "Data", "IO"]),
         .target(name: "Synapse", dependencies: ["Core", "NN", "Optim", "Data", "IO", "Training"]),

@@ -63,8 +63,8 @@ struct FineTuneCommand: ParsableCommand {
         guard graph.inputs.count == 1, graph.outputNames.count == 1 else {
             throw UsageError(message: "model \(model): fine-tune needs one input and one output, the graph has \(graph.inputs.count) and \(graph.outputNames.count)")
         }
-        let x = try TensorInput.parse(inputs)
-        let y = try TensorInput.parse(targets)
+        let x = try flagTensor("--inputs", inputs)
+        let y = try flagTensor("--targets", targets)
         guard x.rank >= 1, y.rank >= 1, x.shape[0] == y.shape[0], x.shape[0] > 0 else {
             throw UsageError(message: "--inputs \(describe(x.shape)) and --targets \(describe(y.shape)) must have the same number of rows (at least one)")
         }

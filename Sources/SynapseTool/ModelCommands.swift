@@ -30,13 +30,13 @@ struct PredictCommand: ParsableCommand {
                     throw UsageError(message: "model \(model): --input \(name)=…: the graph has no input \(name) (its inputs: \(names.isEmpty ? "none" : names.joined(separator: ", ")))")
                 }
                 guard feeds[name] == nil else { throw UsageError(message: "--input \(name)=… is given twice") }
-                feeds[name] = try TensorInput.parseValue(String(text[text.index(after: equals)...]))
+                feeds[name] = try flagValue("--input \(name)=", String(text[text.index(after: equals)...]))
             } else {
                 guard names.count == 1 else {
                     throw UsageError(message: "model \(model): --input \(text.prefix(40)) has no NAME=: the graph has \(names.isEmpty ? "no inputs" : "inputs \(names.joined(separator: ", "))"), give each as NAME=VALUE")
                 }
                 guard feeds[names[0]] == nil else { throw UsageError(message: "--input for \(names[0]) is given twice") }
-                feeds[names[0]] = try TensorInput.parseValue(text)
+                feeds[names[0]] = try flagValue("--input", text)
             }
         }
         let missing = graph.inputs.filter { feeds[$0.name] == nil }

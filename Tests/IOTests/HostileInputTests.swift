@@ -1,4 +1,5 @@
 import Core
+import Data
 import Foundation
 @testable import IO
 import Testing

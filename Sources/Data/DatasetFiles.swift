@@ -1,5 +1,4 @@
 import Core
-import Data
 
 extension TensorDataset {
     /// A dataset read from files: `inputs` and `targets` are `.npy` files (float32 or float64,

@@ -1,4 +1,3 @@
-import Core
 import Dispatch
 
 /// Reading files the way every Synapse reader does: **one open, one descriptor**. The path
@@ -7,10 +6,10 @@ import Dispatch
 /// parses comes from the bytes read through that descriptor. A file renamed over the path
 /// while it is being read (a checkpoint rewritten by a running `synapse train`) therefore
 /// yields the old file or the new one, never a mix of the two.
-enum FileBytes {
+package enum FileBytes {
     /// The descriptor of `path`, open for reading, and its size; throws unless it is a regular
     /// file that can be opened.
-    static func openRegular(_ path: String) throws(FileReadFailure) -> (descriptor: Int32, size: UInt64) {
+    package static func openRegular(_ path: String) throws(FileReadFailure) -> (descriptor: Int32, size: UInt64) {
         let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard descriptor >= 0 else { throw FileReadFailure(file: path, code: errno) }
         var info = stat()
@@ -29,14 +28,14 @@ enum FileBytes {
     /// The whole of `path`, through one descriptor. Files over `limit` bytes are refused
     /// before they are read, and so are files whose first bytes `refuse` objects to (it is
     /// given up to `headLength` bytes and returns why, or `nil`).
-    static func readAll(
+    package static func readAll(
         _ path: String, limit: UInt64, headLength: Int = 0, refuse: (([UInt8]) -> String?)? = nil
     ) throws(FileReadFailure) -> [UInt8] {
         try readAllIdentified(path, limit: limit, headLength: headLength, refuse: refuse).bytes
     }
 
     /// `readAll`, and the identity of the file read (to tell later whether `path` still names it).
-    static func readAllIdentified(
+    package static func readAllIdentified(
         _ path: String, limit: UInt64, headLength: Int = 0, refuse: (([UInt8]) -> String?)? = nil
     ) throws(FileReadFailure) -> (bytes: [UInt8], identity: FileIdentity) {
         let (descriptor, size, identity) = try openChecked(path, limit: limit, headLength: headLength, refuse: refuse)
@@ -51,7 +50,7 @@ enum FileBytes {
     }
 
     /// `readAll` into memory that libhdf5 can read in place (a `FileImage`).
-    static func readImage(
+    package static func readImage(
         _ path: String, limit: UInt64, headLength: Int = 0, refuse: (([UInt8]) -> String?)? = nil
     ) throws(FileReadFailure) -> FileImage {
         let (descriptor, size, _) = try openChecked(path, limit: limit, headLength: headLength, refuse: refuse)
@@ -66,7 +65,7 @@ enum FileBytes {
     }
 
     /// The identity of the file `path` names now, or `nil`.
-    static func identity(_ path: String) -> FileIdentity? {
+    package static func identity(_ path: String) -> FileIdentity? {
         var info = stat()
         guard stat(path, &info) == 0 else { return nil }
         return FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
@@ -107,7 +106,7 @@ enum FileBytes {
     }
 
     /// `count` bytes of an open file from `offset`; `nil` when the file is shorter or cannot be read.
-    static func read(_ descriptor: Int32, offset: UInt64, count: Int) -> [UInt8]? {
+    package static func read(_ descriptor: Int32, offset: UInt64, count: Int) -> [UInt8]? {
         var complete = false
         let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
             complete = readFully(descriptor, into: buffer.baseAddress, count: count, offset: offset)
@@ -116,72 +115,36 @@ enum FileBytes {
         return complete ? bytes : nil
     }
 
-    /// Writes `bytes` to `path` (replacing it, not atomically), with fsync. Tests use it to
-    /// make damaged files; everything Synapse saves goes through `AtomicFile`.
-    static func write(_ bytes: [UInt8], to path: String) -> Bool {
-        (try? AtomicFile.writeBytes(bytes, to: path, reportAs: path)) != nil
-    }
-
-    /// SHA-256 of `bytes`, as hexadecimal digits.
-    static func sha256Hex(_ bytes: UnsafeRawBufferPointer) -> String {
-        let hash = SHA256()
-        if let base = bytes.baseAddress { hash.update(base, count: bytes.count) }
-        return hash.digest().map { String(format2: $0) }.joined()
-    }
-
-    /// The size of the pieces `pieceListSHA256` hashes separately.
-    static let hashPieceSize = 4 << 20
-
-    /// SHA-256 of the concatenated SHA-256 digests of each 4 MiB piece of `bytes` (the last
-    /// piece may be shorter): the integrity record's content digest. The pieces are hashed on
-    /// every core at once, so a 252 MB checkpoint costs ~0.1 s, not the ~0.17 s of one stream.
-    static func pieceListSHA256(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
-        let pieces = (bytes.count + hashPieceSize - 1) / hashPieceSize
-        nonisolated(unsafe) let digests = UnsafeMutablePointer<UInt8>.allocate(capacity: max(pieces, 1) * 32)
-        defer { digests.deallocate() }
-        nonisolated(unsafe) let base = bytes.baseAddress
-        let total = bytes.count
-        DispatchQueue.concurrentPerform(iterations: pieces) { piece in
-            let start = piece * hashPieceSize
-            let hash = SHA256()
-            hash.update(base! + start, count: min(hashPieceSize, total - start))
-            let digest = hash.digest()
-            for i in 0..<32 { digests[piece * 32 + i] = digest[i] }
-        }
-        let list = SHA256()
-        list.update(digests, count: pieces * 32)
-        return list.digest()
-    }
 }
 
 /// Which file a path named: its device and inode (a file renamed over the path is another).
-struct FileIdentity: Equatable {
-    let device: UInt64
-    let inode: UInt64
+package struct FileIdentity: Equatable {
+    package let device: UInt64
+    package let inode: UInt64
 }
 
 /// A whole file's bytes in memory, 64-byte aligned, freed with the last reference.
-final class FileImage {
+package final class FileImage {
     /// The start of the bytes (at least one byte is allocated, even for an empty file).
-    let base: UnsafeMutableRawPointer
-    let count: Int
+    package let base: UnsafeMutableRawPointer
+    package let count: Int
 
     /// `nil` when the memory cannot be had.
-    init?(count: Int) {
+    package init?(count: Int) {
         guard let memory = Self.allocate(count) else { return nil }
         self.count = count
         base = memory
     }
 
     /// The bytes, as read.
-    var contents: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+    package var contents: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
 
     deinit { Self.free(base, count) }
 
     /// `count` bytes (at least one) of fresh memory, in an anonymous mapping with transparent
     /// huge pages requested: a 250 MB checkpoint then costs ~125 page faults instead of
     /// ~64,000, which were most of what reading and building files in memory added.
-    static func allocate(_ count: Int) -> UnsafeMutableRawPointer? {
+    package static func allocate(_ count: Int) -> UnsafeMutableRawPointer? {
         let size = Swift.max(count, 1)
         guard let memory = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), memory != MAP_FAILED else {
             return nil
@@ -190,29 +153,29 @@ final class FileImage {
         return memory
     }
 
-    static func free(_ memory: UnsafeMutableRawPointer, _ count: Int) {
+    package static func free(_ memory: UnsafeMutableRawPointer, _ count: Int) {
         munmap(memory, Swift.max(count, 1))
     }
 }
 
 /// A file that could not be read: which, and why, in words for a person (`no such file or
 /// directory`, `is a FIFO, not a regular file`, `it is 2147483649 bytes, over the …`).
-struct FileReadFailure: Error {
-    let file: String
-    let reason: String
+package struct FileReadFailure: Error {
+    package let file: String
+    package let reason: String
     /// The system's error number when opening failed (`ENOENT`, `EACCES`, …), else 0.
-    let code: Int32
+    package let code: Int32
 
-    init(file: String, reason: String) {
+    package init(file: String, reason: String) {
         (self.file, self.reason, self.code) = (file, reason, 0)
     }
 
-    init(file: String, code: Int32) {
+    package init(file: String, code: Int32) {
         (self.file, self.code) = (file, code)
         reason = "cannot open the file (\(String(cString: strerror(code))))"
     }
 
-    init(file: String, special mode: mode_t) {
+    package init(file: String, special mode: mode_t) {
         (self.file, self.code) = (file, 0)
         let kind = switch mode {
         case S_IFIFO: "a FIFO"
@@ -226,12 +189,12 @@ struct FileReadFailure: Error {
     }
 
     /// Whether the file does not exist.
-    var isMissing: Bool { code == ENOENT }
+    package var isMissing: Bool { code == ENOENT }
 }
 
 extension String {
     /// Two lowercase hexadecimal digits.
-    init(format2 byte: UInt8) {
+    package init(format2 byte: UInt8) {
         let digits = Array("0123456789abcdef")
         self = String([digits[Int(byte >> 4)], digits[Int(byte & 15)]])
     }
@@ -239,7 +202,7 @@ extension String {
 
 extension UInt64 {
     /// The number with thousands separators: `61,440`.
-    var grouped: String {
+    package var grouped: String {
         let digits = Array(String(self))
         var text = ""
         for (index, digit) in digits.enumerated() {

@@ -7,9 +7,11 @@ public struct TensorInputError: UserFacingError {
     public var description: String { message }
 }
 
-/// Reads a tensor as `synapse predict --input` takes it: JSON (`[[0,1],[1,0]]`), a CSV file
-/// (one row per line) or a `.npy` file (float32 or float64, C order). Every size is checked
-/// before it sizes an allocation; every problem is a `TensorInputError`.
+/// Reads an array as programs take them (`synapse predict --input`, `TensorDataset(inputsFile:)`):
+/// JSON (`[[0,1],[1,0]]`), a CSV file (one row per line) or a `.npy` file (every numeric dtype
+/// and bool, C order). The file is opened once and special files are refused; every size is
+/// checked before it sizes an allocation; every problem is a `TensorInputError` whose message
+/// names the input (a program adds its flag's name).
 public enum TensorInput {
     /// The most scalars an input may hold (2³¹).
     static let largestCount = 1 << 31
@@ -20,7 +22,7 @@ public enum TensorInput {
         if text.hasSuffix(".npy") { return try npy(text) }
         if text.hasSuffix(".csv") { return try csv(text) }
         guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]) else {
-            throw TensorInputError(message: "--input \(text.prefix(40)): not JSON numbers, a .csv or a .npy file")
+            throw TensorInputError(message: "\(text.prefix(40)): not JSON numbers, a .csv or a .npy file")
         }
         var shape: [Int] = []
         var values: [Float] = []
@@ -28,7 +30,7 @@ public enum TensorInput {
         // A number met before a deeper row was seen (`[[1, 2], [[3, 4], [5, 6]]]`) leaves
         // fewer values than the shape holds (found by fuzz-tensor-input).
         guard values.count == shape.reduce(1, *) else {
-            throw TensorInputError(message: "--input \(text.prefix(40)): rows of different depths")
+            throw TensorInputError(message: "\(text.prefix(40)): rows of different depths")
         }
         return Tensor(values, shape: shape)
     }
@@ -40,16 +42,16 @@ public enum TensorInput {
         case let value as NSNumber where !(object is Bool): value.floatValue
         default: nil
         }
-        guard depth <= deepestNesting else { throw TensorInputError(message: "--input \(text.prefix(40)): nested deeper than \(deepestNesting)") }
+        guard depth <= deepestNesting else { throw TensorInputError(message: "\(text.prefix(40)): nested deeper than \(deepestNesting)") }
         if let number {
-            guard depth == shape.count else { throw TensorInputError(message: "--input \(text.prefix(40)): rows of different depths") }
+            guard depth == shape.count else { throw TensorInputError(message: "\(text.prefix(40)): rows of different depths") }
             values.append(number)
             return
         }
-        guard let array = object as? [Any] else { throw TensorInputError(message: "--input \(text.prefix(40)): holds something that is not a number") }
+        guard let array = object as? [Any] else { throw TensorInputError(message: "\(text.prefix(40)): holds something that is not a number") }
         if depth == shape.count { shape.append(array.count) }
         guard depth < shape.count, shape[depth] == array.count else {
-            throw TensorInputError(message: "--input \(text.prefix(40)): rows of different lengths")
+            throw TensorInputError(message: "\(text.prefix(40)): rows of different lengths")
         }
         for element in array { try flatten(element, depth: depth + 1, shape: &shape, values: &values, text: text) }
     }
