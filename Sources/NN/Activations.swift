@@ -19,6 +19,7 @@ public final class ReLU: Module, Layer {
 public final class Softmax: Module, Layer {
     /// The dimension that sums to one.
     public let dim: Int
+    /// Softmax along `dim` (negative counts from the end); any shape in, the same out.
     public init(dim: Int = -1) { self.dim = dim }
     public func forward(_ input: Tensor) -> Tensor { input.logSoftmax(dim: resolved(dim, input)).exp() }
 }
@@ -27,6 +28,7 @@ public final class Softmax: Module, Layer {
 public final class LogSoftmax: Module, Layer {
     /// The dimension normalised over.
     public let dim: Int
+    /// Log softmax along `dim` (negative counts from the end); any shape in, the same out.
     public init(dim: Int = -1) { self.dim = dim }
     public func forward(_ input: Tensor) -> Tensor { input.logSoftmax(dim: resolved(dim, input)) }
 }
@@ -41,6 +43,7 @@ func resolved(_ dim: Int, _ input: Tensor) -> Int {
 public final class GELU: Module, Layer {
     public enum Approximation: String, Sendable { case none, tanh }
     public let approximate: Approximation
+    /// GELU, exact (`.none`, PyTorch's default) or in its tanh approximation.
     public init(approximate: Approximation = .none) { self.approximate = approximate }
     public func forward(_ input: Tensor) -> Tensor { input.gelu(approximate: approximate == .tanh) }
 }

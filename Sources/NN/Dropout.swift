@@ -11,6 +11,8 @@ public final class Dropout: Module, Layer {
     /// The probability of zeroing an element, in [0, 1].
     public let p: Float
 
+    /// Zeros each element with probability `p` while training and scales the rest by 1/(1 − p);
+    /// the identity in evaluation mode. The mask is drawn from `Random`.
     public init(_ p: Float = 0.5) {
         require(p >= 0 && p <= 1, "Dropout: p must be in [0, 1], got \(p)")
         self.p = p
@@ -29,6 +31,8 @@ public final class Dropout2d: Module, Layer {
     /// The probability of zeroing a channel, in [0, 1].
     public let p: Float
 
+    /// Zeros whole channels with probability `p` while training (scaling the rest by
+    /// 1/(1 − p)); the identity in evaluation mode. Shapes: `[N, C, …]` in, the same out.
     public init(_ p: Float = 0.5) {
         require(p >= 0 && p <= 1, "Dropout2d: p must be in [0, 1], got \(p)")
         self.p = p

@@ -8,6 +8,8 @@ public final class Flatten: Module, Layer {
     public let startDim: Int
     public let endDim: Int
 
+    /// Dimensions `startDim` through `endDim` (negative counts from the end) merged into one:
+    /// `[N, C, H, W]` → `[N, C·H·W]` by default.
     public init(startDim: Int = 1, endDim: Int = -1) { (self.startDim, self.endDim) = (startDim, endDim) }
 
     public func forward(_ input: Tensor) -> Tensor { input.flattened(startDim: startDim, endDim: endDim) }

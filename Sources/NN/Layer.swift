@@ -40,6 +40,7 @@ open class Module: CustomStringConvertible {
     /// The members found by reflection, once (the leading `_` keeps reflection off it).
     private var _reflectedMembers: [(name: String, member: ModuleMember)]?
 
+    /// A module; subclasses declare their tensors and submodules as stored properties.
     public init() {}
 
     /// Forgets the members found so far, so that the next use finds them again: call it after
@@ -269,6 +270,7 @@ public struct Key<Value>: ModulePropertyWrapper {
     /// The name used instead of the property's.
     public let name: String
 
+    /// `wrappedValue`, named `name` in `namedParameters` and files.
     public init(wrappedValue: Value, _ name: String) {
         self.wrappedValue = wrappedValue
         self.name = name
@@ -292,6 +294,8 @@ public struct Buffer<Value>: ModulePropertyWrapper {
     /// Whether data-parallel training averages it across processes.
     public let averaged: Bool
 
+    /// `wrappedValue` as a buffer, named `name` (or the property's name); `averaged`: whether
+    /// data-parallel training averages it across processes.
     public init(wrappedValue: Value, _ name: String? = nil, averaged: Bool = true) {
         self.wrappedValue = wrappedValue
         self.name = name

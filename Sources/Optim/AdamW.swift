@@ -19,6 +19,14 @@ public final class AdamW: AdamFamily {
     /// λ, applied to the parameter itself before the Adam step (PyTorch's default 0.01).
     public var weightDecay: Float
 
+    /// - Parameters:
+    ///   - parameters: The tensors to update, by name (`model.namedParameters`).
+    ///   - learningRate: lr.
+    ///   - betas: (β₁, β₂), the decay rates of the moment estimates.
+    ///   - epsilon: ε in the denominator.
+    ///   - weightDecay: λ, decoupled (applied to the parameter, not the gradient).
+    ///
+    ///     let optimizer = AdamW(parameters: model.namedParameters, learningRate: 3e-4)
     public init(
         parameters: [(name: String, tensor: Tensor)], learningRate: Float = 1e-3, betas: (Float, Float) = (0.9, 0.999),
         epsilon: Float = 1e-8, weightDecay: Float = 0.01

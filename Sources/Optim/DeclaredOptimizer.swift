@@ -32,6 +32,7 @@ public struct StateSlot: Sendable, Equatable {
     public let name: String
     public let shape: Shape
 
+    /// A slot named `name` (PyTorch's state name) of `shape`.
     public init(_ name: String, _ shape: Shape = .parameter) { (self.name, self.shape) = (name, shape) }
 }
 

@@ -21,6 +21,14 @@ public final class RMSprop: ParameterwiseOptimizer, DeclaredOptimizer {
     /// Normalise by the estimated variance instead of the second moment.
     public var centered: Bool
 
+    /// - Parameters:
+    ///   - parameters: The tensors to update, by name (`model.namedParameters`).
+    ///   - learningRate: lr.
+    ///   - alpha: α, the smoothing of the squared-gradient average.
+    ///   - epsilon: ε in the denominator.
+    ///   - weightDecay: λ, added to the gradient as λ·p.
+    ///   - momentum: μ (0: none).
+    ///   - centered: Normalise by the variance estimate (keeps `grad_avg`).
     public init(
         parameters: [(name: String, tensor: Tensor)], learningRate: Float = 1e-2, alpha: Float = 0.99, epsilon: Float = 1e-8,
         weightDecay: Float = 0, momentum: Float = 0, centered: Bool = false

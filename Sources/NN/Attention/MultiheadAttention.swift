@@ -32,6 +32,14 @@ public final class MultiheadAttention: Module, Layer {
     /// Dropout on the attention weights in training mode.
     public let dropout: Float
 
+    /// - Parameters:
+    ///   - embedDim: E, the features of queries, keys and values.
+    ///   - heads: Heads (E divisible by it); each attends over E / heads features.
+    ///   - dropout: Dropout on the attention weights while training.
+    ///   - bias: Whether `in_proj_bias` `[3E]` and `out_proj.bias` are learned (zeros).
+    ///   - batchFirst: `[N, T, E]` instead of `[T, N, E]`.
+    ///
+    /// `in_proj_weight` `[3E, E]` is Xavier-uniform, `out_proj.weight` `[E, E]` as `Linear`'s.
     public init(embedDim: Int, heads: Int, dropout: Float = 0, bias: Bool = true, batchFirst: Bool = false) {
         require(embedDim > 0 && heads > 0 && embedDim % heads == 0, "MultiheadAttention: embedDim \(embedDim) must be divisible by heads \(heads)")
         require(dropout >= 0 && dropout < 1, "MultiheadAttention: dropout must be in [0, 1), got \(dropout)")

@@ -26,6 +26,18 @@ public final class TransformerEncoderLayer: Module, Layer {
     /// The arguments it was made with, to make copies (`TransformerEncoder`).
     private let configuration: (dModel: Int, heads: Int, feedforward: Int, dropout: Float, batchFirst: Bool, eps: Float)
 
+    /// - Parameters:
+    ///   - dModel: Features of each position (`d_model`).
+    ///   - heads: Attention heads (dModel divisible by it).
+    ///   - feedforward: Width of the feed-forward block (`dim_feedforward`).
+    ///   - dropout: Dropout after attention, inside and after the feed-forward block.
+    ///   - activation: ReLU or GELU in the feed-forward block.
+    ///   - layerNormEps: The layer norms' eps.
+    ///   - batchFirst: `[N, T, dModel]` instead of `[T, N, dModel]`.
+    ///   - normFirst: Pre-norm (`x + attn(norm(x))`) instead of post-norm.
+    ///   - bias: Whether the linear layers and norms learn biases.
+    ///
+    ///     let layer = TransformerEncoderLayer(dModel: 64, heads: 4, feedforward: 128, batchFirst: true, normFirst: true)
     public init(
         dModel: Int, heads: Int, feedforward: Int = 2048, dropout: Float = 0.1, activation: Activation = .relu,
         layerNormEps: Float = 1e-5, batchFirst: Bool = false, normFirst: Bool = false, bias: Bool = true
@@ -81,6 +93,8 @@ public final class TransformerEncoder: Module, Layer {
     public let layers: [TransformerEncoderLayer]
     public let norm: LayerNorm?
 
+    /// `count` copies of `layer` (each with weights of its own, as PyTorch's deep copies),
+    /// then `norm` when given. Names: `layers.0.…`, `norm.…`.
     public init(layer: TransformerEncoderLayer, count: Int, norm: LayerNorm? = nil) {
         require(count > 0, "TransformerEncoder: count must be positive, got \(count)")
         layers = (0..<count).map { _ in layer.copied() }

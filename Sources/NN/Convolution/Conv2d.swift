@@ -25,6 +25,20 @@ public final class Conv2d: Module, Layer {
     public let dilation: Size2D
     public let groups: Int
 
+    /// - Parameters:
+    ///   - inputs: C, the input channels.
+    ///   - outputs: O, the output channels.
+    ///   - kernelSize: The kernel, one size or (height, width).
+    ///   - stride: The step between positions.
+    ///   - padding: Zero padding on each side.
+    ///   - dilation: The spacing of the kernel's taps.
+    ///   - groups: Channel groups (C and O divisible by it; `groups == C` is depthwise).
+    ///   - bias: Whether to learn a bias `[O]`.
+    ///
+    /// Shapes: `[N, C, H, W]` → `[N, O, H′, W′]`. `weight` `[O, C/groups, kH, kW]` and `bias` are
+    /// drawn from U(−1/√fanIn, 1/√fanIn), fanIn = C/groups · kH · kW, as PyTorch does.
+    ///
+    ///     let conv = Conv2d(inputs: 1, outputs: 16, kernelSize: 3, padding: 1)   // [N, 1, 8, 8] → [N, 16, 8, 8]
     public init(
         inputs: Int, outputs: Int, kernelSize: Size2D, stride: Size2D = 1, padding: Size2D = 0, dilation: Size2D = 1,
         groups: Int = 1, bias: Bool = true
@@ -78,6 +92,8 @@ public final class Conv1d: Module, Layer {
     public let dilation: Int
     public let groups: Int
 
+    /// The parameters as `Conv2d`'s, over one spatial axis: `[N, C, L]` → `[N, O, L′]`, `weight`
+    /// `[O, C/groups, k]` drawn from U(−1/√fanIn, 1/√fanIn).
     public init(
         inputs: Int, outputs: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0, dilation: Int = 1, groups: Int = 1,
         bias: Bool = true

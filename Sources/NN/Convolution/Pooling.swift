@@ -14,6 +14,14 @@ public final class MaxPool2d: Module, Layer {
     public let dilation: Size2D
     public let ceilMode: Bool
 
+    /// - Parameters:
+    ///   - kernelSize: The window, one size or (height, width).
+    ///   - stride: The step between windows (default: the kernel size).
+    ///   - padding: Implicit −∞ padding on each side (at most half the kernel).
+    ///   - dilation: The spacing of the window's taps.
+    ///   - ceilMode: Keep a last partial window (the output size rounds up).
+    ///
+    /// Shapes: `[N, C, H, W]` → `[N, C, H′, W′]`, H′ = ⌊(H + 2p − d·(k − 1) − 1) / s⌋ + 1.
     public init(kernelSize: Size2D, stride: Size2D? = nil, padding: Size2D = 0, dilation: Size2D = 1, ceilMode: Bool = false) {
         (self.kernelSize, self.stride, self.padding, self.dilation, self.ceilMode) = (kernelSize, stride ?? kernelSize, padding, dilation, ceilMode)
         require(
@@ -38,6 +46,12 @@ public final class AvgPool2d: Module, Layer {
     public let ceilMode: Bool
     public let countIncludePad: Bool
 
+    /// - Parameters:
+    ///   - kernelSize: The window, one size or (height, width).
+    ///   - stride: The step between windows (default: the kernel size).
+    ///   - padding: Implicit zero padding on each side.
+    ///   - ceilMode: Keep a last partial window.
+    ///   - countIncludePad: Whether padded zeros count in each window's divisor.
     public init(kernelSize: Size2D, stride: Size2D? = nil, padding: Size2D = 0, ceilMode: Bool = false, countIncludePad: Bool = true) {
         (self.kernelSize, self.stride, self.padding) = (kernelSize, stride ?? kernelSize, padding)
         (self.ceilMode, self.countIncludePad) = (ceilMode, countIncludePad)
@@ -62,6 +76,8 @@ public final class AvgPool2d: Module, Layer {
 public final class AdaptiveAvgPool2d: Module, Layer {
     public let outputSize: Size2D
 
+    /// Averages over windows chosen so that the output is `outputSize` (PyTorch's adaptive
+    /// start ⌊i·H/H′⌋ and end ⌈(i+1)·H/H′⌉): `AdaptiveAvgPool2d(1)` is global average pooling.
     public init(_ outputSize: Size2D) {
         require(outputSize.height > 0 && outputSize.width > 0, "AdaptiveAvgPool2d: output size \(outputSize) must be positive")
         self.outputSize = outputSize

@@ -9,7 +9,9 @@ public struct Size2D: Equatable, Sendable, ExpressibleByIntegerLiteral, Expressi
     public init(_ both: Int) { (height, width) = (both, both) }
     /// `height` and `width`.
     public init(_ height: Int, _ width: Int) { (self.height, self.width) = (height, width) }
+    /// The same size for height and width: `kernelSize: 3`.
     public init(integerLiteral value: Int) { self.init(value) }
+    /// (height, width): `kernelSize: [3, 5]`.
     public init(arrayLiteral elements: Int...) {
         precondition(elements.count == 2, "Size2D: give one number or two (height, width), got \(elements)")
         self.init(elements[0], elements[1])

@@ -8,6 +8,7 @@ import Core
 public struct BCELoss: Loss {
     public var reduction: Reduction
 
+    /// A binary cross-entropy on probabilities, combined by `reduction`.
     public init(reduction: Reduction = .mean) { self.reduction = reduction }
 
     /// The loss of each probability in `prediction` against its target in [0, 1].
@@ -24,6 +25,7 @@ public struct BCELoss: Loss {
 public struct BCEWithLogitsLoss: Loss {
     public var reduction: Reduction
 
+    /// A binary cross-entropy on logits, combined by `reduction`.
     public init(reduction: Reduction = .mean) { self.reduction = reduction }
 
     /// The loss of each logit against its target in [0, 1].

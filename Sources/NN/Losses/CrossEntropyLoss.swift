@@ -9,6 +9,7 @@ public struct CrossEntropyLoss: Loss {
     /// How the per-example losses are combined.
     public var reduction: Reduction
 
+    /// A cross-entropy loss whose per-example losses are combined by `reduction`.
     public init(reduction: Reduction = .mean) { self.reduction = reduction }
 
     /// Logits `[batch, classes]` and targets `[batch]` (whole numbers in `0..<classes`).

@@ -67,6 +67,18 @@ public class BatchNormalization: Module, Layer {
 /// Batch normalisation of `[N, C]` or `[N, C, L]` over the batch (and length), PyTorch's
 /// `nn.BatchNorm1d`; see `BatchNormalization`.
 public final class BatchNorm1d: BatchNormalization {
+    /// Batch normalisation of `features` channels: y = (x − mean) / √(var + eps) · weight + bias.
+    ///
+    /// - Parameters:
+    ///   - features: C, the channels (dimension 1 of the input).
+    ///   - eps: Added to the variance for stability.
+    ///   - momentum: The running statistics' update factor (`running = (1 − m)·running + m·batch`);
+    ///     `nil` for a cumulative average over `num_batches_tracked`.
+    ///   - affine: Whether to learn `weight` (ones) and `bias` (zeros).
+    ///   - trackRunningStats: Whether to keep `running_mean` (zeros), `running_var` (ones) and
+    ///     `num_batches_tracked` for evaluation mode; without them evaluation uses batch statistics.
+    ///
+    /// Shapes: `[N, C]` or `[N, C, L]` in, the same out.
     public init(features: Int, eps: Float = 1e-5, momentum: Float? = 0.1, affine: Bool = true, trackRunningStats: Bool = true) {
         super.init(features: features, eps: eps, momentum: momentum, affine: affine, trackRunningStats: trackRunningStats,
                    ranks: [2, 3], expectedShapes: "[N, C] or [N, C, L]")
@@ -76,6 +88,10 @@ public final class BatchNorm1d: BatchNormalization {
 /// Batch normalisation of `[N, C, H, W]` over the batch and both spatial axes, PyTorch's
 /// `nn.BatchNorm2d`; see `BatchNormalization`.
 public final class BatchNorm2d: BatchNormalization {
+    /// Batch normalisation of `features` channels over N, H and W; the parameters as
+    /// `BatchNorm1d`'s. Shapes: `[N, C, H, W]` in, the same out.
+    ///
+    ///     let norm = BatchNorm2d(features: 16)   // weight, bias, running_mean, running_var, num_batches_tracked
     public init(features: Int, eps: Float = 1e-5, momentum: Float? = 0.1, affine: Bool = true, trackRunningStats: Bool = true) {
         super.init(features: features, eps: eps, momentum: momentum, affine: affine, trackRunningStats: trackRunningStats,
                    ranks: [4], expectedShapes: "[N, C, H, W]")

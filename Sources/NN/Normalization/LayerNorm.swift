@@ -18,6 +18,14 @@ public final class LayerNorm: Module, Layer {
     public let normalizedShape: [Int]
     public let eps: Float
 
+    /// Layer normalisation over the last dimensions: y = (x − mean) / √(var + eps) · weight + bias,
+    /// the statistics taken over `normalizedShape`.
+    ///
+    /// - Parameters:
+    ///   - normalizedShape: The trailing shape normalised over (`[dModel]` for a Transformer).
+    ///   - eps: Added to the variance.
+    ///   - elementwiseAffine: Whether to learn `weight` (ones) and `bias` (zeros) of that shape.
+    ///   - bias: Whether to learn the bias (with `elementwiseAffine`).
     public init(_ normalizedShape: [Int], eps: Float = 1e-5, elementwiseAffine: Bool = true, bias: Bool = true) {
         require(!normalizedShape.isEmpty && normalizedShape.allSatisfy { $0 > 0 }, "LayerNorm: shape \(describe(normalizedShape)) must be non-empty and positive")
         (self.normalizedShape, self.eps) = (normalizedShape, eps)

@@ -11,6 +11,15 @@ public final class GRUCell: Module, Layer {
     @Key public private(set) var hiddenBias: Tensor?
     public let hidden: Int
 
+    /// One GRU step, PyTorch's `nn.GRUCell`.
+    ///
+    /// - Parameters:
+    ///   - inputs: Features of the input `[N, inputs]`.
+    ///   - hidden: Features of the state `[N, hidden]`.
+    ///   - bias: Whether to learn `bias_ih` and `bias_hh`.
+    ///
+    /// `weight_ih` `[3·hidden, inputs]`, `weight_hh` `[3·hidden, hidden]` (gate blocks r, z, n)
+    /// and the biases are drawn from U(−1/√hidden, 1/√hidden).
     public init(inputs: Int, hidden: Int, bias: Bool = true) {
         require(inputs > 0 && hidden > 0, "GRUCell: inputs \(inputs) and hidden \(hidden) must be positive")
         let bound = 1 / Float(hidden).squareRoot()

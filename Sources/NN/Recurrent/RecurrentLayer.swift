@@ -104,6 +104,24 @@ public class RecurrentLayer: Module, Layer {
 /// (gate blocks i, f, g, o in `weight_ih_lk` / `weight_hh_lk`). See `RecurrentLayer` for
 /// names, layouts and initialisation.
 public final class LSTM: RecurrentLayer {
+    /// A multi-layer LSTM.
+    ///
+    /// - Parameters:
+    ///   - inputs: Features of each step's input (PyTorch's `input_size`).
+    ///   - hidden: Features of the hidden state (`hidden_size`).
+    ///   - layers: Stacked layers (`num_layers`); layer k > 0 reads layer k − 1's output.
+    ///   - bias: Whether to learn the biases `bias_ih_lk` and `bias_hh_lk`.
+    ///   - batchFirst: Input and output are `[N, T, features]` instead of `[T, N, features]`.
+    ///   - dropout: Dropout probability on each layer's output but the last, while training.
+    ///   - bidirectional: Also run every layer backwards in time (`…_reverse` weights); the
+    ///     output then concatenates both directions, `2 · hidden` features.
+    ///
+    /// Shapes: input `[T, N, inputs]` (or `[N, T, inputs]`), output `[T, N, directions · hidden]`,
+    /// state `[layers · directions, N, hidden]`. Weights and biases are drawn from
+    /// U(−1/√hidden, 1/√hidden), as PyTorch does.
+    ///
+    ///     let lstm = LSTM(inputs: 8, hidden: 16, layers: 2)
+    ///     let (output, (h, c)) = lstm.forward(Tensor.zeros([5, 3, 8]), state: nil)   // output [5, 3, 16]
     public init(inputs: Int, hidden: Int, layers: Int = 1, bias: Bool = true, batchFirst: Bool = false, dropout: Float = 0, bidirectional: Bool = false) {
         super.init(kind: .lstm, inputs: inputs, hidden: hidden, layers: layers, bias: bias, batchFirst: batchFirst, dropout: dropout, bidirectional: bidirectional)
     }
@@ -123,6 +141,24 @@ public final class LSTM: RecurrentLayer {
 ///
 /// (gate blocks r, z, n). See `RecurrentLayer` for names, layouts and initialisation.
 public final class GRU: RecurrentLayer {
+    /// A multi-layer GRU.
+    ///
+    /// - Parameters:
+    ///   - inputs: Features of each step's input (PyTorch's `input_size`).
+    ///   - hidden: Features of the hidden state (`hidden_size`).
+    ///   - layers: Stacked layers (`num_layers`); layer k > 0 reads layer k − 1's output.
+    ///   - bias: Whether to learn the biases `bias_ih_lk` and `bias_hh_lk`.
+    ///   - batchFirst: Input and output are `[N, T, features]` instead of `[T, N, features]`.
+    ///   - dropout: Dropout probability on each layer's output but the last, while training.
+    ///   - bidirectional: Also run every layer backwards in time (`…_reverse` weights); the
+    ///     output then concatenates both directions, `2 · hidden` features.
+    ///
+    /// Shapes: input `[T, N, inputs]` (or `[N, T, inputs]`), output `[T, N, directions · hidden]`,
+    /// state `[layers · directions, N, hidden]`. Weights and biases are drawn from
+    /// U(−1/√hidden, 1/√hidden), as PyTorch does.
+    ///
+    ///     let gru = GRU(inputs: 8, hidden: 16, batchFirst: true)
+    ///     let (output, h) = gru.forward(Tensor.zeros([3, 5, 8]), state: nil)   // output [3, 5, 16]
     public init(inputs: Int, hidden: Int, layers: Int = 1, bias: Bool = true, batchFirst: Bool = false, dropout: Float = 0, bidirectional: Bool = false) {
         super.init(kind: .gru, inputs: inputs, hidden: hidden, layers: layers, bias: bias, batchFirst: batchFirst, dropout: dropout, bidirectional: bidirectional)
     }
@@ -140,6 +176,21 @@ public final class GRU: RecurrentLayer {
 public final class RNN: RecurrentLayer {
     public enum Nonlinearity: String, Sendable { case tanh, relu }
 
+    /// A multi-layer Elman RNN; `nonlinearity` is tanh (PyTorch's default) or ReLU.
+    ///
+    /// - Parameters:
+    ///   - inputs: Features of each step's input (PyTorch's `input_size`).
+    ///   - hidden: Features of the hidden state (`hidden_size`).
+    ///   - layers: Stacked layers (`num_layers`); layer k > 0 reads layer k − 1's output.
+    ///   - bias: Whether to learn the biases `bias_ih_lk` and `bias_hh_lk`.
+    ///   - batchFirst: Input and output are `[N, T, features]` instead of `[T, N, features]`.
+    ///   - dropout: Dropout probability on each layer's output but the last, while training.
+    ///   - bidirectional: Also run every layer backwards in time (`…_reverse` weights); the
+    ///     output then concatenates both directions, `2 · hidden` features.
+    ///
+    /// Shapes: input `[T, N, inputs]` (or `[N, T, inputs]`), output `[T, N, directions · hidden]`,
+    /// state `[layers · directions, N, hidden]`. Weights and biases are drawn from
+    /// U(−1/√hidden, 1/√hidden), as PyTorch does.
     public init(
         inputs: Int, hidden: Int, layers: Int = 1, nonlinearity: Nonlinearity = .tanh, bias: Bool = true, batchFirst: Bool = false,
         dropout: Float = 0, bidirectional: Bool = false

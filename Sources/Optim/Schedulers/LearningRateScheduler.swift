@@ -99,6 +99,7 @@ public final class StepLR: ScheduleBase {
     public let stepSize: Int
     public let gamma: Double
 
+    /// The rate multiplied by `gamma` every `stepSize` steps; the optimizer's rate now is the base.
     public init(_ optimizer: any Optimizer, stepSize: Int, gamma: Double = 0.1) {
         require(stepSize > 0, "StepLR: stepSize must be positive, got \(stepSize)")
         (self.stepSize, self.gamma) = (stepSize, gamma)
@@ -114,6 +115,7 @@ public final class MultiStepLR: ScheduleBase {
     public let milestones: [Int]
     public let gamma: Double
 
+    /// The rate multiplied by `gamma` at each of `milestones` (steps).
     public init(_ optimizer: any Optimizer, milestones: [Int], gamma: Double = 0.1) {
         (self.milestones, self.gamma) = (milestones.sorted(), gamma)
         super.init(optimizer)
@@ -129,6 +131,7 @@ public final class MultiStepLR: ScheduleBase {
 public final class ExponentialLR: ScheduleBase {
     public let gamma: Double
 
+    /// The rate multiplied by `gamma` every step.
     public init(_ optimizer: any Optimizer, gamma: Double) {
         self.gamma = gamma
         super.init(optimizer)
@@ -144,6 +147,7 @@ public final class CosineAnnealingLR: ScheduleBase {
     public let maxSteps: Int
     public let minimumLearningRate: Double
 
+    /// Cosine annealing from the base to `minimumLearningRate` over `maxSteps` steps (T_max).
     public init(_ optimizer: any Optimizer, maxSteps: Int, minimumLearningRate: Double = 0) {
         require(maxSteps > 0, "CosineAnnealingLR: maxSteps must be positive, got \(maxSteps)")
         (self.maxSteps, self.minimumLearningRate) = (maxSteps, minimumLearningRate)
@@ -163,6 +167,7 @@ public final class LinearLR: ScheduleBase {
     public let endFactor: Double
     public let totalSteps: Int
 
+    /// A linear ramp from `startFactor` to `endFactor` times the base over `totalSteps` steps.
     public init(_ optimizer: any Optimizer, startFactor: Double = 1.0 / 3, endFactor: Double = 1, totalSteps: Int = 5) {
         require(startFactor > 0 && startFactor <= 1 && endFactor >= 0 && endFactor <= 1 && totalSteps > 0,
                 "LinearLR: factors must be in (0, 1] and [0, 1], totalSteps positive")

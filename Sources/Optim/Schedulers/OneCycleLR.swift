@@ -14,6 +14,14 @@ public final class OneCycleLR: ScheduleBase {
     public let maxMomentum: Double
     public let finalLearningRate: Double
 
+    /// - Parameters:
+    ///   - optimizer: Whose learning rate (and, with `cycleMomentum`, `cycledMomentum`) is set.
+    ///   - maxLearningRate: The peak rate.
+    ///   - totalSteps: Optimizer steps in the cycle.
+    ///   - percentStart: The share of the cycle spent rising.
+    ///   - cycleMomentum: Move the momentum between `maxMomentum` and `baseMomentum` against the rate.
+    ///   - divFactor: The starting rate is maxLearningRate / divFactor.
+    ///   - finalDivFactor: The final rate is the starting rate / finalDivFactor.
     public init(
         _ optimizer: any Optimizer, maxLearningRate: Double, totalSteps: Int, percentStart: Double = 0.3, cycleMomentum: Bool = true,
         baseMomentum: Double = 0.85, maxMomentum: Double = 0.95, divFactor: Double = 25, finalDivFactor: Double = 1e4
@@ -74,6 +82,13 @@ public final class ReduceLROnPlateau {
     public private(set) var cooldownLeft = 0
     public private(set) var stepCount = 0
 
+    /// - Parameters:
+    ///   - optimizer: Whose learning rate is reduced.
+    ///   - factor: The rate is multiplied by it on a plateau.
+    ///   - patience: Steps without improvement tolerated.
+    ///   - threshold: Relative improvement that counts.
+    ///   - cooldown: Steps after a reduction during which bad steps are not counted.
+    ///   - minimumLearningRate: The rate never goes below it.
     public init(
         _ optimizer: any Optimizer, factor: Double = 0.1, patience: Int = 10, threshold: Double = 1e-4, cooldown: Int = 0,
         minimumLearningRate: Double = 0
