@@ -85,4 +85,18 @@ struct ImporterDeclarationTests {
     func stateInputs() {
         #expect(OpImport.table["BatchNormalization"]?.stateInputs == [3, 4])
     }
+
+    @Test("inputs of an element type ONNX does not allow there are refused, naming the types it takes")
+    func elementTypes() throws {
+        let ids = GraphValue.integers([1, 4, 9], shape: [3], type: .int64)
+        #expect {
+            try OpImport.run(node("Sqrt", inputs: [ids]))
+        } throws: { error in
+            (error as? ImportError)?.reason == "input 0 is int64; it takes float16, float32, float64"
+        }
+        // Gather takes integer indices (and float32 stands in for a float16 or float64 table).
+        let table = GraphValue.tensor(Tensor([1, 2, 3, 4, 5, 6], shape: [3, 2]))
+        #expect(try OpImport.run(node("Gather", inputs: [table, .integers([2, 0], shape: [2], type: .int32)])).first?.asTensor.scalars == [5, 6, 1, 2])
+        #expect(throws: ImportError.self) { try OpImport.run(node("Gather", inputs: [table, .integers([1], shape: [1], type: .bool)])) }
+    }
 }

@@ -66,6 +66,23 @@ def swift_default(attribute):
     return "nil"
 
 
+ELEMENT_TYPES = {
+    "tensor(float)": "float32", "tensor(float16)": "float16", "tensor(double)": "float64", "tensor(int64)": "int64",
+    "tensor(int32)": "int32", "tensor(int16)": "int16", "tensor(int8)": "int8", "tensor(uint8)": "uint8",
+    "tensor(uint16)": "uint16", "tensor(uint32)": "uint32", "tensor(uint64)": "uint64", "tensor(bool)": "bool",
+}
+
+
+def input_types(schema):
+    """Per input, the element types Synapse has that ONNX allows there (empty: any)."""
+    constraints = {c.type_param_str: c.allowed_type_strs for c in schema.type_constraints}
+    result = []
+    for formal in schema.inputs:
+        allowed = constraints.get(formal.type_str, [formal.type_str])
+        result.append(sorted({ELEMENT_TYPES[t] for t in allowed if t in ELEMENT_TYPES}))
+    return result
+
+
 def versions(op):
     """Every opset version in which `op` changed, oldest first."""
     found, version = [], defs.onnx_opset_version()
@@ -104,9 +121,10 @@ def main():
                 for name, a in sorted(schema.attributes.items()))
             maximum = schema.max_input if schema.max_input < 2 ** 31 - 1 else "Int.max"
             maximum_out = schema.max_output if schema.max_output < 2 ** 31 - 1 else "Int.max"
+            types = ", ".join("[" + ", ".join(f".{t}" for t in allowed) + "]" for allowed in input_types(schema))
             lines.append(
                 f"            ONNXSchema(since: {schema.since_version}, inputs: {schema.min_input}...{maximum}, "
-                f"outputs: {schema.min_output}...{maximum_out}, attributes: [{attributes or ':'}]),")
+                f"outputs: {schema.min_output}...{maximum_out}, attributes: [{attributes or ':'}], inputTypes: [{types}]),")
         lines.append("        ],")
     lines += ["    ]", "}", ""]
     with open(OUT, "w") as f:

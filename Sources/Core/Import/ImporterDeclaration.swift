@@ -56,6 +56,9 @@ public struct ImporterDeclaration: Sendable {
         if let missing = (0..<schema.inputs.lowerBound).first(where: { !node.has($0) }) {
             throw node.fail("input \(missing) is required")
         }
+        for (index, value) in node.inputs.enumerated() {
+            if let value, let problem = schema.typeProblem(value, input: index) { throw node.fail(problem) }
+        }
         guard schema.outputs.contains(node.outputCount) else {
             throw node.fail("it has \(node.outputCount) outputs; \(opType) gives \(describe(schema.outputs)) at opset \(node.opset)")
         }
@@ -97,6 +100,25 @@ public struct ONNXSchema: Sendable {
     public let inputs: ClosedRange<Int>
     public let outputs: ClosedRange<Int>
     public let attributes: [String: Attribute]
+    /// Per formal input (the last one repeats for variadic inputs), the element types ONNX
+    /// allows there among those Synapse has (empty: any).
+    public let inputTypes: [[ElementType]]
+
+    init(since: Int, inputs: ClosedRange<Int>, outputs: ClosedRange<Int>, attributes: [String: Attribute], inputTypes: [[ElementType]] = []) {
+        (self.since, self.inputs, self.outputs, self.attributes, self.inputTypes) = (since, inputs, outputs, attributes, inputTypes)
+    }
+
+    /// Why `value` cannot be input `index`, or `nil`. Float values compute as float32, which
+    /// stands for every float type (float16 and float64 are converted at the edges) and for
+    /// bool (a mask computed by a comparison of floats is a float tensor of 0 and 1).
+    func typeProblem(_ value: GraphValue, input index: Int) -> String? {
+        guard !inputTypes.isEmpty else { return nil }
+        let allowed = inputTypes[Swift.min(index, inputTypes.count - 1)]
+        let type = value.elementType
+        guard !allowed.isEmpty, !allowed.contains(type) else { return nil }
+        if type == .float32 && allowed.contains(where: { $0.isFloat || $0 == .bool }) { return nil }
+        return "input \(index) is \(type.name); it takes \(allowed.map(\.name).joined(separator: ", "))"
+    }
 
     /// The version of `opType` in force at `opset`, or `nil` when ONNX has none.
     public static func schema(_ opType: String, opset: Int) -> ONNXSchema? {

@@ -176,12 +176,13 @@ public final class GRU: RecurrentLayer {
 public final class RNN: RecurrentLayer {
     public enum Nonlinearity: String, Sendable { case tanh, relu }
 
-    /// A multi-layer Elman RNN; `nonlinearity` is tanh (PyTorch's default) or ReLU.
+    /// A multi-layer Elman RNN.
     ///
     /// - Parameters:
     ///   - inputs: Features of each step's input (PyTorch's `input_size`).
     ///   - hidden: Features of the hidden state (`hidden_size`).
     ///   - layers: Stacked layers (`num_layers`); layer k > 0 reads layer k − 1's output.
+    ///   - nonlinearity: tanh (PyTorch's default) or ReLU.
     ///   - bias: Whether to learn the biases `bias_ih_lk` and `bias_hh_lk`.
     ///   - batchFirst: Input and output are `[N, T, features]` instead of `[T, N, features]`.
     ///   - dropout: Dropout probability on each layer's output but the last, while training.

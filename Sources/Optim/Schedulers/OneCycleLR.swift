@@ -20,6 +20,8 @@ public final class OneCycleLR: ScheduleBase {
     ///   - totalSteps: Optimizer steps in the cycle.
     ///   - percentStart: The share of the cycle spent rising.
     ///   - cycleMomentum: Move the momentum between `maxMomentum` and `baseMomentum` against the rate.
+    ///   - baseMomentum: The momentum at the peak rate.
+    ///   - maxMomentum: The momentum at the lowest rates.
     ///   - divFactor: The starting rate is maxLearningRate / divFactor.
     ///   - finalDivFactor: The final rate is the starting rate / finalDivFactor.
     public init(
