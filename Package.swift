@@ -112,7 +112,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Core"], path: "Tests/TestSupport"),
         .testTarget(name: "CoreTests", dependencies: ["Core", "TestSupport"]),
         .testTarget(name: "NNTests", dependencies: ["Core", "NN", "Optim", "ExampleTasks", "TestSupport"]),
-        .testTarget(name: "IOTests", dependencies: ["Core", "NN", "Optim", "Data", "IO"]),
+        .testTarget(name: "IOTests", dependencies: ["Core", "NN", "Optim", "Data", "IO", "TestSupport"]),
         .testTarget(name: "OptimTests", dependencies: ["Core", "NN", "Optim", "TestSupport"]),
         .testTarget(name: "DataTests", dependencies: ["Core", "Data"]),
         // Fixtures/ holds checkpoints of earlier formats, read by path (#filePath), not as resources.

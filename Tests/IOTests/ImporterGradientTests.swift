@@ -1,0 +1,126 @@
+import Core
+import Testing
+import TestSupport
+
+/// Every declared importer that is differentiable, run on a minimal node of its operator: the
+/// gradients that flow back through the node to its float inputs match central finite
+/// differences. (Values are checked against ONNX's own node tests by `make onnx-conformance`;
+/// the walk over the declarations below fails when an importer has no sample.)
+@Suite("Every differentiable importer's gradients")
+struct ImporterGradientTests {
+    struct Sample: Sendable {
+        var opType: String
+        /// Shapes of the float inputs (leaves checked by finite differences), then constants.
+        var floats: [[Int]]
+        var constants: [ConstantInput] = []
+        var attributes: [String: Attr] = [:]
+        var opset = 21
+        var outputs = 1
+        var positive = false
+    }
+
+    /// A constant input placed after the float inputs (or at `index`).
+    struct ConstantInput: Sendable {
+        var index: Int
+        var values: [Int]
+        var shape: [Int]
+        var type: ElementType = .int64
+        /// A float constant instead (not a leaf: no gradient is checked for it).
+        var floats: [Float]? = nil
+    }
+
+    static func ints(_ index: Int, _ values: [Int], _ shape: [Int]? = nil) -> ConstantInput {
+        ConstantInput(index: index, values: values, shape: shape ?? [values.count])
+    }
+
+
+    static let samples: [Sample] = [
+        Sample(opType: "Add", floats: [[2, 3], [3]]), Sample(opType: "Sub", floats: [[2, 3], [2, 1]]),
+        Sample(opType: "Mul", floats: [[2, 3], [2, 3]]), Sample(opType: "Div", floats: [[2, 3], [3]], positive: true),
+        Sample(opType: "Neg", floats: [[4]]), Sample(opType: "Relu", floats: [[2, 3]]), Sample(opType: "Sigmoid", floats: [[2, 3]]),
+        Sample(opType: "Tanh", floats: [[2, 3]]), Sample(opType: "Exp", floats: [[2, 3]]), Sample(opType: "Log", floats: [[2, 3]], positive: true),
+        Sample(opType: "Sqrt", floats: [[2, 3]], positive: true), Sample(opType: "Erf", floats: [[2, 3]]),
+        Sample(opType: "Gelu", floats: [[2, 3]], opset: 20), Sample(opType: "Pow", floats: [[2, 3]], constants: [ints(1, [3], [])], positive: true),
+        Sample(opType: "Identity", floats: [[3]]), Sample(opType: "Dropout", floats: [[3]]),
+        Sample(opType: "Softmax", floats: [[2, 4]]), Sample(opType: "LogSoftmax", floats: [[2, 4]], attributes: ["axis": .int(0)]),
+        Sample(opType: "MatMul", floats: [[2, 3, 4], [4, 2]]), Sample(opType: "Gemm", floats: [[2, 3], [4, 3], [4]], attributes: ["transB": .int(1), "alpha": .float(0.5)]),
+        Sample(opType: "Transpose", floats: [[2, 3, 4]], attributes: ["perm": .ints([2, 0, 1])]),
+        Sample(opType: "Reshape", floats: [[2, 3]], constants: [ints(1, [3, 2])]), Sample(opType: "Flatten", floats: [[2, 3, 2]]),
+        Sample(opType: "Squeeze", floats: [[2, 1, 3]], constants: [ints(1, [1])]), Sample(opType: "Unsqueeze", floats: [[2, 3]], constants: [ints(1, [0])]),
+        Sample(opType: "Expand", floats: [[3, 1]], constants: [ints(1, [2, 3, 4])]), Sample(opType: "Tile", floats: [[2, 3]], constants: [ints(1, [2, 1])]),
+        Sample(opType: "Concat", floats: [[2, 3], [2, 1]], attributes: ["axis": .int(1)]),
+        Sample(opType: "Slice", floats: [[4, 3]], constants: [ints(1, [1]), ints(2, [3]), ints(3, [0])]),
+        Sample(opType: "Gather", floats: [[4, 3]], constants: [ints(1, [2, 0, 2], [3])]),
+        Sample(opType: "ReduceSum", floats: [[2, 3]], constants: [ints(1, [1])]), Sample(opType: "ReduceMean", floats: [[2, 3]], constants: [ints(1, [0])]),
+        Sample(opType: "ReduceMax", floats: [[2, 3]], constants: [ints(1, [1])]), Sample(opType: "ReduceMin", floats: [[2, 3]], constants: [ints(1, [1])]),
+        Sample(opType: "Clip", floats: [[2, 3]], constants: [
+            ConstantInput(index: 1, values: [], shape: [], floats: [-0.3]), ConstantInput(index: 2, values: [], shape: [], floats: [0.4]),
+        ]), Sample(opType: "Where", floats: [[2, 3], [2, 3]], constants: [ConstantInput(index: 0, values: [1, 0, 1, 0, 0, 1], shape: [2, 3], type: .bool)]),
+        Sample(opType: "Conv", floats: [[1, 2, 4, 4], [3, 2, 3, 3], [3]], attributes: ["pads": .ints([1, 1, 1, 1])]),
+        Sample(opType: "MaxPool", floats: [[1, 2, 4, 4]], attributes: ["kernel_shape": .ints([2, 2]), "strides": .ints([2, 2])]),
+        Sample(opType: "AveragePool", floats: [[1, 2, 4, 4]], attributes: ["kernel_shape": .ints([3, 3]), "pads": .ints([1, 1, 1, 1])]),
+        Sample(opType: "GlobalAveragePool", floats: [[2, 3, 2, 2]]), Sample(opType: "GlobalMaxPool", floats: [[2, 3, 2, 2]]),
+        Sample(opType: "BatchNormalization", floats: [[3, 2, 2], [2], [2], [2], [2]], positive: true),
+        Sample(opType: "LayerNormalization", floats: [[2, 5], [5], [5]]),
+        Sample(opType: "SoftmaxCrossEntropyLoss", floats: [[3, 4]], constants: [ints(1, [1, 0, 3], [3])]),
+        Sample(opType: "LSTM", floats: [[2, 1, 3], [1, 8, 3], [1, 8, 2], [1, 16]], attributes: ["hidden_size": .int(2)], outputs: 3),
+        Sample(opType: "GRU", floats: [[2, 1, 3], [1, 6, 3], [1, 6, 2], [1, 12]], attributes: ["hidden_size": .int(2), "linear_before_reset": .int(1)], outputs: 2),
+        Sample(opType: "RNN", floats: [[2, 1, 3], [1, 2, 3], [1, 2, 2], [1, 4]], attributes: ["hidden_size": .int(2)], outputs: 2),
+    ]
+
+    @Test("every differentiable declaration has a sample")
+    func walk() {
+        let differentiable = Set(OpImport.declarations.filter(\.differentiable).map(\.opType))
+        let sampled = Set(Self.samples.map(\.opType))
+        #expect(differentiable.subtracting(sampled).isEmpty, "no gradient sample for \(differentiable.subtracting(sampled).sorted())")
+        #expect(sampled.subtracting(differentiable).isEmpty)
+    }
+
+    @Test("gradients through the importer match finite differences", arguments: samples.map(\.opType))
+    func gradients(_ opType: String) throws {
+        let sample = Self.samples.first { $0.opType == opType }!
+        let leaves = sample.floats.enumerated().map { index, shape in
+            parameter(shape, low: sample.positive ? 0.5 : -1, high: sample.positive ? 1.5 : 1, seed: UInt64(index + 1))
+        }
+        let attributes = sample.attributes.mapValues { value -> NodeAttribute in
+            switch value {
+            case .int(let v): .int(v)
+            case .ints(let v): .ints(v)
+            case .float(let v): .float(v)
+            }
+        }
+        var constants = sample.constants
+        if opType == "Clip" {
+            // Bounds halfway between input values, so that no finite-difference step crosses a kink.
+            let sorted = leaves[0].scalars.sorted()
+            constants = [ConstantInput(index: 1, values: [], shape: [], floats: [(sorted[1] + sorted[2]) / 2]),
+                         ConstantInput(index: 2, values: [], shape: [], floats: [(sorted[3] + sorted[4]) / 2])]
+        }
+        func run(_ tensors: [Tensor]) -> Tensor {
+            var inputs: [GraphValue?] = tensors.map { .tensor($0) }
+            for constant in constants.sorted(by: { $0.index < $1.index }) {
+                let value = constant.floats.map { GraphValue.tensor(Tensor($0, shape: constant.shape)) }
+                    ?? GraphValue.integers(constant.values, shape: constant.shape, type: constant.type)
+                if constant.index <= inputs.count { inputs.insert(value, at: constant.index) } else { inputs.append(value) }
+            }
+            let node = ImportNode(opType: opType, label: "n", attributes: attributes, inputs: inputs, opset: sample.opset, outputCount: sample.outputs)
+            do {
+                // Every output takes part, each with its own weight (the recurrences' states too).
+                let outputs = try OpImport.run(node).map(\.asTensor)
+                return outputs.count == 1 ? outputs[0] : Tensor.concat(outputs.map { $0.reshaped([-1]) }, dim: 0)
+            } catch {
+                Issue.record("\(opType): \(error)")
+                return Tensor(scalar: 0)
+            }
+        }
+        expectGradientsMatchFiniteDifferences(leaves, step: 1e-2, tolerance: 5e-3) { run($0) }
+    }
+}
+
+extension ImporterGradientTests {
+    enum Attr: Sendable {
+        case int(Int)
+        case ints([Int])
+        case float(Float)
+    }
+}
