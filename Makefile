@@ -144,6 +144,7 @@ fuzz-smoke: fuzz-build
 		echo "$$target: $$(grep -E '^Done' .build-fuzz/$$target.log)"; \
 	done
 	rm -rf .build-fuzz/smoke/c-reader && mkdir -p .build-fuzz/smoke/c-reader
+	.build-fuzz/c/fuzz-c-reader -runs=0 .build-fuzz/smoke/c-reader tools/fuzz/corpus/fuzz-model-file tools/fuzz/regressions/fuzz-c-reader $(FUZZ_FLAGS)
 	.build-fuzz/c/fuzz-c-reader -max_total_time=5 -seed=1 .build-fuzz/smoke/c-reader tools/fuzz/corpus/fuzz-model-file $(FUZZ_FLAGS) \
 		-artifact_prefix=.build-fuzz/c-reader- > .build-fuzz/c-reader.log 2>&1 || { tail -40 .build-fuzz/c-reader.log; exit 1; }
 	echo "fuzz-c-reader: $$(grep -E '^Done' .build-fuzz/c-reader.log)"

@@ -158,8 +158,8 @@ open class Module: CustomStringConvertible {
     open var description: String {
         let parameters = namedParameters
         let buffers = namedBuffers
-        var total = "Parameters: \(grouped(parameters.reduce(0) { $0 + $1.tensor.count })) in \(parameters.count) tensors"
-        if !buffers.isEmpty { total += "; buffers: \(grouped(buffers.reduce(0) { $0 + $1.tensor.count })) in \(buffers.count) tensors" }
+        var total = "Parameters: \(UInt64(parameters.reduce(0) { $0 + $1.tensor.count }).grouped) in \(parameters.count) tensors"
+        if !buffers.isEmpty { total += "; buffers: \(UInt64(buffers.reduce(0) { $0 + $1.tensor.count }).grouped) in \(buffers.count) tensors" }
         return tree() + "\n" + total
     }
 
@@ -321,14 +321,3 @@ extension Layer {
 /// A layer without parameters (activations). Kept for source compatibility: reflection finds
 /// that such a layer has no tensors.
 public protocol ParameterlessLayer: Layer {}
-
-/// `1,234,567`.
-func grouped(_ count: Int) -> String {
-    let digits = Array(String(count))
-    var text = ""
-    for (index, digit) in digits.enumerated() {
-        if index > 0 && (digits.count - index) % 3 == 0 { text.append(",") }
-        text.append(digit)
-    }
-    return text
-}

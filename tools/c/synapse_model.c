@@ -384,12 +384,14 @@ static int open_once(const char *onnx_path, synapse_model **out, struct stat *id
     model->weights = calloc(graph->n_initializer ? graph->n_initializer : 1, sizeof(synapse_weight));
     model->input_names = calloc(graph->n_input ? graph->n_input : 1, sizeof(char *));
     if (!model->weights || !model->input_names) {
+        weight_file_close(&cache);
         synapse_model_close(model);
         return fail(error, error_size, SYNAPSE_ERROR_MEMORY, "out of memory");
     }
     for (size_t i = 0; i < graph->n_initializer; i++) {
         Onnx__TensorProto *init = graph->initializer[i];
         if (!init->name || !*init->name) {
+            weight_file_close(&cache);
             synapse_model_close(model);
             return fail(error, error_size, SYNAPSE_ERROR_FORMAT, "model %s: initializer %zu has no name", onnx_path, i);
         }
