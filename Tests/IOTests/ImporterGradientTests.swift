@@ -65,6 +65,15 @@ struct ImporterGradientTests {
         Sample(opType: "SoftmaxCrossEntropyLoss", floats: [[3, 4]], constants: [ints(1, [1, 0, 3], [3])]),
         Sample(opType: "LSTM", floats: [[2, 1, 3], [1, 8, 3], [1, 8, 2], [1, 16]], attributes: ["hidden_size": .int(2)], outputs: 3),
         Sample(opType: "GRU", floats: [[2, 1, 3], [1, 6, 3], [1, 6, 2], [1, 12]], attributes: ["hidden_size": .int(2), "linear_before_reset": .int(1)], outputs: 2),
+        Sample(opType: "LeakyRelu", floats: [[2, 3]], attributes: ["alpha": .float(0.1)]), Sample(opType: "PRelu", floats: [[2, 3], [3]]),
+        Sample(opType: "HardSigmoid", floats: [[2, 3]]), Sample(opType: "HardSwish", floats: [[2, 3]]), Sample(opType: "Elu", floats: [[2, 3]]),
+        Sample(opType: "Selu", floats: [[2, 3]]), Sample(opType: "Celu", floats: [[2, 3]], attributes: ["alpha": .float(0.5)]),
+        Sample(opType: "Softplus", floats: [[2, 3]]), Sample(opType: "Softsign", floats: [[2, 3]]), Sample(opType: "Mish", floats: [[2, 3]]),
+        Sample(opType: "ThresholdedRelu", floats: [[2, 3]], attributes: ["alpha": .float(0.05)]),
+        Sample(opType: "Shrink", floats: [[2, 3]], attributes: ["lambd": .float(0.05), "bias": .float(0.2)]),
+        Sample(opType: "Abs", floats: [[2, 3]]), Sample(opType: "Reciprocal", floats: [[2, 3]], positive: true),
+        Sample(opType: "Max", floats: [[2, 3], [3], [2, 1]]), Sample(opType: "Min", floats: [[2, 3], [2, 3]]),
+        Sample(opType: "Sum", floats: [[2, 3], [3], [2, 3]]), Sample(opType: "Mean", floats: [[2, 3], [2, 3]]),
         Sample(opType: "RNN", floats: [[2, 1, 3], [1, 2, 3], [1, 2, 2], [1, 4]], attributes: ["hidden_size": .int(2)], outputs: 2),
     ]
 
@@ -82,7 +91,14 @@ struct ImporterGradientTests {
         let leaves = sample.floats.enumerated().map { index, shape in
             parameter(shape, low: sample.positive ? 0.5 : -1, high: sample.positive ? 1.5 : 1, seed: UInt64(index + 1))
         }
-        let attributes = sample.attributes.mapValues { value -> NodeAttribute in
+        var sampleAttributes = sample.attributes
+        if opType == "ThresholdedRelu" || opType == "Shrink" {
+            // A threshold halfway between two inputs' magnitudes: these functions jump there, and
+            // no finite-difference step may cross it.
+            let magnitudes = leaves[0].scalars.map(abs).sorted()
+            sampleAttributes[opType == "Shrink" ? "lambd" : "alpha"] = .float((magnitudes[2] + magnitudes[3]) / 2)
+        }
+        let attributes = sampleAttributes.mapValues { value -> NodeAttribute in
             switch value {
             case .int(let v): .int(v)
             case .ints(let v): .ints(v)

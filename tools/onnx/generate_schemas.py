@@ -18,7 +18,7 @@ OUT = os.path.join(ROOT, "Sources", "Core", "Import", "ONNXSchemas.swift")
 # as `["A", "B"].map { ImporterDeclaration($0`.
 PATTERN = re.compile(r'ImporterDeclaration\(\s*"([A-Za-z]+)"')
 LISTS = re.compile(r'\[((?:"[A-Za-z]+",?\s*)+)\]\.map \{\s*ImporterDeclaration\(\$0', re.S)
-OLDEST = 13  # the oldest opset Synapse reads
+OLDEST = 1  # every version: declarations say which opsets they read
 
 
 def declared_ops():

@@ -4,21 +4,42 @@ extension ONNXSchema {
     /// ONNX's schema of every operator Synapse declares an importer for, by op type: one
     /// entry per opset version in which the operator changed.
     public static let standard: [String: [ONNXSchema]] = [
+        "Abs": [
+            ONNXSchema(since: 1, inputs: 1...1, outputs: 1...1, attributes: ["consumed_inputs": .init(.ints, nil, required: false)], inputTypes: [[.float16, .float32, .float64]]),
+            ONNXSchema(since: 6, inputs: 1...1, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
+            ONNXSchema(since: 13, inputs: 1...1, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
+        ],
         "Add": [
+            ONNXSchema(since: 1, inputs: 2...2, outputs: 1...1, attributes: ["axis": .init(.int, nil, required: false), "broadcast": .init(.int, .int(0), required: false), "consumed_inputs": .init(.ints, nil, required: false)], inputTypes: [[.float16, .float32, .float64], [.float16, .float32, .float64]]),
+            ONNXSchema(since: 6, inputs: 2...2, outputs: 1...1, attributes: ["axis": .init(.int, nil, required: false), "broadcast": .init(.int, .int(0), required: false)], inputTypes: [[.float16, .float32, .float64, .int32, .int64, .uint32, .uint64], [.float16, .float32, .float64, .int32, .int64, .uint32, .uint64]]),
+            ONNXSchema(since: 7, inputs: 2...2, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64, .int32, .int64, .uint32, .uint64], [.float16, .float32, .float64, .int32, .int64, .uint32, .uint64]]),
             ONNXSchema(since: 13, inputs: 2...2, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64, .int32, .int64, .uint32, .uint64], [.float16, .float32, .float64, .int32, .int64, .uint32, .uint64]]),
             ONNXSchema(since: 14, inputs: 2...2, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8], [.float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
         ],
+        "And": [
+            ONNXSchema(since: 1, inputs: 2...2, outputs: 1...1, attributes: ["axis": .init(.int, nil, required: false), "broadcast": .init(.int, .int(0), required: false)], inputTypes: [[.bool], [.bool]]),
+            ONNXSchema(since: 7, inputs: 2...2, outputs: 1...1, attributes: [:], inputTypes: [[.bool], [.bool]]),
+        ],
         "AveragePool": [
+            ONNXSchema(since: 1, inputs: 1...1, outputs: 1...1, attributes: ["auto_pad": .init(.string, .string("NOTSET"), required: false), "kernel_shape": .init(.ints, nil, required: true), "pads": .init(.ints, nil, required: false), "strides": .init(.ints, nil, required: false)], inputTypes: [[.float16, .float32, .float64]]),
+            ONNXSchema(since: 7, inputs: 1...1, outputs: 1...1, attributes: ["auto_pad": .init(.string, .string("NOTSET"), required: false), "count_include_pad": .init(.int, .int(0), required: false), "kernel_shape": .init(.ints, nil, required: true), "pads": .init(.ints, nil, required: false), "strides": .init(.ints, nil, required: false)], inputTypes: [[.float16, .float32, .float64]]),
+            ONNXSchema(since: 10, inputs: 1...1, outputs: 1...1, attributes: ["auto_pad": .init(.string, .string("NOTSET"), required: false), "ceil_mode": .init(.int, .int(0), required: false), "count_include_pad": .init(.int, .int(0), required: false), "kernel_shape": .init(.ints, nil, required: true), "pads": .init(.ints, nil, required: false), "strides": .init(.ints, nil, required: false)], inputTypes: [[.float16, .float32, .float64]]),
             ONNXSchema(since: 11, inputs: 1...1, outputs: 1...1, attributes: ["auto_pad": .init(.string, .string("NOTSET"), required: false), "ceil_mode": .init(.int, .int(0), required: false), "count_include_pad": .init(.int, .int(0), required: false), "kernel_shape": .init(.ints, nil, required: true), "pads": .init(.ints, nil, required: false), "strides": .init(.ints, nil, required: false)], inputTypes: [[.float16, .float32, .float64]]),
             ONNXSchema(since: 19, inputs: 1...1, outputs: 1...1, attributes: ["auto_pad": .init(.string, .string("NOTSET"), required: false), "ceil_mode": .init(.int, .int(0), required: false), "count_include_pad": .init(.int, .int(0), required: false), "dilations": .init(.ints, nil, required: false), "kernel_shape": .init(.ints, nil, required: true), "pads": .init(.ints, nil, required: false), "strides": .init(.ints, nil, required: false)], inputTypes: [[.float16, .float32, .float64]]),
             ONNXSchema(since: 22, inputs: 1...1, outputs: 1...1, attributes: ["auto_pad": .init(.string, .string("NOTSET"), required: false), "ceil_mode": .init(.int, .int(0), required: false), "count_include_pad": .init(.int, .int(0), required: false), "dilations": .init(.ints, nil, required: false), "kernel_shape": .init(.ints, nil, required: true), "pads": .init(.ints, nil, required: false), "strides": .init(.ints, nil, required: false)], inputTypes: [[.float16, .float32, .float64]]),
         ],
         "BatchNormalization": [
+            ONNXSchema(since: 1, inputs: 5...5, outputs: 1...5, attributes: ["consumed_inputs": .init(.ints, nil, required: true), "epsilon": .init(.float, .float(9.999999747378752e-06), required: false), "is_test": .init(.int, .int(0), required: false), "momentum": .init(.float, .float(0.8999999761581421), required: false), "spatial": .init(.int, .int(1), required: false)], inputTypes: [[.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64]]),
+            ONNXSchema(since: 6, inputs: 5...5, outputs: 1...5, attributes: ["epsilon": .init(.float, .float(9.999999747378752e-06), required: false), "is_test": .init(.int, .int(0), required: false), "momentum": .init(.float, .float(0.8999999761581421), required: false), "spatial": .init(.int, .int(1), required: false)], inputTypes: [[.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64]]),
+            ONNXSchema(since: 7, inputs: 5...5, outputs: 1...5, attributes: ["epsilon": .init(.float, .float(9.999999747378752e-06), required: false), "momentum": .init(.float, .float(0.8999999761581421), required: false), "spatial": .init(.int, .int(1), required: false)], inputTypes: [[.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64]]),
             ONNXSchema(since: 9, inputs: 5...5, outputs: 1...5, attributes: ["epsilon": .init(.float, .float(9.999999747378752e-06), required: false), "momentum": .init(.float, .float(0.8999999761581421), required: false)], inputTypes: [[.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64]]),
             ONNXSchema(since: 14, inputs: 5...5, outputs: 1...3, attributes: ["epsilon": .init(.float, .float(9.999999747378752e-06), required: false), "momentum": .init(.float, .float(0.8999999761581421), required: false), "training_mode": .init(.int, .int(0), required: false)], inputTypes: [[.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64]]),
             ONNXSchema(since: 15, inputs: 5...5, outputs: 1...3, attributes: ["epsilon": .init(.float, .float(9.999999747378752e-06), required: false), "momentum": .init(.float, .float(0.8999999761581421), required: false), "training_mode": .init(.int, .int(0), required: false)], inputTypes: [[.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64]]),
         ],
         "Cast": [
+            ONNXSchema(since: 1, inputs: 1...1, outputs: 1...1, attributes: ["to": .init(.string, nil, required: true)], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
+            ONNXSchema(since: 6, inputs: 1...1, outputs: 1...1, attributes: ["to": .init(.int, nil, required: true)], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
+            ONNXSchema(since: 9, inputs: 1...1, outputs: 1...1, attributes: ["to": .init(.int, nil, required: true)], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
             ONNXSchema(since: 13, inputs: 1...1, outputs: 1...1, attributes: ["to": .init(.int, nil, required: true)], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
             ONNXSchema(since: 19, inputs: 1...1, outputs: 1...1, attributes: ["saturate": .init(.int, .int(1), required: false), "to": .init(.int, nil, required: true)], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
             ONNXSchema(since: 21, inputs: 1...1, outputs: 1...1, attributes: ["saturate": .init(.int, .int(1), required: false), "to": .init(.int, nil, required: true)], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
@@ -27,13 +48,28 @@ extension ONNXSchema {
             ONNXSchema(since: 25, inputs: 1...1, outputs: 1...1, attributes: ["round_mode": .init(.string, .string("up"), required: false), "saturate": .init(.int, .int(1), required: false), "to": .init(.int, nil, required: true)], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
             ONNXSchema(since: 28, inputs: 1...1, outputs: 1...1, attributes: ["round_mode": .init(.string, .string("up"), required: false), "saturate": .init(.int, .int(1), required: false), "to": .init(.int, nil, required: true)], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
         ],
+        "Celu": [
+            ONNXSchema(since: 12, inputs: 1...1, outputs: 1...1, attributes: ["alpha": .init(.float, .float(1.0), required: false)], inputTypes: [[.float32]]),
+            ONNXSchema(since: 28, inputs: 1...1, outputs: 1...1, attributes: ["alpha": .init(.float, .float(1.0), required: false)], inputTypes: [[.float16, .float32, .float64]]),
+        ],
         "Clip": [
+            ONNXSchema(since: 1, inputs: 1...1, outputs: 1...1, attributes: ["consumed_inputs": .init(.ints, nil, required: false), "max": .init(.float, nil, required: false), "min": .init(.float, nil, required: false)], inputTypes: [[.float16, .float32, .float64]]),
+            ONNXSchema(since: 6, inputs: 1...1, outputs: 1...1, attributes: ["max": .init(.float, .float(3.4028234663852886e+38), required: false), "min": .init(.float, .float(-3.4028234663852886e+38), required: false)], inputTypes: [[.float16, .float32, .float64]]),
+            ONNXSchema(since: 11, inputs: 1...3, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64]]),
+            ONNXSchema(since: 12, inputs: 1...3, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8], [.float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8], [.float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
             ONNXSchema(since: 13, inputs: 1...3, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8], [.float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8], [.float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
         ],
         "Concat": [
+            ONNXSchema(since: 1, inputs: 1...Int.max, outputs: 1...1, attributes: ["axis": .init(.int, nil, required: false)], inputTypes: [[.float16, .float32, .float64]]),
+            ONNXSchema(since: 4, inputs: 1...Int.max, outputs: 1...1, attributes: ["axis": .init(.int, nil, required: true)], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
+            ONNXSchema(since: 11, inputs: 1...Int.max, outputs: 1...1, attributes: ["axis": .init(.int, nil, required: true)], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
             ONNXSchema(since: 13, inputs: 1...Int.max, outputs: 1...1, attributes: ["axis": .init(.int, nil, required: true)], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
         ],
         "Constant": [
+            ONNXSchema(since: 1, inputs: 0...0, outputs: 1...1, attributes: ["value": .init(.tensor, nil, required: true)], inputTypes: []),
+            ONNXSchema(since: 9, inputs: 0...0, outputs: 1...1, attributes: ["value": .init(.tensor, nil, required: true)], inputTypes: []),
+            ONNXSchema(since: 11, inputs: 0...0, outputs: 1...1, attributes: ["sparse_value": .init(.sparseTensor, nil, required: false), "value": .init(.tensor, nil, required: false)], inputTypes: []),
+            ONNXSchema(since: 12, inputs: 0...0, outputs: 1...1, attributes: ["sparse_value": .init(.sparseTensor, nil, required: false), "value": .init(.tensor, nil, required: false), "value_float": .init(.float, nil, required: false), "value_floats": .init(.floats, nil, required: false), "value_int": .init(.int, nil, required: false), "value_ints": .init(.ints, nil, required: false), "value_string": .init(.string, nil, required: false), "value_strings": .init(.strings, nil, required: false)], inputTypes: []),
             ONNXSchema(since: 13, inputs: 0...0, outputs: 1...1, attributes: ["sparse_value": .init(.sparseTensor, nil, required: false), "value": .init(.tensor, nil, required: false), "value_float": .init(.float, nil, required: false), "value_floats": .init(.floats, nil, required: false), "value_int": .init(.int, nil, required: false), "value_ints": .init(.ints, nil, required: false), "value_string": .init(.string, nil, required: false), "value_strings": .init(.strings, nil, required: false)], inputTypes: []),
             ONNXSchema(since: 19, inputs: 0...0, outputs: 1...1, attributes: ["sparse_value": .init(.sparseTensor, nil, required: false), "value": .init(.tensor, nil, required: false), "value_float": .init(.float, nil, required: false), "value_floats": .init(.floats, nil, required: false), "value_int": .init(.int, nil, required: false), "value_ints": .init(.ints, nil, required: false), "value_string": .init(.string, nil, required: false), "value_strings": .init(.strings, nil, required: false)], inputTypes: []),
             ONNXSchema(since: 21, inputs: 0...0, outputs: 1...1, attributes: ["sparse_value": .init(.sparseTensor, nil, required: false), "value": .init(.tensor, nil, required: false), "value_float": .init(.float, nil, required: false), "value_floats": .init(.floats, nil, required: false), "value_int": .init(.int, nil, required: false), "value_ints": .init(.ints, nil, required: false), "value_string": .init(.string, nil, required: false), "value_strings": .init(.strings, nil, required: false)], inputTypes: []),
@@ -50,31 +86,55 @@ extension ONNXSchema {
             ONNXSchema(since: 25, inputs: 1...1, outputs: 1...1, attributes: ["value": .init(.tensor, nil, required: false)], inputTypes: [[.int64]]),
         ],
         "Conv": [
+            ONNXSchema(since: 1, inputs: 2...3, outputs: 1...1, attributes: ["auto_pad": .init(.string, .string("NOTSET"), required: false), "dilations": .init(.ints, nil, required: false), "group": .init(.int, .int(1), required: false), "kernel_shape": .init(.ints, nil, required: false), "pads": .init(.ints, nil, required: false), "strides": .init(.ints, nil, required: false)], inputTypes: [[.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64]]),
             ONNXSchema(since: 11, inputs: 2...3, outputs: 1...1, attributes: ["auto_pad": .init(.string, .string("NOTSET"), required: false), "dilations": .init(.ints, nil, required: false), "group": .init(.int, .int(1), required: false), "kernel_shape": .init(.ints, nil, required: false), "pads": .init(.ints, nil, required: false), "strides": .init(.ints, nil, required: false)], inputTypes: [[.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64]]),
             ONNXSchema(since: 22, inputs: 2...3, outputs: 1...1, attributes: ["auto_pad": .init(.string, .string("NOTSET"), required: false), "dilations": .init(.ints, nil, required: false), "group": .init(.int, .int(1), required: false), "kernel_shape": .init(.ints, nil, required: false), "pads": .init(.ints, nil, required: false), "strides": .init(.ints, nil, required: false)], inputTypes: [[.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64]]),
         ],
         "Div": [
+            ONNXSchema(since: 1, inputs: 2...2, outputs: 1...1, attributes: ["axis": .init(.int, nil, required: false), "broadcast": .init(.int, .int(0), required: false), "consumed_inputs": .init(.ints, nil, required: false)], inputTypes: [[.float16, .float32, .float64], [.float16, .float32, .float64]]),
+            ONNXSchema(since: 6, inputs: 2...2, outputs: 1...1, attributes: ["axis": .init(.int, nil, required: false), "broadcast": .init(.int, .int(0), required: false)], inputTypes: [[.float16, .float32, .float64, .int32, .int64, .uint32, .uint64], [.float16, .float32, .float64, .int32, .int64, .uint32, .uint64]]),
+            ONNXSchema(since: 7, inputs: 2...2, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64, .int32, .int64, .uint32, .uint64], [.float16, .float32, .float64, .int32, .int64, .uint32, .uint64]]),
             ONNXSchema(since: 13, inputs: 2...2, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64, .int32, .int64, .uint32, .uint64], [.float16, .float32, .float64, .int32, .int64, .uint32, .uint64]]),
             ONNXSchema(since: 14, inputs: 2...2, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8], [.float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
         ],
         "Dropout": [
+            ONNXSchema(since: 1, inputs: 1...1, outputs: 1...2, attributes: ["consumed_inputs": .init(.ints, nil, required: false), "is_test": .init(.int, .int(0), required: false), "ratio": .init(.float, .float(0.5), required: false)], inputTypes: [[.float16, .float32, .float64]]),
+            ONNXSchema(since: 6, inputs: 1...1, outputs: 1...2, attributes: ["is_test": .init(.int, .int(0), required: false), "ratio": .init(.float, .float(0.5), required: false)], inputTypes: [[.float16, .float32, .float64]]),
+            ONNXSchema(since: 7, inputs: 1...1, outputs: 1...2, attributes: ["ratio": .init(.float, .float(0.5), required: false)], inputTypes: [[.float16, .float32, .float64]]),
+            ONNXSchema(since: 10, inputs: 1...1, outputs: 1...2, attributes: ["ratio": .init(.float, .float(0.5), required: false)], inputTypes: [[.float16, .float32, .float64]]),
+            ONNXSchema(since: 12, inputs: 1...3, outputs: 1...2, attributes: ["seed": .init(.int, nil, required: false)], inputTypes: [[.float16, .float32, .float64], [.float16, .float32, .float64], [.bool]]),
             ONNXSchema(since: 13, inputs: 1...3, outputs: 1...2, attributes: ["seed": .init(.int, nil, required: false)], inputTypes: [[.float16, .float32, .float64], [.float16, .float32, .float64], [.bool]]),
             ONNXSchema(since: 22, inputs: 1...3, outputs: 1...2, attributes: ["seed": .init(.int, nil, required: false)], inputTypes: [[.float16, .float32, .float64], [.float16, .float32, .float64], [.bool]]),
         ],
+        "Elu": [
+            ONNXSchema(since: 1, inputs: 1...1, outputs: 1...1, attributes: ["alpha": .init(.float, .float(1.0), required: false), "consumed_inputs": .init(.ints, nil, required: false)], inputTypes: [[.float16, .float32, .float64]]),
+            ONNXSchema(since: 6, inputs: 1...1, outputs: 1...1, attributes: ["alpha": .init(.float, .float(1.0), required: false)], inputTypes: [[.float16, .float32, .float64]]),
+            ONNXSchema(since: 22, inputs: 1...1, outputs: 1...1, attributes: ["alpha": .init(.float, .float(1.0), required: false)], inputTypes: [[.float16, .float32, .float64]]),
+        ],
         "Equal": [
+            ONNXSchema(since: 1, inputs: 2...2, outputs: 1...1, attributes: ["axis": .init(.int, nil, required: false), "broadcast": .init(.int, .int(0), required: false)], inputTypes: [[.bool, .int32, .int64], [.bool, .int32, .int64]]),
+            ONNXSchema(since: 7, inputs: 2...2, outputs: 1...1, attributes: [:], inputTypes: [[.bool, .int32, .int64], [.bool, .int32, .int64]]),
+            ONNXSchema(since: 11, inputs: 2...2, outputs: 1...1, attributes: [:], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8], [.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
             ONNXSchema(since: 13, inputs: 2...2, outputs: 1...1, attributes: [:], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8], [.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
             ONNXSchema(since: 19, inputs: 2...2, outputs: 1...1, attributes: [:], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8], [.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
         ],
         "Erf": [
+            ONNXSchema(since: 9, inputs: 1...1, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
             ONNXSchema(since: 13, inputs: 1...1, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64]]),
         ],
         "Exp": [
+            ONNXSchema(since: 1, inputs: 1...1, outputs: 1...1, attributes: ["consumed_inputs": .init(.ints, nil, required: false)], inputTypes: [[.float16, .float32, .float64]]),
+            ONNXSchema(since: 6, inputs: 1...1, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64]]),
             ONNXSchema(since: 13, inputs: 1...1, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64]]),
         ],
         "Expand": [
+            ONNXSchema(since: 8, inputs: 2...2, outputs: 1...1, attributes: [:], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8], [.int64]]),
             ONNXSchema(since: 13, inputs: 2...2, outputs: 1...1, attributes: [:], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8], [.int64]]),
         ],
         "Flatten": [
+            ONNXSchema(since: 1, inputs: 1...1, outputs: 1...1, attributes: ["axis": .init(.int, .int(1), required: false)], inputTypes: [[.float16, .float32, .float64]]),
+            ONNXSchema(since: 9, inputs: 1...1, outputs: 1...1, attributes: ["axis": .init(.int, .int(1), required: false)], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
+            ONNXSchema(since: 11, inputs: 1...1, outputs: 1...1, attributes: ["axis": .init(.int, .int(1), required: false)], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
             ONNXSchema(since: 13, inputs: 1...1, outputs: 1...1, attributes: ["axis": .init(.int, .int(1), required: false)], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
             ONNXSchema(since: 21, inputs: 1...1, outputs: 1...1, attributes: ["axis": .init(.int, .int(1), required: false)], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
             ONNXSchema(since: 23, inputs: 1...1, outputs: 1...1, attributes: ["axis": .init(.int, .int(1), required: false)], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
@@ -82,17 +142,26 @@ extension ONNXSchema {
             ONNXSchema(since: 25, inputs: 1...1, outputs: 1...1, attributes: ["axis": .init(.int, .int(1), required: false)], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
         ],
         "GRU": [
+            ONNXSchema(since: 1, inputs: 3...6, outputs: 2...2, attributes: ["activation_alpha": .init(.floats, nil, required: false), "activation_beta": .init(.floats, nil, required: false), "activations": .init(.strings, nil, required: false), "clip": .init(.float, nil, required: false), "direction": .init(.string, .string("foward"), required: false), "hidden_size": .init(.int, nil, required: false), "output_sequence": .init(.int, .int(0), required: false)], inputTypes: [[.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64], [.int32], [.float16, .float32, .float64]]),
+            ONNXSchema(since: 3, inputs: 3...6, outputs: 0...2, attributes: ["activation_alpha": .init(.floats, nil, required: false), "activation_beta": .init(.floats, nil, required: false), "activations": .init(.strings, nil, required: false), "clip": .init(.float, nil, required: false), "direction": .init(.string, .string("forward"), required: false), "hidden_size": .init(.int, nil, required: false), "linear_before_reset": .init(.int, .int(0), required: false), "output_sequence": .init(.int, .int(0), required: false)], inputTypes: [[.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64], [.int32], [.float16, .float32, .float64]]),
             ONNXSchema(since: 7, inputs: 3...6, outputs: 0...2, attributes: ["activation_alpha": .init(.floats, nil, required: false), "activation_beta": .init(.floats, nil, required: false), "activations": .init(.strings, nil, required: false), "clip": .init(.float, nil, required: false), "direction": .init(.string, .string("forward"), required: false), "hidden_size": .init(.int, nil, required: false), "linear_before_reset": .init(.int, .int(0), required: false)], inputTypes: [[.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64], [.int32], [.float16, .float32, .float64]]),
             ONNXSchema(since: 14, inputs: 3...6, outputs: 0...2, attributes: ["activation_alpha": .init(.floats, nil, required: false), "activation_beta": .init(.floats, nil, required: false), "activations": .init(.strings, nil, required: false), "clip": .init(.float, nil, required: false), "direction": .init(.string, .string("forward"), required: false), "hidden_size": .init(.int, nil, required: false), "layout": .init(.int, .int(0), required: false), "linear_before_reset": .init(.int, .int(0), required: false)], inputTypes: [[.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64], [.int32], [.float16, .float32, .float64]]),
             ONNXSchema(since: 22, inputs: 3...6, outputs: 0...2, attributes: ["activation_alpha": .init(.floats, nil, required: false), "activation_beta": .init(.floats, nil, required: false), "activations": .init(.strings, nil, required: false), "clip": .init(.float, nil, required: false), "direction": .init(.string, .string("forward"), required: false), "hidden_size": .init(.int, nil, required: false), "layout": .init(.int, .int(0), required: false), "linear_before_reset": .init(.int, .int(0), required: false)], inputTypes: [[.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64], [.int32], [.float16, .float32, .float64]]),
         ],
         "Gather": [
+            ONNXSchema(since: 1, inputs: 2...2, outputs: 1...1, attributes: ["axis": .init(.int, .int(0), required: false)], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8], [.int32, .int64]]),
+            ONNXSchema(since: 11, inputs: 2...2, outputs: 1...1, attributes: ["axis": .init(.int, .int(0), required: false)], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8], [.int32, .int64]]),
             ONNXSchema(since: 13, inputs: 2...2, outputs: 1...1, attributes: ["axis": .init(.int, .int(0), required: false)], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8], [.int32, .int64]]),
         ],
         "Gelu": [
             ONNXSchema(since: 20, inputs: 1...1, outputs: 1...1, attributes: ["approximate": .init(.string, .string("none"), required: false)], inputTypes: [[.float16, .float32, .float64]]),
         ],
         "Gemm": [
+            ONNXSchema(since: 1, inputs: 3...3, outputs: 1...1, attributes: ["alpha": .init(.float, .float(1.0), required: false), "beta": .init(.float, .float(1.0), required: false), "broadcast": .init(.int, .int(0), required: false), "transA": .init(.int, .int(0), required: false), "transB": .init(.int, .int(0), required: false)], inputTypes: [[.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64]]),
+            ONNXSchema(since: 6, inputs: 3...3, outputs: 1...1, attributes: ["alpha": .init(.float, .float(1.0), required: false), "beta": .init(.float, .float(1.0), required: false), "broadcast": .init(.int, .int(0), required: false), "transA": .init(.int, .int(0), required: false), "transB": .init(.int, .int(0), required: false)], inputTypes: [[.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64]]),
+            ONNXSchema(since: 7, inputs: 3...3, outputs: 1...1, attributes: ["alpha": .init(.float, .float(1.0), required: false), "beta": .init(.float, .float(1.0), required: false), "transA": .init(.int, .int(0), required: false), "transB": .init(.int, .int(0), required: false)], inputTypes: [[.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64]]),
+            ONNXSchema(since: 9, inputs: 3...3, outputs: 1...1, attributes: ["alpha": .init(.float, .float(1.0), required: false), "beta": .init(.float, .float(1.0), required: false), "transA": .init(.int, .int(0), required: false), "transB": .init(.int, .int(0), required: false)], inputTypes: [[.float16, .float32, .float64, .int32, .int64, .uint32, .uint64], [.float16, .float32, .float64, .int32, .int64, .uint32, .uint64], [.float16, .float32, .float64, .int32, .int64, .uint32, .uint64]]),
+            ONNXSchema(since: 11, inputs: 2...3, outputs: 1...1, attributes: ["alpha": .init(.float, .float(1.0), required: false), "beta": .init(.float, .float(1.0), required: false), "transA": .init(.int, .int(0), required: false), "transB": .init(.int, .int(0), required: false)], inputTypes: [[.float16, .float32, .float64, .int32, .int64, .uint32, .uint64], [.float16, .float32, .float64, .int32, .int64, .uint32, .uint64], [.float16, .float32, .float64, .int32, .int64, .uint32, .uint64]]),
             ONNXSchema(since: 13, inputs: 2...3, outputs: 1...1, attributes: ["alpha": .init(.float, .float(1.0), required: false), "beta": .init(.float, .float(1.0), required: false), "transA": .init(.int, .int(0), required: false), "transB": .init(.int, .int(0), required: false)], inputTypes: [[.float16, .float32, .float64, .int32, .int64, .uint32, .uint64], [.float16, .float32, .float64, .int32, .int64, .uint32, .uint64], [.float16, .float32, .float64, .int32, .int64, .uint32, .uint64]]),
         ],
         "GlobalAveragePool": [
@@ -104,13 +173,26 @@ extension ONNXSchema {
             ONNXSchema(since: 22, inputs: 1...1, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64]]),
         ],
         "Greater": [
+            ONNXSchema(since: 1, inputs: 2...2, outputs: 1...1, attributes: ["axis": .init(.int, nil, required: false), "broadcast": .init(.int, .int(0), required: false)], inputTypes: [[.float16, .float32, .float64], [.float16, .float32, .float64]]),
+            ONNXSchema(since: 7, inputs: 2...2, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64], [.float16, .float32, .float64]]),
+            ONNXSchema(since: 9, inputs: 2...2, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8], [.float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
             ONNXSchema(since: 13, inputs: 2...2, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8], [.float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
         ],
         "GreaterOrEqual": [
             ONNXSchema(since: 12, inputs: 2...2, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8], [.float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
             ONNXSchema(since: 16, inputs: 2...2, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8], [.float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
         ],
+        "HardSigmoid": [
+            ONNXSchema(since: 1, inputs: 1...1, outputs: 1...1, attributes: ["alpha": .init(.float, .float(0.20000000298023224), required: false), "beta": .init(.float, .float(0.5), required: false), "consumed_inputs": .init(.ints, nil, required: false)], inputTypes: [[.float16, .float32, .float64]]),
+            ONNXSchema(since: 6, inputs: 1...1, outputs: 1...1, attributes: ["alpha": .init(.float, .float(0.20000000298023224), required: false), "beta": .init(.float, .float(0.5), required: false)], inputTypes: [[.float16, .float32, .float64]]),
+            ONNXSchema(since: 22, inputs: 1...1, outputs: 1...1, attributes: ["alpha": .init(.float, .float(0.20000000298023224), required: false), "beta": .init(.float, .float(0.5), required: false)], inputTypes: [[.float16, .float32, .float64]]),
+        ],
+        "HardSwish": [
+            ONNXSchema(since: 14, inputs: 1...1, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64]]),
+            ONNXSchema(since: 22, inputs: 1...1, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64]]),
+        ],
         "Identity": [
+            ONNXSchema(since: 1, inputs: 1...1, outputs: 1...1, attributes: [:], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
             ONNXSchema(since: 13, inputs: 1...1, outputs: 1...1, attributes: [:], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
             ONNXSchema(since: 14, inputs: 1...1, outputs: 1...1, attributes: [:], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
             ONNXSchema(since: 16, inputs: 1...1, outputs: 1...1, attributes: [:], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
@@ -120,7 +202,17 @@ extension ONNXSchema {
             ONNXSchema(since: 24, inputs: 1...1, outputs: 1...1, attributes: [:], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
             ONNXSchema(since: 25, inputs: 1...1, outputs: 1...1, attributes: [:], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
         ],
+        "IsInf": [
+            ONNXSchema(since: 10, inputs: 1...1, outputs: 1...1, attributes: ["detect_negative": .init(.int, .int(1), required: false), "detect_positive": .init(.int, .int(1), required: false)], inputTypes: [[.float32, .float64]]),
+            ONNXSchema(since: 20, inputs: 1...1, outputs: 1...1, attributes: ["detect_negative": .init(.int, .int(1), required: false), "detect_positive": .init(.int, .int(1), required: false)], inputTypes: [[.float16, .float32, .float64]]),
+        ],
+        "IsNaN": [
+            ONNXSchema(since: 9, inputs: 1...1, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64]]),
+            ONNXSchema(since: 13, inputs: 1...1, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64]]),
+            ONNXSchema(since: 20, inputs: 1...1, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64]]),
+        ],
         "LSTM": [
+            ONNXSchema(since: 1, inputs: 3...8, outputs: 0...3, attributes: ["activation_alpha": .init(.floats, nil, required: false), "activation_beta": .init(.floats, nil, required: false), "activations": .init(.strings, nil, required: false), "clip": .init(.float, nil, required: false), "direction": .init(.string, .string("forward"), required: false), "hidden_size": .init(.int, nil, required: false), "input_forget": .init(.int, .int(0), required: false), "output_sequence": .init(.int, .int(0), required: false)], inputTypes: [[.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64], [.int32], [.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64]]),
             ONNXSchema(since: 7, inputs: 3...8, outputs: 0...3, attributes: ["activation_alpha": .init(.floats, nil, required: false), "activation_beta": .init(.floats, nil, required: false), "activations": .init(.strings, nil, required: false), "clip": .init(.float, nil, required: false), "direction": .init(.string, .string("forward"), required: false), "hidden_size": .init(.int, nil, required: false), "input_forget": .init(.int, .int(0), required: false)], inputTypes: [[.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64], [.int32], [.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64]]),
             ONNXSchema(since: 14, inputs: 3...8, outputs: 0...3, attributes: ["activation_alpha": .init(.floats, nil, required: false), "activation_beta": .init(.floats, nil, required: false), "activations": .init(.strings, nil, required: false), "clip": .init(.float, nil, required: false), "direction": .init(.string, .string("forward"), required: false), "hidden_size": .init(.int, nil, required: false), "input_forget": .init(.int, .int(0), required: false), "layout": .init(.int, .int(0), required: false)], inputTypes: [[.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64], [.int32], [.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64]]),
             ONNXSchema(since: 22, inputs: 3...8, outputs: 0...3, attributes: ["activation_alpha": .init(.floats, nil, required: false), "activation_beta": .init(.floats, nil, required: false), "activations": .init(.strings, nil, required: false), "clip": .init(.float, nil, required: false), "direction": .init(.string, .string("forward"), required: false), "hidden_size": .init(.int, nil, required: false), "input_forget": .init(.int, .int(0), required: false), "layout": .init(.int, .int(0), required: false)], inputTypes: [[.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64], [.int32], [.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64]]),
@@ -128,7 +220,15 @@ extension ONNXSchema {
         "LayerNormalization": [
             ONNXSchema(since: 17, inputs: 2...3, outputs: 1...3, attributes: ["axis": .init(.int, .int(-1), required: false), "epsilon": .init(.float, .float(9.999999747378752e-06), required: false), "stash_type": .init(.int, .int(1), required: false)], inputTypes: [[.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64]]),
         ],
+        "LeakyRelu": [
+            ONNXSchema(since: 1, inputs: 1...1, outputs: 1...1, attributes: ["alpha": .init(.float, .float(0.009999999776482582), required: false), "consumed_inputs": .init(.ints, nil, required: false)], inputTypes: [[.float16, .float32, .float64]]),
+            ONNXSchema(since: 6, inputs: 1...1, outputs: 1...1, attributes: ["alpha": .init(.float, .float(0.009999999776482582), required: false)], inputTypes: [[.float16, .float32, .float64]]),
+            ONNXSchema(since: 16, inputs: 1...1, outputs: 1...1, attributes: ["alpha": .init(.float, .float(0.009999999776482582), required: false)], inputTypes: [[.float16, .float32, .float64]]),
+        ],
         "Less": [
+            ONNXSchema(since: 1, inputs: 2...2, outputs: 1...1, attributes: ["axis": .init(.int, nil, required: false), "broadcast": .init(.int, .int(0), required: false)], inputTypes: [[.float16, .float32, .float64], [.float16, .float32, .float64]]),
+            ONNXSchema(since: 7, inputs: 2...2, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64], [.float16, .float32, .float64]]),
+            ONNXSchema(since: 9, inputs: 2...2, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8], [.float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
             ONNXSchema(since: 13, inputs: 2...2, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8], [.float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
         ],
         "LessOrEqual": [
@@ -136,33 +236,87 @@ extension ONNXSchema {
             ONNXSchema(since: 16, inputs: 2...2, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8], [.float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
         ],
         "Log": [
+            ONNXSchema(since: 1, inputs: 1...1, outputs: 1...1, attributes: ["consumed_inputs": .init(.ints, nil, required: false)], inputTypes: [[.float16, .float32, .float64]]),
+            ONNXSchema(since: 6, inputs: 1...1, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64]]),
             ONNXSchema(since: 13, inputs: 1...1, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64]]),
         ],
         "LogSoftmax": [
+            ONNXSchema(since: 1, inputs: 1...1, outputs: 1...1, attributes: ["axis": .init(.int, .int(1), required: false)], inputTypes: [[.float16, .float32, .float64]]),
+            ONNXSchema(since: 11, inputs: 1...1, outputs: 1...1, attributes: ["axis": .init(.int, .int(1), required: false)], inputTypes: [[.float16, .float32, .float64]]),
             ONNXSchema(since: 13, inputs: 1...1, outputs: 1...1, attributes: ["axis": .init(.int, .int(-1), required: false)], inputTypes: [[.float16, .float32, .float64]]),
         ],
         "MatMul": [
+            ONNXSchema(since: 1, inputs: 2...2, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64], [.float16, .float32, .float64]]),
+            ONNXSchema(since: 9, inputs: 2...2, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64, .int32, .int64, .uint32, .uint64], [.float16, .float32, .float64, .int32, .int64, .uint32, .uint64]]),
             ONNXSchema(since: 13, inputs: 2...2, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64, .int32, .int64, .uint32, .uint64], [.float16, .float32, .float64, .int32, .int64, .uint32, .uint64]]),
         ],
+        "Max": [
+            ONNXSchema(since: 1, inputs: 1...Int.max, outputs: 1...1, attributes: ["consumed_inputs": .init(.ints, nil, required: false)], inputTypes: [[.float16, .float32, .float64]]),
+            ONNXSchema(since: 6, inputs: 1...Int.max, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64]]),
+            ONNXSchema(since: 8, inputs: 1...Int.max, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64]]),
+            ONNXSchema(since: 12, inputs: 1...Int.max, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
+            ONNXSchema(since: 13, inputs: 1...Int.max, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
+        ],
         "MaxPool": [
+            ONNXSchema(since: 1, inputs: 1...1, outputs: 1...1, attributes: ["auto_pad": .init(.string, .string("NOTSET"), required: false), "kernel_shape": .init(.ints, nil, required: true), "pads": .init(.ints, nil, required: false), "strides": .init(.ints, nil, required: false)], inputTypes: [[.float16, .float32, .float64]]),
+            ONNXSchema(since: 8, inputs: 1...1, outputs: 1...2, attributes: ["auto_pad": .init(.string, .string("NOTSET"), required: false), "kernel_shape": .init(.ints, nil, required: true), "pads": .init(.ints, nil, required: false), "storage_order": .init(.int, .int(0), required: false), "strides": .init(.ints, nil, required: false)], inputTypes: [[.float16, .float32, .float64]]),
+            ONNXSchema(since: 10, inputs: 1...1, outputs: 1...2, attributes: ["auto_pad": .init(.string, .string("NOTSET"), required: false), "ceil_mode": .init(.int, .int(0), required: false), "dilations": .init(.ints, nil, required: false), "kernel_shape": .init(.ints, nil, required: true), "pads": .init(.ints, nil, required: false), "storage_order": .init(.int, .int(0), required: false), "strides": .init(.ints, nil, required: false)], inputTypes: [[.float16, .float32, .float64]]),
+            ONNXSchema(since: 11, inputs: 1...1, outputs: 1...2, attributes: ["auto_pad": .init(.string, .string("NOTSET"), required: false), "ceil_mode": .init(.int, .int(0), required: false), "dilations": .init(.ints, nil, required: false), "kernel_shape": .init(.ints, nil, required: true), "pads": .init(.ints, nil, required: false), "storage_order": .init(.int, .int(0), required: false), "strides": .init(.ints, nil, required: false)], inputTypes: [[.float16, .float32, .float64]]),
             ONNXSchema(since: 12, inputs: 1...1, outputs: 1...2, attributes: ["auto_pad": .init(.string, .string("NOTSET"), required: false), "ceil_mode": .init(.int, .int(0), required: false), "dilations": .init(.ints, nil, required: false), "kernel_shape": .init(.ints, nil, required: true), "pads": .init(.ints, nil, required: false), "storage_order": .init(.int, .int(0), required: false), "strides": .init(.ints, nil, required: false)], inputTypes: [[.float16, .float32, .float64, .int8, .uint8]]),
             ONNXSchema(since: 22, inputs: 1...1, outputs: 1...2, attributes: ["auto_pad": .init(.string, .string("NOTSET"), required: false), "ceil_mode": .init(.int, .int(0), required: false), "dilations": .init(.ints, nil, required: false), "kernel_shape": .init(.ints, nil, required: true), "pads": .init(.ints, nil, required: false), "storage_order": .init(.int, .int(0), required: false), "strides": .init(.ints, nil, required: false)], inputTypes: [[.float16, .float32, .float64, .int8, .uint8]]),
         ],
+        "Mean": [
+            ONNXSchema(since: 1, inputs: 1...Int.max, outputs: 1...1, attributes: ["consumed_inputs": .init(.ints, nil, required: false)], inputTypes: [[.float16, .float32, .float64]]),
+            ONNXSchema(since: 6, inputs: 1...Int.max, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64]]),
+            ONNXSchema(since: 8, inputs: 1...Int.max, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64]]),
+            ONNXSchema(since: 13, inputs: 1...Int.max, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64]]),
+        ],
+        "Min": [
+            ONNXSchema(since: 1, inputs: 1...Int.max, outputs: 1...1, attributes: ["consumed_inputs": .init(.ints, nil, required: false)], inputTypes: [[.float16, .float32, .float64]]),
+            ONNXSchema(since: 6, inputs: 1...Int.max, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64]]),
+            ONNXSchema(since: 8, inputs: 1...Int.max, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64]]),
+            ONNXSchema(since: 12, inputs: 1...Int.max, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
+            ONNXSchema(since: 13, inputs: 1...Int.max, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
+        ],
+        "Mish": [
+            ONNXSchema(since: 18, inputs: 1...1, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64]]),
+            ONNXSchema(since: 22, inputs: 1...1, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64]]),
+        ],
         "Mul": [
+            ONNXSchema(since: 1, inputs: 2...2, outputs: 1...1, attributes: ["axis": .init(.int, nil, required: false), "broadcast": .init(.int, .int(0), required: false), "consumed_inputs": .init(.ints, nil, required: false)], inputTypes: [[.float16, .float32, .float64], [.float16, .float32, .float64]]),
+            ONNXSchema(since: 6, inputs: 2...2, outputs: 1...1, attributes: ["axis": .init(.int, nil, required: false), "broadcast": .init(.int, .int(0), required: false)], inputTypes: [[.float16, .float32, .float64, .int32, .int64, .uint32, .uint64], [.float16, .float32, .float64, .int32, .int64, .uint32, .uint64]]),
+            ONNXSchema(since: 7, inputs: 2...2, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64, .int32, .int64, .uint32, .uint64], [.float16, .float32, .float64, .int32, .int64, .uint32, .uint64]]),
             ONNXSchema(since: 13, inputs: 2...2, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64, .int32, .int64, .uint32, .uint64], [.float16, .float32, .float64, .int32, .int64, .uint32, .uint64]]),
             ONNXSchema(since: 14, inputs: 2...2, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8], [.float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
         ],
         "Neg": [
+            ONNXSchema(since: 1, inputs: 1...1, outputs: 1...1, attributes: ["consumed_inputs": .init(.ints, nil, required: false)], inputTypes: [[.float16, .float32, .float64]]),
+            ONNXSchema(since: 6, inputs: 1...1, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64, .int16, .int32, .int64, .int8]]),
             ONNXSchema(since: 13, inputs: 1...1, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64, .int16, .int32, .int64, .int8]]),
         ],
         "Not": [
             ONNXSchema(since: 1, inputs: 1...1, outputs: 1...1, attributes: [:], inputTypes: [[.bool]]),
         ],
+        "Or": [
+            ONNXSchema(since: 1, inputs: 2...2, outputs: 1...1, attributes: ["axis": .init(.int, nil, required: false), "broadcast": .init(.int, .int(0), required: false)], inputTypes: [[.bool], [.bool]]),
+            ONNXSchema(since: 7, inputs: 2...2, outputs: 1...1, attributes: [:], inputTypes: [[.bool], [.bool]]),
+        ],
+        "PRelu": [
+            ONNXSchema(since: 1, inputs: 2...2, outputs: 1...1, attributes: ["consumed_inputs": .init(.ints, nil, required: false)], inputTypes: [[.float16, .float32, .float64], [.float16, .float32, .float64]]),
+            ONNXSchema(since: 6, inputs: 2...2, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64], [.float16, .float32, .float64]]),
+            ONNXSchema(since: 7, inputs: 2...2, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64], [.float16, .float32, .float64]]),
+            ONNXSchema(since: 9, inputs: 2...2, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64, .int32, .int64, .uint32, .uint64], [.float16, .float32, .float64, .int32, .int64, .uint32, .uint64]]),
+            ONNXSchema(since: 16, inputs: 2...2, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64, .int32, .int64, .uint32, .uint64], [.float16, .float32, .float64, .int32, .int64, .uint32, .uint64]]),
+        ],
         "Pow": [
+            ONNXSchema(since: 1, inputs: 2...2, outputs: 1...1, attributes: ["axis": .init(.int, nil, required: false), "broadcast": .init(.int, .int(0), required: false)], inputTypes: [[.float16, .float32, .float64], [.float16, .float32, .float64]]),
+            ONNXSchema(since: 7, inputs: 2...2, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64], [.float16, .float32, .float64]]),
+            ONNXSchema(since: 12, inputs: 2...2, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64, .int32, .int64], [.float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
             ONNXSchema(since: 13, inputs: 2...2, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64, .int32, .int64], [.float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
             ONNXSchema(since: 15, inputs: 2...2, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64, .int32, .int64], [.float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
         ],
         "RNN": [
+            ONNXSchema(since: 1, inputs: 3...6, outputs: 0...2, attributes: ["activation_alpha": .init(.floats, nil, required: false), "activation_beta": .init(.floats, nil, required: false), "activations": .init(.strings, .strings(["Tanh", "Tanh"]), required: false), "clip": .init(.float, nil, required: false), "direction": .init(.string, .string("forward"), required: false), "hidden_size": .init(.int, nil, required: false), "output_sequence": .init(.int, .int(0), required: false)], inputTypes: [[.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64], [.int32], [.float16, .float32, .float64]]),
             ONNXSchema(since: 7, inputs: 3...6, outputs: 0...2, attributes: ["activation_alpha": .init(.floats, nil, required: false), "activation_beta": .init(.floats, nil, required: false), "activations": .init(.strings, .strings(["Tanh", "Tanh"]), required: false), "clip": .init(.float, nil, required: false), "direction": .init(.string, .string("forward"), required: false), "hidden_size": .init(.int, nil, required: false)], inputTypes: [[.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64], [.int32], [.float16, .float32, .float64]]),
             ONNXSchema(since: 14, inputs: 3...6, outputs: 0...2, attributes: ["activation_alpha": .init(.floats, nil, required: false), "activation_beta": .init(.floats, nil, required: false), "activations": .init(.strings, .strings(["Tanh", "Tanh"]), required: false), "clip": .init(.float, nil, required: false), "direction": .init(.string, .string("forward"), required: false), "hidden_size": .init(.int, nil, required: false), "layout": .init(.int, .int(0), required: false)], inputTypes: [[.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64], [.int32], [.float16, .float32, .float64]]),
             ONNXSchema(since: 22, inputs: 3...6, outputs: 0...2, attributes: ["activation_alpha": .init(.floats, nil, required: false), "activation_beta": .init(.floats, nil, required: false), "activations": .init(.strings, .strings(["Tanh", "Tanh"]), required: false), "clip": .init(.float, nil, required: false), "direction": .init(.string, .string("forward"), required: false), "hidden_size": .init(.int, nil, required: false), "layout": .init(.int, .int(0), required: false)], inputTypes: [[.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64], [.int32], [.float16, .float32, .float64]]),
@@ -171,28 +325,47 @@ extension ONNXSchema {
             ONNXSchema(since: 11, inputs: 3...3, outputs: 1...1, attributes: [:], inputTypes: [[.float32, .float64, .int16, .int32, .int64], [.float32, .float64, .int16, .int32, .int64], [.float32, .float64, .int16, .int32, .int64]]),
             ONNXSchema(since: 27, inputs: 3...3, outputs: 1...1, attributes: ["stash_type": .init(.int, .int(1), required: false)], inputTypes: [[.float16, .float32, .float64, .int16, .int32, .int64], [.float16, .float32, .float64, .int16, .int32, .int64], [.float16, .float32, .float64, .int16, .int32, .int64]]),
         ],
+        "Reciprocal": [
+            ONNXSchema(since: 1, inputs: 1...1, outputs: 1...1, attributes: ["consumed_inputs": .init(.ints, nil, required: false)], inputTypes: [[.float16, .float32, .float64]]),
+            ONNXSchema(since: 6, inputs: 1...1, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64]]),
+            ONNXSchema(since: 13, inputs: 1...1, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64]]),
+        ],
         "ReduceMax": [
+            ONNXSchema(since: 1, inputs: 1...1, outputs: 1...1, attributes: ["axes": .init(.ints, nil, required: false), "keepdims": .init(.int, .int(1), required: false)], inputTypes: [[.float16, .float32, .float64, .int32, .int64, .uint32, .uint64]]),
+            ONNXSchema(since: 11, inputs: 1...1, outputs: 1...1, attributes: ["axes": .init(.ints, nil, required: false), "keepdims": .init(.int, .int(1), required: false)], inputTypes: [[.float16, .float32, .float64, .int32, .int64, .uint32, .uint64]]),
+            ONNXSchema(since: 12, inputs: 1...1, outputs: 1...1, attributes: ["axes": .init(.ints, nil, required: false), "keepdims": .init(.int, .int(1), required: false)], inputTypes: [[.float16, .float32, .float64, .int32, .int64, .int8, .uint32, .uint64, .uint8]]),
             ONNXSchema(since: 13, inputs: 1...1, outputs: 1...1, attributes: ["axes": .init(.ints, nil, required: false), "keepdims": .init(.int, .int(1), required: false)], inputTypes: [[.float16, .float32, .float64, .int32, .int64, .int8, .uint32, .uint64, .uint8]]),
             ONNXSchema(since: 18, inputs: 1...2, outputs: 1...1, attributes: ["keepdims": .init(.int, .int(1), required: false), "noop_with_empty_axes": .init(.int, .int(0), required: false)], inputTypes: [[.float16, .float32, .float64, .int32, .int64, .int8, .uint32, .uint64, .uint8], [.int64]]),
             ONNXSchema(since: 20, inputs: 1...2, outputs: 1...1, attributes: ["keepdims": .init(.int, .int(1), required: false), "noop_with_empty_axes": .init(.int, .int(0), required: false)], inputTypes: [[.bool, .float16, .float32, .float64, .int32, .int64, .int8, .uint32, .uint64, .uint8], [.int64]]),
         ],
         "ReduceMean": [
+            ONNXSchema(since: 1, inputs: 1...1, outputs: 1...1, attributes: ["axes": .init(.ints, nil, required: false), "keepdims": .init(.int, .int(1), required: false)], inputTypes: [[.float16, .float32, .float64, .int32, .int64, .uint32, .uint64]]),
+            ONNXSchema(since: 11, inputs: 1...1, outputs: 1...1, attributes: ["axes": .init(.ints, nil, required: false), "keepdims": .init(.int, .int(1), required: false)], inputTypes: [[.float16, .float32, .float64, .int32, .int64, .uint32, .uint64]]),
             ONNXSchema(since: 13, inputs: 1...1, outputs: 1...1, attributes: ["axes": .init(.ints, nil, required: false), "keepdims": .init(.int, .int(1), required: false)], inputTypes: [[.float16, .float32, .float64, .int32, .int64, .uint32, .uint64]]),
             ONNXSchema(since: 18, inputs: 1...2, outputs: 1...1, attributes: ["keepdims": .init(.int, .int(1), required: false), "noop_with_empty_axes": .init(.int, .int(0), required: false)], inputTypes: [[.float16, .float32, .float64, .int32, .int64, .uint32, .uint64], [.int64]]),
         ],
         "ReduceMin": [
+            ONNXSchema(since: 1, inputs: 1...1, outputs: 1...1, attributes: ["axes": .init(.ints, nil, required: false), "keepdims": .init(.int, .int(1), required: false)], inputTypes: [[.float16, .float32, .float64, .int32, .int64, .uint32, .uint64]]),
+            ONNXSchema(since: 11, inputs: 1...1, outputs: 1...1, attributes: ["axes": .init(.ints, nil, required: false), "keepdims": .init(.int, .int(1), required: false)], inputTypes: [[.float16, .float32, .float64, .int32, .int64, .uint32, .uint64]]),
+            ONNXSchema(since: 12, inputs: 1...1, outputs: 1...1, attributes: ["axes": .init(.ints, nil, required: false), "keepdims": .init(.int, .int(1), required: false)], inputTypes: [[.float16, .float32, .float64, .int32, .int64, .int8, .uint32, .uint64, .uint8]]),
             ONNXSchema(since: 13, inputs: 1...1, outputs: 1...1, attributes: ["axes": .init(.ints, nil, required: false), "keepdims": .init(.int, .int(1), required: false)], inputTypes: [[.float16, .float32, .float64, .int32, .int64, .int8, .uint32, .uint64, .uint8]]),
             ONNXSchema(since: 18, inputs: 1...2, outputs: 1...1, attributes: ["keepdims": .init(.int, .int(1), required: false), "noop_with_empty_axes": .init(.int, .int(0), required: false)], inputTypes: [[.float16, .float32, .float64, .int32, .int64, .int8, .uint32, .uint64, .uint8], [.int64]]),
             ONNXSchema(since: 20, inputs: 1...2, outputs: 1...1, attributes: ["keepdims": .init(.int, .int(1), required: false), "noop_with_empty_axes": .init(.int, .int(0), required: false)], inputTypes: [[.bool, .float16, .float32, .float64, .int32, .int64, .int8, .uint32, .uint64, .uint8], [.int64]]),
         ],
         "ReduceSum": [
+            ONNXSchema(since: 1, inputs: 1...1, outputs: 1...1, attributes: ["axes": .init(.ints, nil, required: false), "keepdims": .init(.int, .int(1), required: false)], inputTypes: [[.float16, .float32, .float64, .int32, .int64, .uint32, .uint64]]),
+            ONNXSchema(since: 11, inputs: 1...1, outputs: 1...1, attributes: ["axes": .init(.ints, nil, required: false), "keepdims": .init(.int, .int(1), required: false)], inputTypes: [[.float16, .float32, .float64, .int32, .int64, .uint32, .uint64]]),
             ONNXSchema(since: 13, inputs: 1...2, outputs: 1...1, attributes: ["keepdims": .init(.int, .int(1), required: false), "noop_with_empty_axes": .init(.int, .int(0), required: false)], inputTypes: [[.float16, .float32, .float64, .int32, .int64, .uint32, .uint64], [.int64]]),
         ],
         "Relu": [
+            ONNXSchema(since: 1, inputs: 1...1, outputs: 1...1, attributes: ["consumed_inputs": .init(.ints, nil, required: false)], inputTypes: [[.float16, .float32, .float64]]),
+            ONNXSchema(since: 6, inputs: 1...1, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64]]),
             ONNXSchema(since: 13, inputs: 1...1, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64]]),
             ONNXSchema(since: 14, inputs: 1...1, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64, .int16, .int32, .int64, .int8]]),
         ],
         "Reshape": [
+            ONNXSchema(since: 1, inputs: 1...1, outputs: 1...1, attributes: ["consumed_inputs": .init(.ints, nil, required: false), "shape": .init(.ints, nil, required: false)], inputTypes: [[.float16, .float32, .float64]]),
+            ONNXSchema(since: 5, inputs: 2...2, outputs: 1...1, attributes: [:], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8], [.int64]]),
             ONNXSchema(since: 13, inputs: 2...2, outputs: 1...1, attributes: [:], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8], [.int64]]),
             ONNXSchema(since: 14, inputs: 2...2, outputs: 1...1, attributes: ["allowzero": .init(.int, .int(0), required: false)], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8], [.int64]]),
             ONNXSchema(since: 19, inputs: 2...2, outputs: 1...1, attributes: ["allowzero": .init(.int, .int(0), required: false)], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8], [.int64]]),
@@ -201,7 +374,13 @@ extension ONNXSchema {
             ONNXSchema(since: 24, inputs: 2...2, outputs: 1...1, attributes: ["allowzero": .init(.int, .int(0), required: false)], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8], [.int64]]),
             ONNXSchema(since: 25, inputs: 2...2, outputs: 1...1, attributes: ["allowzero": .init(.int, .int(0), required: false)], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8], [.int64]]),
         ],
+        "Selu": [
+            ONNXSchema(since: 1, inputs: 1...1, outputs: 1...1, attributes: ["alpha": .init(.float, .float(1.673200011253357), required: false), "consumed_inputs": .init(.ints, nil, required: false), "gamma": .init(.float, .float(1.0506999492645264), required: false)], inputTypes: [[.float16, .float32, .float64]]),
+            ONNXSchema(since: 6, inputs: 1...1, outputs: 1...1, attributes: ["alpha": .init(.float, .float(1.6732631921768188), required: false), "gamma": .init(.float, .float(1.0507010221481323), required: false)], inputTypes: [[.float16, .float32, .float64]]),
+            ONNXSchema(since: 22, inputs: 1...1, outputs: 1...1, attributes: ["alpha": .init(.float, .float(1.6732631921768188), required: false), "gamma": .init(.float, .float(1.0507010221481323), required: false)], inputTypes: [[.float16, .float32, .float64]]),
+        ],
         "Shape": [
+            ONNXSchema(since: 1, inputs: 1...1, outputs: 1...1, attributes: [:], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
             ONNXSchema(since: 13, inputs: 1...1, outputs: 1...1, attributes: [:], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
             ONNXSchema(since: 15, inputs: 1...1, outputs: 1...1, attributes: ["end": .init(.int, nil, required: false), "start": .init(.int, .int(0), required: false)], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
             ONNXSchema(since: 19, inputs: 1...1, outputs: 1...1, attributes: ["end": .init(.int, nil, required: false), "start": .init(.int, .int(0), required: false)], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
@@ -210,10 +389,20 @@ extension ONNXSchema {
             ONNXSchema(since: 24, inputs: 1...1, outputs: 1...1, attributes: ["end": .init(.int, nil, required: false), "start": .init(.int, .int(0), required: false)], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
             ONNXSchema(since: 25, inputs: 1...1, outputs: 1...1, attributes: ["end": .init(.int, nil, required: false), "start": .init(.int, .int(0), required: false)], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
         ],
+        "Shrink": [
+            ONNXSchema(since: 9, inputs: 1...1, outputs: 1...1, attributes: ["bias": .init(.float, .float(0.0), required: false), "lambd": .init(.float, .float(0.5), required: false)], inputTypes: [[.float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
+        ],
         "Sigmoid": [
+            ONNXSchema(since: 1, inputs: 1...1, outputs: 1...1, attributes: ["consumed_inputs": .init(.ints, nil, required: false)], inputTypes: [[.float16, .float32, .float64]]),
+            ONNXSchema(since: 6, inputs: 1...1, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64]]),
             ONNXSchema(since: 13, inputs: 1...1, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64]]),
         ],
+        "Sign": [
+            ONNXSchema(since: 9, inputs: 1...1, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
+            ONNXSchema(since: 13, inputs: 1...1, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
+        ],
         "Size": [
+            ONNXSchema(since: 1, inputs: 1...1, outputs: 1...1, attributes: [:], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
             ONNXSchema(since: 13, inputs: 1...1, outputs: 1...1, attributes: [:], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
             ONNXSchema(since: 19, inputs: 1...1, outputs: 1...1, attributes: [:], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
             ONNXSchema(since: 21, inputs: 1...1, outputs: 1...1, attributes: [:], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
@@ -222,18 +411,36 @@ extension ONNXSchema {
             ONNXSchema(since: 25, inputs: 1...1, outputs: 1...1, attributes: [:], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
         ],
         "Slice": [
+            ONNXSchema(since: 1, inputs: 1...1, outputs: 1...1, attributes: ["axes": .init(.ints, nil, required: false), "ends": .init(.ints, nil, required: true), "starts": .init(.ints, nil, required: true)], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
+            ONNXSchema(since: 10, inputs: 3...5, outputs: 1...1, attributes: [:], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8], [.int32, .int64], [.int32, .int64], [.int32, .int64], [.int32, .int64]]),
+            ONNXSchema(since: 11, inputs: 3...5, outputs: 1...1, attributes: [:], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8], [.int32, .int64], [.int32, .int64], [.int32, .int64], [.int32, .int64]]),
             ONNXSchema(since: 13, inputs: 3...5, outputs: 1...1, attributes: [:], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8], [.int32, .int64], [.int32, .int64], [.int32, .int64], [.int32, .int64]]),
         ],
         "Softmax": [
+            ONNXSchema(since: 1, inputs: 1...1, outputs: 1...1, attributes: ["axis": .init(.int, .int(1), required: false)], inputTypes: [[.float16, .float32, .float64]]),
+            ONNXSchema(since: 11, inputs: 1...1, outputs: 1...1, attributes: ["axis": .init(.int, .int(1), required: false)], inputTypes: [[.float16, .float32, .float64]]),
             ONNXSchema(since: 13, inputs: 1...1, outputs: 1...1, attributes: ["axis": .init(.int, .int(-1), required: false)], inputTypes: [[.float16, .float32, .float64]]),
         ],
         "SoftmaxCrossEntropyLoss": [
+            ONNXSchema(since: 12, inputs: 2...3, outputs: 1...2, attributes: ["ignore_index": .init(.int, nil, required: false), "reduction": .init(.string, .string("mean"), required: false)], inputTypes: [[.float16, .float32, .float64], [.int32, .int64], [.float16, .float32, .float64]]),
             ONNXSchema(since: 13, inputs: 2...3, outputs: 1...2, attributes: ["ignore_index": .init(.int, nil, required: false), "reduction": .init(.string, .string("mean"), required: false)], inputTypes: [[.float16, .float32, .float64], [.int32, .int64], [.float16, .float32, .float64]]),
         ],
+        "Softplus": [
+            ONNXSchema(since: 1, inputs: 1...1, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64]]),
+            ONNXSchema(since: 22, inputs: 1...1, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64]]),
+        ],
+        "Softsign": [
+            ONNXSchema(since: 1, inputs: 1...1, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64]]),
+            ONNXSchema(since: 22, inputs: 1...1, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64]]),
+        ],
         "Sqrt": [
+            ONNXSchema(since: 1, inputs: 1...1, outputs: 1...1, attributes: ["consumed_inputs": .init(.ints, nil, required: false)], inputTypes: [[.float16, .float32, .float64]]),
+            ONNXSchema(since: 6, inputs: 1...1, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64]]),
             ONNXSchema(since: 13, inputs: 1...1, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64]]),
         ],
         "Squeeze": [
+            ONNXSchema(since: 1, inputs: 1...1, outputs: 1...1, attributes: ["axes": .init(.ints, nil, required: false)], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
+            ONNXSchema(since: 11, inputs: 1...1, outputs: 1...1, attributes: ["axes": .init(.ints, nil, required: false)], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
             ONNXSchema(since: 13, inputs: 1...2, outputs: 1...1, attributes: [:], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8], [.int64]]),
             ONNXSchema(since: 21, inputs: 1...2, outputs: 1...1, attributes: [:], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8], [.int64]]),
             ONNXSchema(since: 23, inputs: 1...2, outputs: 1...1, attributes: [:], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8], [.int64]]),
@@ -241,16 +448,34 @@ extension ONNXSchema {
             ONNXSchema(since: 25, inputs: 1...2, outputs: 1...1, attributes: [:], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8], [.int64]]),
         ],
         "Sub": [
+            ONNXSchema(since: 1, inputs: 2...2, outputs: 1...1, attributes: ["axis": .init(.int, nil, required: false), "broadcast": .init(.int, .int(0), required: false), "consumed_inputs": .init(.ints, nil, required: false)], inputTypes: [[.float16, .float32, .float64], [.float16, .float32, .float64]]),
+            ONNXSchema(since: 6, inputs: 2...2, outputs: 1...1, attributes: ["axis": .init(.int, nil, required: false), "broadcast": .init(.int, .int(0), required: false)], inputTypes: [[.float16, .float32, .float64, .int32, .int64, .uint32, .uint64], [.float16, .float32, .float64, .int32, .int64, .uint32, .uint64]]),
+            ONNXSchema(since: 7, inputs: 2...2, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64, .int32, .int64, .uint32, .uint64], [.float16, .float32, .float64, .int32, .int64, .uint32, .uint64]]),
             ONNXSchema(since: 13, inputs: 2...2, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64, .int32, .int64, .uint32, .uint64], [.float16, .float32, .float64, .int32, .int64, .uint32, .uint64]]),
             ONNXSchema(since: 14, inputs: 2...2, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8], [.float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
         ],
+        "Sum": [
+            ONNXSchema(since: 1, inputs: 1...Int.max, outputs: 1...1, attributes: ["consumed_inputs": .init(.ints, nil, required: false)], inputTypes: [[.float16, .float32, .float64]]),
+            ONNXSchema(since: 6, inputs: 1...Int.max, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64]]),
+            ONNXSchema(since: 8, inputs: 1...Int.max, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64]]),
+            ONNXSchema(since: 13, inputs: 1...Int.max, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64]]),
+        ],
         "Tanh": [
+            ONNXSchema(since: 1, inputs: 1...1, outputs: 1...1, attributes: ["consumed_inputs": .init(.ints, nil, required: false)], inputTypes: [[.float16, .float32, .float64]]),
+            ONNXSchema(since: 6, inputs: 1...1, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64]]),
             ONNXSchema(since: 13, inputs: 1...1, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64]]),
         ],
+        "ThresholdedRelu": [
+            ONNXSchema(since: 10, inputs: 1...1, outputs: 1...1, attributes: ["alpha": .init(.float, .float(1.0), required: false)], inputTypes: [[.float16, .float32, .float64]]),
+            ONNXSchema(since: 22, inputs: 1...1, outputs: 1...1, attributes: ["alpha": .init(.float, .float(1.0), required: false)], inputTypes: [[.float16, .float32, .float64]]),
+        ],
         "Tile": [
+            ONNXSchema(since: 1, inputs: 3...3, outputs: 1...1, attributes: [:], inputTypes: [[.float16, .float32, .float64], [.float16, .float32, .float64], [.float16, .float32, .float64]]),
+            ONNXSchema(since: 6, inputs: 2...2, outputs: 1...1, attributes: [:], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8], [.int64]]),
             ONNXSchema(since: 13, inputs: 2...2, outputs: 1...1, attributes: [:], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8], [.int64]]),
         ],
         "Transpose": [
+            ONNXSchema(since: 1, inputs: 1...1, outputs: 1...1, attributes: ["perm": .init(.ints, nil, required: false)], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
             ONNXSchema(since: 13, inputs: 1...1, outputs: 1...1, attributes: ["perm": .init(.ints, nil, required: false)], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
             ONNXSchema(since: 21, inputs: 1...1, outputs: 1...1, attributes: ["perm": .init(.ints, nil, required: false)], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
             ONNXSchema(since: 23, inputs: 1...1, outputs: 1...1, attributes: ["perm": .init(.ints, nil, required: false)], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
@@ -258,6 +483,8 @@ extension ONNXSchema {
             ONNXSchema(since: 25, inputs: 1...1, outputs: 1...1, attributes: ["perm": .init(.ints, nil, required: false)], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
         ],
         "Unsqueeze": [
+            ONNXSchema(since: 1, inputs: 1...1, outputs: 1...1, attributes: ["axes": .init(.ints, nil, required: true)], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
+            ONNXSchema(since: 11, inputs: 1...1, outputs: 1...1, attributes: ["axes": .init(.ints, nil, required: true)], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
             ONNXSchema(since: 13, inputs: 2...2, outputs: 1...1, attributes: [:], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8], [.int64]]),
             ONNXSchema(since: 21, inputs: 2...2, outputs: 1...1, attributes: [:], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8], [.int64]]),
             ONNXSchema(since: 23, inputs: 2...2, outputs: 1...1, attributes: [:], inputTypes: [[.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8], [.int64]]),
@@ -267,6 +494,10 @@ extension ONNXSchema {
         "Where": [
             ONNXSchema(since: 9, inputs: 3...3, outputs: 1...1, attributes: [:], inputTypes: [[.bool], [.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8], [.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
             ONNXSchema(since: 16, inputs: 3...3, outputs: 1...1, attributes: [:], inputTypes: [[.bool], [.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8], [.bool, .float16, .float32, .float64, .int16, .int32, .int64, .int8, .uint16, .uint32, .uint64, .uint8]]),
+        ],
+        "Xor": [
+            ONNXSchema(since: 1, inputs: 2...2, outputs: 1...1, attributes: ["axis": .init(.int, nil, required: false), "broadcast": .init(.int, .int(0), required: false)], inputTypes: [[.bool], [.bool]]),
+            ONNXSchema(since: 7, inputs: 2...2, outputs: 1...1, attributes: [:], inputTypes: [[.bool], [.bool]]),
         ],
     ]
 }

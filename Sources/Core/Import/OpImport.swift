@@ -9,7 +9,7 @@ public enum OpImport {
         Tensor.reshapingImporters, Tensor.elementwiseImporters, Tensor.specialFunctionImporters,
         Tensor.selectionImporters, Tensor.indexingImporters, Tensor.softmaxImporters, Tensor.crossEntropyImporters,
         Tensor.convolutionImporters, Tensor.poolingImporters, Tensor.batchNormImporters, Tensor.layerNormImporters,
-        Tensor.recurrenceImporters,
+        Tensor.recurrenceImporters, Tensor.composedImporters,
     ].flatMap { $0 }
 
     /// The declarations by op type (the first of two, should a test not have caught them).

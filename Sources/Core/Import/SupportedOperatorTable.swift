@@ -11,9 +11,12 @@ extension OpImport {
             "| --- | --- | --- | --- | --- | --- | --- |",
         ]
         for declaration in declarations.sorted(by: { $0.opType < $1.opType }) {
-            let versions = (ONNXSchema.standard[declaration.opType] ?? []).map(\.since).filter { declaration.opsets.contains($0) || $0 <= declaration.opsets.lowerBound }
-            let all = Set((ONNXSchema.standard[declaration.opType] ?? []).filter { $0.since >= declaration.opsets.lowerBound || $0.since == versions.first }
-                .flatMap(\.attributes.keys))
+            // The schema versions in force over the opsets read: the one at the oldest, and later ones.
+            let lower = declaration.opsets.lowerBound
+            let schemas = ONNXSchema.standard[declaration.opType] ?? []
+            let inForce = schemas.filter { $0.since > lower || $0.since == schemas.last(where: { $0.since <= lower })?.since }
+            let versions = inForce.map(\.since)
+            let all = Set(inForce.flatMap(\.attributes.keys))
             let read = all.intersection(declaration.reads).sorted()
             let fixed = all.subtracting(declaration.reads).sorted()
             func list(_ names: [String]) -> String { names.isEmpty ? "—" : names.map { "`\($0)`" }.joined(separator: ", ") }

@@ -143,7 +143,7 @@ extension Tensor {
                 }
                 return try node.numeric { Tensor.select($0[0], $0[1], $0[2]) }
             },
-            ImporterDeclaration("Not", differentiable: false) { node in try node.numeric(resultType: .bool) { 1 - $0[0] } },
+            ImporterDeclaration("Not", opsets: 1...Int.max, differentiable: false) { node in try node.numeric(resultType: .bool) { 1 - $0[0] } },
         ]
         for comparison in Comparison.allCases {
             table.append(ImporterDeclaration(comparison.onnxName, differentiable: false) { node in

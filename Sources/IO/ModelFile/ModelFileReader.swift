@@ -58,9 +58,10 @@ extension ModelFile {
             throw ModelFileError.invalid(file: path, place: "the file", problem: "not an ONNX model (no graph)")
         }
         let opset = model.opsetImport.first(where: { $0.domain.isEmpty || $0.domain == "ai.onnx" }).map { Int($0.version) } ?? Int(ModelFile.opsetVersion)
-        if opset < 13 {
-            throw ModelFileError.unsupported(
-                file: path, node: "opset_import", opType: "ai.onnx", reason: "opset \(opset) is older than 13, the oldest read")
+        // Each importer declares the opsets it reads (13 and later unless the operator is the same
+        // in older ones), so an older model loads when all its nodes are read at its opset.
+        guard opset >= 1 else {
+            throw ModelFileError.unsupported(file: path, node: "opset_import", opType: "ai.onnx", reason: "opset \(opset) does not exist")
         }
         let folder = AtomicFile.split(path).folder
         let external = ExternalData(folder: folder, file: path)
