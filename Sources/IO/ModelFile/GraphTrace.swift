@@ -64,7 +64,7 @@ public struct TracedGraph {
         for tensor in order {
             let id = ObjectIdentifier(tensor)
             if names[id] != nil { continue }
-            guard let op = tensor.creationOp else {
+            guard tensor.creationOp != nil else {
                 names[id] = context.constant(.floats(tensor.scalars, shape: tensor.shape), hint: "constant")
                 continue
             }
@@ -73,7 +73,6 @@ public struct TracedGraph {
             }
             let name = outputNames[id] ?? context.freshName("t")
             names[id] = name
-            _ = op
             do {
                 graph.nodes += try tensor.exportNodes(
                     inputs: tensor.creators.map { names[ObjectIdentifier($0)]! }, shapes: tensor.creators.map(\.shape), output: name,
