@@ -190,8 +190,10 @@ public enum TensorInput {
         return nest(shape[...], &offset)
     }
 
-    /// A tensor as nested JSON arrays, each scalar with 9 significant digits (exact Float32).
+    /// A tensor as nested JSON arrays, each scalar with 9 significant digits (exact Float32);
+    /// NaN and the infinities as `NaN`, `Infinity` and `-Infinity`, the spelling JavaScript,
+    /// Python's `json` and NumPy read back (JSON itself has no word for them).
     public static func json(_ tensor: Tensor) -> String {
-        nested(tensor.scalars.map { String(format: "%.9g", $0) }, shape: tensor.shape)
+        nested(tensor.scalars.map { $0.isNaN ? "NaN" : $0.isInfinite ? ($0 < 0 ? "-Infinity" : "Infinity") : String(format: "%.9g", $0) }, shape: tensor.shape)
     }
 }

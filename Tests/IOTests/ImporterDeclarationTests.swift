@@ -47,7 +47,7 @@ struct ImporterDeclarationTests {
         ("Relu", 1, [:], 17, 2, "it has 2 outputs; Relu gives 1 at opset 17"),
         ("Softmax", 1, ["dim": Attr.int(1)], 17, 1, "attribute dim is not an attribute of Softmax at opset 17 (it has axis)"),
         ("Softmax", 1, ["axis": Attr.string("last")], 17, 1, "attribute axis must be an integer"),
-        ("Cast", 1, ["to": Attr.int(1), "saturate": Attr.int(0)], 19, 1, "attribute saturate = 0 is not supported (Synapse reads only its default, 1)"),
+        ("LayerNormalization", 2, ["stash_type": Attr.int(0)], 17, 1, "attribute stash_type = 0 is not supported (Synapse reads only its default, 1)"),
         ("Cast", 1, [:], 17, 1, "attribute to is required"),
         ("Relu", 1, [:], 12, 1, "opset 12 is outside the opsets Synapse reads for Relu (13 and later)"),
         ("Relu", 1, [:], 17, 1, ""),

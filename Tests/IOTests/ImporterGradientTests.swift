@@ -17,6 +17,9 @@ struct ImporterGradientTests {
         var opset = 21
         var outputs = 1
         var positive = false
+        /// The range of each float input's values, where the default (−1…1, or 0.5…1.5 when
+        /// `positive`) does not suit the function (asin, acosh, a remainder's jumps).
+        var ranges: [ClosedRange<Float>] = []
     }
 
     /// A constant input placed after the float inputs (or at `index`).
@@ -40,7 +43,7 @@ struct ImporterGradientTests {
         Sample(opType: "Neg", floats: [[4]]), Sample(opType: "Relu", floats: [[2, 3]]), Sample(opType: "Sigmoid", floats: [[2, 3]]),
         Sample(opType: "Tanh", floats: [[2, 3]]), Sample(opType: "Exp", floats: [[2, 3]]), Sample(opType: "Log", floats: [[2, 3]], positive: true),
         Sample(opType: "Sqrt", floats: [[2, 3]], positive: true), Sample(opType: "Erf", floats: [[2, 3]]),
-        Sample(opType: "Gelu", floats: [[2, 3]], opset: 20), Sample(opType: "Pow", floats: [[2, 3]], constants: [ints(1, [3], [])], positive: true),
+        Sample(opType: "Gelu", floats: [[2, 3]], opset: 20), Sample(opType: "Pow", floats: [[2, 3], [3]], positive: true),
         Sample(opType: "Identity", floats: [[3]]), Sample(opType: "Dropout", floats: [[3]]),
         Sample(opType: "Softmax", floats: [[2, 4]]), Sample(opType: "LogSoftmax", floats: [[2, 4]], attributes: ["axis": .int(0)]),
         Sample(opType: "MatMul", floats: [[2, 3, 4], [4, 2]]), Sample(opType: "Gemm", floats: [[2, 3], [4, 3], [4]], attributes: ["transB": .int(1), "alpha": .float(0.5)]),
@@ -75,6 +78,28 @@ struct ImporterGradientTests {
         Sample(opType: "Max", floats: [[2, 3], [3], [2, 1]]), Sample(opType: "Min", floats: [[2, 3], [2, 3]]),
         Sample(opType: "Sum", floats: [[2, 3], [3], [2, 3]]), Sample(opType: "Mean", floats: [[2, 3], [2, 3]]),
         Sample(opType: "RNN", floats: [[2, 1, 3], [1, 2, 3], [1, 2, 2], [1, 4]], attributes: ["hidden_size": .int(2)], outputs: 2),
+        Sample(opType: "Sin", floats: [[2, 3]]), Sample(opType: "Cos", floats: [[2, 3]]), Sample(opType: "Tan", floats: [[2, 3]]),
+        Sample(opType: "Asin", floats: [[2, 3]], ranges: [-0.8...0.8]), Sample(opType: "Acos", floats: [[2, 3]], ranges: [-0.8...0.8]),
+        Sample(opType: "Atan", floats: [[2, 3]]), Sample(opType: "Sinh", floats: [[2, 3]]), Sample(opType: "Cosh", floats: [[2, 3]]),
+        Sample(opType: "Asinh", floats: [[2, 3]]), Sample(opType: "Acosh", floats: [[2, 3]], ranges: [1.5...2.5]),
+        Sample(opType: "Atanh", floats: [[2, 3]], ranges: [-0.8...0.8]),
+        // x/y stays between 2 and 3, so no step crosses a jump of the remainder.
+        Sample(opType: "Mod", floats: [[2, 3], [3]], attributes: ["fmod": .int(1)], ranges: [2.1...2.4, 0.95...1.0]),
+        Sample(opType: "Split", floats: [[4, 3]], constants: [ints(1, [1, 3])], outputs: 2),
+        Sample(opType: "Pad", floats: [[2, 3]], constants: [ints(1, [1, 2, 0, 1])], attributes: ["mode": .string("reflect")]),
+        Sample(opType: "CenterCropPad", floats: [[3, 4]], constants: [ints(1, [2, 6])]),
+        Sample(opType: "Trilu", floats: [[3, 4]], constants: [ints(1, [1], [])]),
+        Sample(opType: "ReverseSequence", floats: [[3, 2, 2]], constants: [ints(1, [2, 3])]),
+        Sample(opType: "DepthToSpace", floats: [[1, 8, 2, 2]], attributes: ["blocksize": .int(2), "mode": .string("CRD")]),
+        Sample(opType: "SpaceToDepth", floats: [[1, 2, 4, 4]], attributes: ["blocksize": .int(2)]),
+        Sample(opType: "GatherElements", floats: [[3, 3]], constants: [ints(1, [0, 2, 1, 1, 0, 0], [2, 3])]),
+        Sample(opType: "GatherND", floats: [[2, 3, 2]], constants: [ints(1, [1, 0, 0, 2], [2, 2])]),
+        Sample(opType: "ScatterElements", floats: [[3, 3], [2, 3]], constants: [ints(1, [1, 0, 2, 0, 2, 1], [2, 3])], attributes: ["axis": .int(0)]),
+        Sample(opType: "ScatterND", floats: [[4, 3], [2, 3]], constants: [ints(1, [1, 3], [2, 1])], attributes: ["reduction": .string("add")]),
+        Sample(opType: "OneHot", floats: [[2]], constants: [ints(0, [1, 0, 2], [3]), ints(1, [3], [])]),
+        Sample(opType: "Compress", floats: [[3, 2]], constants: [ConstantInput(index: 1, values: [1, 0, 1], shape: [3], type: .bool)], attributes: ["axis": .int(0)]),
+        Sample(opType: "TopK", floats: [[2, 4]], constants: [ints(1, [2], [1])], outputs: 2),
+        Sample(opType: "CumSum", floats: [[2, 3]], constants: [ints(1, [1], [])], attributes: ["exclusive": .int(1)]),
     ]
 
     @Test("every differentiable declaration has a sample")
@@ -89,7 +114,8 @@ struct ImporterGradientTests {
     func gradients(_ opType: String) throws {
         let sample = Self.samples.first { $0.opType == opType }!
         let leaves = sample.floats.enumerated().map { index, shape in
-            parameter(shape, low: sample.positive ? 0.5 : -1, high: sample.positive ? 1.5 : 1, seed: UInt64(index + 1))
+            let range = index < sample.ranges.count ? sample.ranges[index] : sample.positive ? 0.5...1.5 : -1...1
+            return parameter(shape, low: range.lowerBound, high: range.upperBound, seed: UInt64(index + 1))
         }
         var sampleAttributes = sample.attributes
         if opType == "ThresholdedRelu" || opType == "Shrink" {
@@ -103,6 +129,7 @@ struct ImporterGradientTests {
             case .int(let v): .int(v)
             case .ints(let v): .ints(v)
             case .float(let v): .float(v)
+            case .string(let v): .string(v)
             }
         }
         var constants = sample.constants
@@ -138,5 +165,6 @@ extension ImporterGradientTests {
         case int(Int)
         case ints([Int])
         case float(Float)
+        case string(String)
     }
 }

@@ -49,7 +49,8 @@ def run_case(synapse, case, folder):
                 return onnx.numpy_helper.to_array(value)
             except Exception:  # noqa: BLE001 - a dtype numpy cannot hold
                 return None
-        return value if isinstance(value, np.ndarray) else None
+        # A rank-0 value comes as a NumPy scalar (np.float32(2.0)), not an array.
+        return np.asarray(value) if isinstance(value, (np.ndarray, np.generic)) else None
     inputs, expected = [array(v) for v in inputs], [array(v) for v in expected]
     for index, (name, value) in enumerate(zip(names, inputs)):
         if value is None:

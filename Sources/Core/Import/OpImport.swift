@@ -10,6 +10,8 @@ public enum OpImport {
         Tensor.selectionImporters, Tensor.indexingImporters, Tensor.softmaxImporters, Tensor.crossEntropyImporters,
         Tensor.convolutionImporters, Tensor.poolingImporters, Tensor.batchNormImporters, Tensor.layerNormImporters,
         Tensor.recurrenceImporters, Tensor.composedImporters,
+        Tensor.mathFunctionImporters, Tensor.binaryFunctionImporters, Tensor.rearrangingImporters, Tensor.gatherScatterImporters,
+        Tensor.orderingImporters,
     ].flatMap { $0 }
 
     /// The declarations by op type (the first of two, should a test not have caught them).

@@ -29,25 +29,16 @@ extension OpImport {
             default: throw node.fail("only value, value_float(s) and value_int(s) constants are supported")
             }
         },
-        ImporterDeclaration("Cast", reads: ["to"], differentiable: false) { node in
+        ImporterDeclaration("Cast", opsets: 6...Int.max, reads: ["to", "saturate", "round_mode"], differentiable: false) { node in
             let to = node.int("to", default: 1)
-            let value = try node.value(0)
             guard let type = ElementType(rawValue: to) else {
-                throw node.fail("cast to data type \(to) (strings, bfloat16, float8 and complex types are not read)")
+                throw node.fail("cast to data type \(to) (strings, bfloat16, float8, float4, 4-bit and 2-bit types are not read)")
             }
-            if type.isFloat { return [.tensor(value.asTensor)] }  // float16 and double compute in float32
-            switch value {
-            case let .integers(values, shape, _):
-                // Between integer types: wrapped to the target's width, as ONNX's Cast does.
-                return [.integers(values.map(type.wrap), shape: shape, type: type)]
-            case .tensor(let tensor):
-                // Truncated toward zero, then wrapped (bool: non-zero is 1); no gradient flows
-                // through a cast to a whole-number type.
-                guard tensor.scalars.allSatisfy({ !$0.isNaN && abs($0) < 9.2e18 }) else {
-                    throw node.fail("cast to \(type.name) of a value that is NaN or out of range")
-                }
-                return [.integers(tensor.scalars.map { type == .bool ? ($0 != 0 ? 1 : 0) : type.wrap(Int($0.rounded(.towardZero))) }, shape: tensor.shape, type: type)]
-            }
+            return [try node.cast(try node.value(0), to: type)]
+        },
+        // Cast to the type of input 1 (only its type is read).
+        ImporterDeclaration("CastLike", opsets: 15...Int.max, reads: ["saturate", "round_mode"], differentiable: false) { node in
+            [try node.cast(try node.value(0), to: try node.value(1).elementType)]
         },
         ImporterDeclaration("Shape", reads: ["start", "end"], differentiable: false) { node in
             let shape = try node.value(0).shape
@@ -92,4 +83,23 @@ extension OpImport {
             return [.tensor(Tensor(sequence.map { Float($0) }, shape: [count]))]
         },
     ]
+}
+
+extension ImportNode {
+    /// `value` as `type`: floats stay float tensors (float16 and float64 compute in float32);
+    /// integers are wrapped to the target's width, as ONNX's Cast does; floats become whole
+    /// numbers truncated toward zero (bool: non-zero is 1). No gradient flows through a cast
+    /// to a whole-number type.
+    func cast(_ value: GraphValue, to type: ElementType) throws -> GraphValue {
+        if type.isFloat { return .tensor(value.asTensor) }
+        switch value {
+        case let .integers(values, shape, _):
+            return .integers(values.map(type.wrap), shape: shape, type: type)
+        case .tensor(let tensor):
+            guard type == .bool || tensor.scalars.allSatisfy({ !$0.isNaN && abs($0) < 9.2e18 }) else {
+                throw fail("cast to \(type.name) of a value that is NaN or out of range")
+            }
+            return .integers(tensor.scalars.map { type == .bool ? ($0 != 0 ? 1 : 0) : type.wrap(Int($0.rounded(.towardZero))) }, shape: tensor.shape, type: type)
+        }
+    }
 }

@@ -141,15 +141,5 @@ extension Tensor {
         ImporterDeclaration("Tanh") { try $0.unary { $0.tanh() } },
         ImporterDeclaration("Exp") { try $0.unary { $0.exp() } },
         ImporterDeclaration("Log") { try $0.unary { $0.log() } },
-        ImporterDeclaration("Pow") { node in
-            guard case .tensor(let exponent)? = node.has(1) ? try node.value(1) : nil, exponent.count == 1,
-                  exponent.creationOp == nil, !exponent.requiresGrad else {
-                if let exponent = try node.integers(1), exponent.count == 1 {
-                    return try node.unary { $0.pow(Float(exponent[0])) }
-                }
-                throw node.fail("the exponent must be a constant scalar")
-            }
-            return try node.unary { $0.pow(exponent.scalars[0]) }
-        },
     ]
 }

@@ -188,18 +188,33 @@ extension Tensor {
             }
             let axes = try node.integers(3) ?? Array(0..<starts.count)
             let steps = try node.integers(4) ?? Array(repeating: 1, count: starts.count)
-            guard axes.count == starts.count, steps.count == starts.count, steps.allSatisfy({ $0 == 1 }) else {
-                throw node.fail("only steps of 1 are supported")
+            guard axes.count == starts.count, steps.count == starts.count, !steps.contains(0) else {
+                throw node.fail("axes and steps must match starts, and no step may be 0")
             }
-            var bounds: [(dim: Int, range: Range<Int>)] = []
+            // Per axis: the first index taken, the step and the count (ONNX's clamping rules).
+            var first = [Int](repeating: 0, count: x.shape.count)
+            var step = [Int](repeating: 1, count: x.shape.count)
+            var shape = x.shape
             for (index, rawAxis) in axes.enumerated() {
                 let dim = try node.axis(rawAxis, rank: x.shape.count)
                 let size = x.shape[dim]
-                func clamp(_ value: Int) -> Int { Swift.min(Swift.max(value < 0 ? value + size : value, 0), size) }
-                let (lower, upper) = (clamp(starts[index]), clamp(ends[index]))
-                bounds.append((dim, lower..<Swift.max(lower, upper)))
+                let stride = steps[index]
+                func resolved(_ value: Int) -> Int { value < 0 ? Swift.max(value, Int.min / 2) + size : Swift.min(value, Int.max / 2) }
+                let (lower, upper) = stride > 0
+                    ? (Swift.min(Swift.max(resolved(starts[index]), 0), size), Swift.min(Swift.max(resolved(ends[index]), 0), size))
+                    : (Swift.min(Swift.max(resolved(starts[index]), -1), size - 1), Swift.min(Swift.max(resolved(ends[index]), -1), size - 1))
+                let count = stride > 0 ? Swift.max(0, (upper - lower + stride - 1) / stride) : Swift.max(0, (lower - upper - stride - 1) / -stride)
+                (first[dim], step[dim], shape[dim]) = (lower, stride, count)
             }
-            return try node.numeric { bounds.reduce($0[0]) { $0.slice(dim: $1.dim, range: $1.range) } }
+            if step.allSatisfy({ $0 == 1 }), case .tensor(let tensor) = x {
+                return [.tensor((0..<shape.count).reduce(tensor) { shape[$1] == x.shape[$1] ? $0 : $0.slice(dim: $1, range: first[$1]..<(first[$1] + shape[$1])) })]
+            }
+            let strides = rowMajorStrides(x.shape)
+            return [try node.remapped([x], into: shape) { index in
+                var position = 0
+                for axis in 0..<index.count { position += (first[axis] + index[axis] * step[axis]) * strides[axis] }
+                return position
+            }]
         },
     ]
 }
