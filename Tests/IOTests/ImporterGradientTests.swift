@@ -30,6 +30,8 @@ struct ImporterGradientTests {
         var type: ElementType = .int64
         /// A float constant instead (not a leaf: no gradient is checked for it).
         var floats: [Float]? = nil
+        /// An omitted optional input (ONNX's "").
+        var absent = false
     }
 
     static func ints(_ index: Int, _ values: [Int], _ shape: [Int]? = nil) -> ConstantInput {
@@ -64,8 +66,11 @@ struct ImporterGradientTests {
         Sample(opType: "AveragePool", floats: [[1, 2, 4, 4]], attributes: ["kernel_shape": .ints([3, 3]), "pads": .ints([1, 1, 1, 1])]),
         Sample(opType: "GlobalAveragePool", floats: [[2, 3, 2, 2]]), Sample(opType: "GlobalMaxPool", floats: [[2, 3, 2, 2]]),
         Sample(opType: "BatchNormalization", floats: [[3, 2, 2], [2], [2], [2], [2]], positive: true),
-        Sample(opType: "LayerNormalization", floats: [[2, 5], [5], [5]]),
-        Sample(opType: "SoftmaxCrossEntropyLoss", floats: [[3, 4]], constants: [ints(1, [1, 0, 3], [3])]),
+        Sample(opType: "LayerNormalization", floats: [[2, 5], [5], [5]], outputs: 3),
+        // Class weights, ignore_index and a spatial axis: the composed path (and its log_prob output).
+        Sample(opType: "SoftmaxCrossEntropyLoss", floats: [[3, 4, 2], [4]], constants: [ints(1, [1, 0, 3, 2, 2, 1], [3, 2])],
+               attributes: ["ignore_index": .int(2)], outputs: 2, positive: true),
+        Sample(opType: "NegativeLogLikelihoodLoss", floats: [[3, 4], [4]], constants: [ints(1, [1, 0, 3], [3])], attributes: ["reduction": .string("sum")]),
         Sample(opType: "LSTM", floats: [[2, 1, 3], [1, 8, 3], [1, 8, 2], [1, 16]], attributes: ["hidden_size": .int(2)], outputs: 3),
         Sample(opType: "GRU", floats: [[2, 1, 3], [1, 6, 3], [1, 6, 2], [1, 12]], attributes: ["hidden_size": .int(2), "linear_before_reset": .int(1)], outputs: 2),
         Sample(opType: "LeakyRelu", floats: [[2, 3]], attributes: ["alpha": .float(0.1)]), Sample(opType: "PRelu", floats: [[2, 3], [3]]),
@@ -99,6 +104,23 @@ struct ImporterGradientTests {
         Sample(opType: "OneHot", floats: [[2]], constants: [ints(0, [1, 0, 2], [3]), ints(1, [3], [])]),
         Sample(opType: "Compress", floats: [[3, 2]], constants: [ConstantInput(index: 1, values: [1, 0, 1], shape: [3], type: .bool)], attributes: ["axis": .int(0)]),
         Sample(opType: "TopK", floats: [[2, 4]], constants: [ints(1, [2], [1])], outputs: 2),
+        Sample(opType: "ReduceProd", floats: [[2, 3]], constants: [ints(1, [1])], opset: 18), Sample(opType: "ReduceL1", floats: [[2, 3]], opset: 18),
+        Sample(opType: "ReduceL2", floats: [[2, 3]], constants: [ints(1, [0])], opset: 18), Sample(opType: "ReduceSumSquare", floats: [[2, 3]], opset: 18),
+        Sample(opType: "ReduceLogSum", floats: [[2, 3]], constants: [ints(1, [1])], opset: 18, positive: true),
+        Sample(opType: "ReduceLogSumExp", floats: [[2, 3]], constants: [ints(1, [1])], opset: 18),
+        Sample(opType: "InstanceNormalization", floats: [[2, 2, 3], [2], [2]]),
+        Sample(opType: "GroupNormalization", floats: [[2, 4, 3], [4], [4]], attributes: ["num_groups": .int(2)]),
+        Sample(opType: "RMSNormalization", floats: [[2, 5], [5]], opset: 23),
+        Sample(opType: "MeanVarianceNormalization", floats: [[2, 3, 2]], attributes: ["axes": .ints([0, 2])]),
+        Sample(opType: "LpNormalization", floats: [[2, 3]], attributes: ["axis": .int(1)]),
+        Sample(opType: "LRN", floats: [[1, 4, 2]], attributes: ["size": .int(3), "alpha": .float(0.5)], positive: true),
+        Sample(opType: "Einsum", floats: [[2, 3, 4], [2, 2, 4]], attributes: ["equation": .string("bij,bkj->bki")]),
+        Sample(opType: "Resize", floats: [[1, 1, 2, 3]], constants: [
+            ConstantInput(index: 1, values: [], shape: [], absent: true), ConstantInput(index: 2, values: [], shape: [4], floats: [1, 1, 2, 1.5]),
+        ], attributes: ["mode": .string("cubic")]),
+        Sample(opType: "Upsample", floats: [[1, 1, 2, 2]], constants: [ConstantInput(index: 1, values: [], shape: [4], floats: [1, 1, 2, 1.5])],
+               attributes: ["mode": .string("linear")], opset: 9),
+        Sample(opType: "ConvTranspose", floats: [[1, 2, 3, 3], [2, 3, 2, 2], [3]], attributes: ["strides": .ints([2, 2]), "pads": .ints([0, 1, 1, 0])]),
         Sample(opType: "CumSum", floats: [[2, 3]], constants: [ints(1, [1], [])], attributes: ["exclusive": .int(1)]),
     ]
 
@@ -142,7 +164,7 @@ struct ImporterGradientTests {
         func run(_ tensors: [Tensor]) -> Tensor {
             var inputs: [GraphValue?] = tensors.map { .tensor($0) }
             for constant in constants.sorted(by: { $0.index < $1.index }) {
-                let value = constant.floats.map { GraphValue.tensor(Tensor($0, shape: constant.shape)) }
+                let value: GraphValue? = constant.absent ? nil : constant.floats.map { GraphValue.tensor(Tensor($0, shape: constant.shape)) }
                     ?? GraphValue.integers(constant.values, shape: constant.shape, type: constant.type)
                 if constant.index <= inputs.count { inputs.insert(value, at: constant.index) } else { inputs.append(value) }
             }

@@ -58,7 +58,7 @@ def run_case(synapse, case, folder):
         if value.dtype.kind not in "fiub" or value.dtype.itemsize > 8 or str(value.dtype) in ("bfloat16",) or value.dtype.names:
             return False, f"input dtype {value.dtype}"
         file = os.path.join(folder, f"input_{index}.npy")
-        np.save(file, np.ascontiguousarray(value))
+        np.save(file, np.array(value, order="C"))  # (ascontiguousarray makes a rank-0 array rank 1)
         args += ["--input", f"{name}={file}"]
     result = subprocess.run(args, capture_output=True, text=True, timeout=120)
     if result.returncode != 0:

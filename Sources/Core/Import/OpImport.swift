@@ -11,7 +11,7 @@ public enum OpImport {
         Tensor.convolutionImporters, Tensor.poolingImporters, Tensor.batchNormImporters, Tensor.layerNormImporters,
         Tensor.recurrenceImporters, Tensor.composedImporters,
         Tensor.mathFunctionImporters, Tensor.binaryFunctionImporters, Tensor.rearrangingImporters, Tensor.gatherScatterImporters,
-        Tensor.orderingImporters,
+        Tensor.orderingImporters, Tensor.normalizationImporters, Tensor.einsumImporters, Tensor.resizeImporters, Tensor.convTransposeImporters,
     ].flatMap { $0 }
 
     /// The declarations by op type (the first of two, should a test not have caught them).

@@ -10,13 +10,21 @@ extension OpImport {
 
     static let valueImporters: [ImporterDeclaration] = [
         ImporterDeclaration("Identity") { node in [try node.value(0)] },
-        // Inference: the identity (ratio and training_mode are what PyTorch writes for a
-        // model exported in eval mode; a training-mode Dropout would need a mask).
-        ImporterDeclaration("Dropout", reads: ["seed"]) { node in
-            if let mode = try node.integers(2), mode.first ?? 0 != 0 {
-                throw node.fail("training_mode 1 is not supported (export the model in eval mode)")
+        // The identity with an all-true mask, unless training_mode is true and the ratio is not
+        // 0: then y = x · m / (1 − ratio) with m drawn from Synapse's generator (a training-mode
+        // export; its values cannot match another framework's random draws). The ratio is an
+        // input from opset 12, an attribute before.
+        ImporterDeclaration("Dropout", opsets: 7...Int.max, reads: ["seed", "ratio"]) { node in
+            let x = try node.value(0)
+            let training = (try node.integers(2)?.first ?? 0) != 0
+            let ratio = node.has(1) ? (try node.tensor(1).scalars.first ?? 0.5) : node.float("ratio", default: 0.5)
+            guard ratio >= 0 && ratio < 1 else { throw node.fail("ratio must be in [0, 1), got \(ratio)") }
+            guard training && ratio > 0 else {
+                return [x, .integers(Array(repeating: 1, count: x.shape.reduce(1, *)), shape: x.shape, type: .bool)][..<node.outputCount].map { $0 }
             }
-            return [try node.value(0)]
+            let keep = Tensor.uniform(x.shape).scalars.map { $0 >= ratio ? Float(1) : 0 }
+            let y = GraphValue.tensor(x.asTensor * Tensor(keep.map { $0 / (1 - ratio) }, shape: x.shape))
+            return [y, .integers(keep.map { Int($0) }, shape: x.shape, type: .bool)][..<node.outputCount].map { $0 }
         },
         ImporterDeclaration("Constant", reads: ["value", "value_float", "value_floats", "value_int", "value_ints"], differentiable: false) { node in
             switch node.attributes["value"] ?? node.attributes["value_float"] ?? node.attributes["value_floats"]

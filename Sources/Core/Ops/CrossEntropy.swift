@@ -75,27 +75,66 @@ extension Tensor {
 
 // MARK: Import
 
+extension ImportNode {
+    /// ONNX's NegativeLogLikelihoodLoss of `input` (log-probabilities `[N, C, d…]`) at the
+    /// class indices of input `targetIndex` (`[N, d…]`), weighted by input `weightIndex`
+    /// (`[C]`, optional): −input[n, t, d] · w[t], zero where t is `ignore_index`; reduced by
+    /// `reduction` (mean: divided by the sum of the weights taken). Picks through
+    /// `ElementMap`, so gradients reach the input and the weights.
+    func negativeLogLikelihood(_ input: Tensor, targetIndex: Int, weightIndex: Int) throws -> Tensor {
+        guard case .integers(let targets, let targetShape, _) = try value(targetIndex) else { throw fail("the targets must be integer class indices") }
+        guard input.rank >= 2, targetShape == [input.shape[0]] + Array(input.shape[2...]) else {
+            throw fail("needs input [N, C, d…] and targets [N, d…], got \(describe(input.shape)) and \(describe(targetShape))")
+        }
+        let classes = input.shape[1]
+        let ignored: Int? = attributes["ignore_index"] != nil ? int("ignore_index", default: 0) : nil
+        let inner = input.shape[2...].reduce(1, *)
+        var (sources, classOf) = ([Int](), [Int]())
+        for (position, target) in targets.enumerated() {
+            if target == ignored { sources.append(-1); classOf.append(-1); continue }
+            guard target >= 0 && target < classes else { throw fail("target \(target) is not a class index in 0..<\(classes)") }
+            sources.append((position / inner * classes + target) * inner + position % inner)
+            classOf.append(target)
+        }
+        let picked = Tensor.apply(ElementMap(shape: targetShape, taps: 1, sources: sources, weights: nil, fill: 0), [input])
+        let weights = has(weightIndex)
+            ? Tensor.apply(ElementMap(shape: targetShape, taps: 1, sources: classOf, weights: nil, fill: 0), [try tensor(weightIndex)])
+            : Tensor(classOf.map { $0 < 0 ? 0 : 1 }, shape: targetShape)
+        let losses = -(picked * weights)
+        switch string("reduction", default: "mean") {
+        case "none": return losses
+        case "sum": return losses.sum()
+        case "mean": return losses.sum() / weights.sum()
+        case let other: throw fail("reduction \"\(other)\" (none, sum or mean)")
+        }
+    }
+}
+
 extension Tensor {
-    /// `SoftmaxCrossEntropyLoss` on `[N, C]` logits and `[N]` labels, without class weights
-    /// or `ignore_index`; reduction none, mean or sum.
+    /// `SoftmaxCrossEntropyLoss` (with its optional log-probabilities output) and
+    /// `NegativeLogLikelihoodLoss`, over `[N, C, d…]` with class weights and `ignore_index`;
+    /// the plain `[N, C]` case runs as one fused op.
     static let crossEntropyImporters: [ImporterDeclaration] = [
-        ImporterDeclaration("SoftmaxCrossEntropyLoss", reads: ["ignore_index", "reduction"]) { node in
-            let (logits, labels) = (try node.tensor(0), try node.tensor(1))
-            guard !node.has(2), node.attributes["ignore_index"] == nil else { throw node.fail("class weights and ignore_index are not supported") }
-            guard logits.rank == 2, labels.rank == 1, labels.shape[0] == logits.shape[0] else {
-                throw node.fail("needs logits [N, C] and labels [N], got \(describe(logits.shape)) and \(describe(labels.shape))")
+        ImporterDeclaration("SoftmaxCrossEntropyLoss", opsets: 12...Int.max, reads: ["ignore_index", "reduction"]) { node in
+            let scores = try node.tensor(0)
+            if scores.rank == 2, !node.has(2), node.attributes["ignore_index"] == nil, node.outputCount == 1,
+               case .integers(let labels, let shape, _) = try node.value(1), shape == [scores.shape[0]],
+               labels.allSatisfy({ $0 >= 0 && $0 < scores.shape[1] }) {
+                let rows = scores.crossEntropyRows(targets: Tensor(labels.map(Float.init), shape: shape))
+                switch node.string("reduction", default: "mean") {
+                case "none": return [.tensor(rows)]
+                case "sum": return [.tensor(rows.sum())]
+                case "mean": return [.tensor(rows.mean())]
+                case let other: throw node.fail("reduction \"\(other)\" (none, sum or mean)")
+                }
             }
-            let classes = Float(logits.shape[1])
-            guard labels.scalars.allSatisfy({ $0 == $0.rounded() && $0 >= 0 && $0 < classes }) else {
-                throw node.fail("a label is not a class index in 0..<\(logits.shape[1])")
-            }
-            let rows = logits.crossEntropyRows(targets: labels)
-            switch node.string("reduction", default: "mean") {
-            case "none": return [.tensor(rows)]
-            case "sum": return [.tensor(rows.sum())]
-            case "mean": return [.tensor(rows.mean())]
-            case let other: throw node.fail("reduction \"\(other)\"")
-            }
+            guard scores.rank >= 2 else { throw node.fail("needs scores [N, C, d…], got \(describe(scores.shape))") }
+            let logProbabilities = scores.logSoftmax(dim: 1)
+            let loss = try node.negativeLogLikelihood(logProbabilities, targetIndex: 1, weightIndex: 2)
+            return node.outputCount > 1 ? [.tensor(loss), .tensor(logProbabilities)] : [.tensor(loss)]
+        },
+        ImporterDeclaration("NegativeLogLikelihoodLoss", opsets: 12...Int.max, reads: ["ignore_index", "reduction"]) { node in
+            [.tensor(try node.negativeLogLikelihood(try node.tensor(0), targetIndex: 1, weightIndex: 2))]
         },
     ]
 }

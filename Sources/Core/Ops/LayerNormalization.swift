@@ -102,8 +102,17 @@ extension Tensor {
                 }
             }
             let full = { (part: Tensor) in part.shape == normalized ? part : part + Tensor.zeros(normalized) }
-            return [.tensor(x.layerNorm(
-                normalizedShape: normalized, weight: full(scale), bias: bias.map(full), epsilon: node.float("epsilon", default: 1e-5)))]
+            let epsilon = node.float("epsilon", default: 1e-5)
+            let y = GraphValue.tensor(x.layerNorm(normalizedShape: normalized, weight: full(scale), bias: bias.map(full), epsilon: epsilon))
+            guard node.outputCount > 1 else { return [y] }
+            // The optional Mean and InvStdDev outputs, shaped like x with the normalized axes 1,
+            // composed of differentiable ops.
+            let kept = Array(x.shape[..<axis]) + Array(repeating: 1, count: normalized.count)
+            let rows = x.reshaped([x.shape[..<axis].reduce(1, *), normalized.reduce(1, *)])
+            let mean = rows.mean(dim: 1, keepDim: true)
+            let centred = rows - mean
+            let inverse = ((centred * centred).mean(dim: 1, keepDim: true) + epsilon).pow(-0.5)
+            return [y, .tensor(mean.reshaped(kept)), .tensor(inverse.reshaped(kept))]
         },
     ]
 }

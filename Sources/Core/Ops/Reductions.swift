@@ -142,37 +142,4 @@ extension Tensor {
         return ExportNode(
             opType, [site.inputs[0], context.int64s([dim], hint: "axes")], [site.output], ["keepdims": .int(keepDim ? 1 : 0)])
     }
-
-    /// The four reductions, with axes as an input or (before opset 18) an attribute.
-    static let reductionImporters: [ImporterDeclaration] = {
-        @Sendable func reduce(_ node: ImportNode) throws -> [GraphValue] {
-            let x = try node.tensor(0)
-            let keep = node.int("keepdims", default: 1) != 0
-            let axes = try node.integers(1) ?? node.ints("axes") ?? []
-            let all: (Tensor) -> Tensor
-            let along: (Tensor, Int) -> Tensor
-            switch node.opType {
-            case "ReduceSum": (all, along) = ({ $0.sum() }, { $0.sum(dim: $1, keepDim: keep) })
-            case "ReduceMean": (all, along) = ({ $0.mean() }, { $0.mean(dim: $1, keepDim: keep) })
-            case "ReduceMax": (all, along) = ({ $0.reshaped([-1]).max(dim: 0) }, { $0.max(dim: $1, keepDim: keep) })
-            default: (all, along) = ({ $0.reshaped([-1]).min(dim: 0) }, { $0.min(dim: $1, keepDim: keep) })
-            }
-            if axes.isEmpty {
-                if node.int("noop_with_empty_axes", default: 0) != 0 { return [try node.value(0)] }
-                guard x.count > 0 else { throw node.fail("cannot reduce an empty tensor") }
-                let result = all(x)
-                return try node.numeric { _ in keep ? result.reshaped(Array(repeating: 1, count: x.rank)) : result }
-            }
-            let dims = try Set(axes.map { try node.axis($0, rank: x.rank) }).sorted(by: >)
-            guard dims.allSatisfy({ x.shape[$0] > 0 }) else { throw node.fail("cannot reduce an empty dimension of \(describe(x.shape))") }
-            return try node.numeric { _ in dims.reduce(x) { along($0, $1) } }
-        }
-        // ReduceSum takes its axes as an input from opset 13, the others from 18 (an attribute before).
-        return [
-            ImporterDeclaration("ReduceSum", reads: ["keepdims", "noop_with_empty_axes"], run: reduce),
-            ImporterDeclaration("ReduceMean", reads: ["keepdims", "axes", "noop_with_empty_axes"], run: reduce),
-            ImporterDeclaration("ReduceMax", reads: ["keepdims", "axes", "noop_with_empty_axes"], run: reduce),
-            ImporterDeclaration("ReduceMin", reads: ["keepdims", "axes", "noop_with_empty_axes"], run: reduce),
-        ]
-    }()
 }
