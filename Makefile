@@ -79,6 +79,7 @@ python-test-env:
 		$(PYTHON) -m pip install -q h5py numpy pytest onnx onnxruntime; }
 	@$(PYTHON) -c "import hypothesis" 2>/dev/null || { echo "Installing hypothesis into $(VENV)"; $(PYTHON) -m pip install -q hypothesis; }
 	@$(PYTHON) -c "import tensorboard" 2>/dev/null || { echo "Installing tensorboard (its reader checks Synapse's event files) into $(VENV)"; $(PYTHON) -m pip install -q tensorboard; }
+	@$(PYTHON) -c "import safetensors" 2>/dev/null || { echo "Installing safetensors (Hugging Face's weight files, read and written by Synapse) into $(VENV)"; $(PYTHON) -m pip install -q safetensors; }
 	@$(PYTHON) -c "import torch" 2>/dev/null || [ -z "$(TORCH_WHEEL)" ] || { \
 		echo "Installing torch from $(TORCH_WHEEL) into $(VENV)"; $(PYTHON) -m pip install -q $(TORCH_WHEEL); }
 	@$(PYTHON) -c "import torch" 2>/dev/null && ! $(PYTHON) -c "import onnxscript" 2>/dev/null && { \

@@ -15,6 +15,7 @@ struct InspectCommand: ParsableCommand {
 
     func run() throws {
         if file.hasSuffix(".onnx") { return try inspectModel() }
+        if file.hasSuffix(".safetensors") { return try inspectSafeTensors() }
         let contents = try CheckpointContents(contentsOf: file)
         if json {
             let data = try JSONSerialization.data(withJSONObject: jsonObject(contents), options: [.prettyPrinted, .sortedKeys])
@@ -133,5 +134,27 @@ struct InspectCommand: ParsableCommand {
             print(String(format: "  %@ %@ min %.5g max %.5g sum %.6g", name, describe(tensor.shape), s.min, s.max, s.sum))
         }
         for (key, value) in model.metadata.sorted(by: { $0.key < $1.key }) { print("  \(key) = \(value)") }
+    }
+
+    func inspectSafeTensors() throws {
+        let contents = try SafeTensorsFile(contentsOf: file)
+        if json {
+            let object: [String: Any] = [
+                "file": file, "metadata": contents.metadata,
+                "tensors": contents.entries.map { entry -> [String: Any] in
+                    let s = statistics(entry.tensor)
+                    return ["name": entry.name, "dtype": entry.dtype, "shape": entry.tensor.shape, "min": Double(s.min), "max": Double(s.max), "sum": s.sum]
+                },
+            ]
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        print("safetensors \(file): \(contents.entries.count) tensors, \(contents.entries.reduce(0) { $0 + $1.tensor.count }) scalars")
+        for entry in contents.entries.sorted(by: { $0.name < $1.name }) {
+            let s = statistics(entry.tensor)
+            print(String(format: "  %@ %@ %@ min %.5g max %.5g sum %.6g", entry.name, entry.dtype, describe(entry.tensor.shape), s.min, s.max, s.sum))
+        }
+        for (key, value) in contents.metadata.sorted(by: { $0.key < $1.key }) { print("  \(key) = \(value)") }
     }
 }
