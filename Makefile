@@ -19,7 +19,7 @@ PYTHON := $(VENV)/bin/python
 # the package index pulls several GB of CUDA libraries.
 TORCH_WHEEL := $(firstword $(wildcard /opt/wheels/torch-*+cpu-*.whl))
 
-.PHONY: check onnx-schemas op-table onnx-conformance docs docs-preview mpi-test deps run test bench bench-against bench-io-debug fixtures fuzz fuzz-build fuzz-smoke fuzz-corpus proto python-env python-test-env plugin-check c-reader c-memcheck
+.PHONY: check onnx-schemas op-table onnx-conformance zoo docs docs-preview mpi-test deps run test bench bench-against bench-io-debug fixtures fuzz fuzz-build fuzz-smoke fuzz-corpus proto python-env python-test-env plugin-check c-reader c-memcheck
 
 deps:
 	@command -v dpkg >/dev/null 2>&1 || { echo "dpkg not found: install $(APT_PACKAGES) yourself"; exit 0; }; \
@@ -85,6 +85,13 @@ python-test-env:
 	@$(PYTHON) -c "import torch" 2>/dev/null && ! $(PYTHON) -c "import onnxscript" 2>/dev/null && { \
 		echo "Installing onnxscript (PyTorch's default ONNX exporter needs it) into $(VENV)"; \
 		$(PYTHON) -m pip install -q onnxscript; } || true
+	@# The real-model tests: transformers beside the CPU torch (it does not require torch, so it
+	@# leaves it alone); torchvision and timm without their dependencies (PyPI's torchvision
+	@# for torch 2.13 is a CUDA build that would replace the CPU torch; tools/zoo/zoo.py loads it).
+	@$(PYTHON) -c "import torch" 2>/dev/null && ! $(PYTHON) -c "import transformers" 2>/dev/null && { \
+		echo "Installing transformers into $(VENV)"; $(PYTHON) -m pip install -q transformers; } || true
+	@$(PYTHON) -c "import torch" 2>/dev/null && ! { $(PYTHON) -m pip show -q torchvision && $(PYTHON) -m pip show -q timm; } >/dev/null 2>&1 && { \
+		echo "Installing torchvision and timm (--no-deps) into $(VENV)"; $(PYTHON) -m pip install -q --no-deps torchvision timm; } || true
 	@rm -rf tools/python/build tools/python/*.egg-info
 	@$(PYTHON) -m pip install -q --no-build-isolation --no-deps --force-reinstall tools/python
 
@@ -231,6 +238,10 @@ op-table: deps
 
 # ONNX's own backend node tests for every operator Synapse declares (tools/onnx/conformance.py):
 # per-operator pass counts and the total, in release.
+zoo: deps python-test-env
+	$(SWIFT) build -c release --product synapse
+	$(PYTHON) tools/zoo/zoo.py --synapse .build/release/synapse --size 224
+
 onnx-conformance: deps python-test-env
 	$(SWIFT) build -c release --product synapse
 	$(PYTHON) tools/onnx/conformance.py --synapse .build/release/synapse

@@ -2,8 +2,9 @@ import ArgumentParser
 import Foundation
 import Synapse
 
-/// `synapse fine-tune MODEL.onnx --inputs X --targets Y -o NAME`: trains a model file (one
-/// Synapse wrote, or one imported from PyTorch) on arrays and writes it back with the same
+/// `synapse fine-tune MODEL.onnx --input NAME=FILE … --targets Y [--graph-output NAME] -o OUT`:
+/// trains a model file (one Synapse wrote, or one imported from PyTorch — a BERT-style
+/// classifier on token ids and an attention mask) on arrays and writes it back with the same
 /// graph and the new weights.
 struct FineTuneCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,11 +16,17 @@ struct FineTuneCommand: ParsableCommand {
             and updates its running statistics; minibatches run in file order.
             """)
 
-    @Argument(help: "A model: NAME.onnx (with NAME.h5 beside it) or a self-contained ONNX file, one input and one output.")
+    @Argument(help: "A model: NAME.onnx (with NAME.h5 beside it) or a self-contained ONNX file.")
     var model: String
 
-    @Option(help: "The inputs, batch first: a .npy or .csv file, or JSON.")
-    var inputs: String
+    @Option(help: "An input, batch first: NAME=VALUE, VALUE a .npy (every numeric dtype and bool: token ids as int64, masks), a .csv or JSON. One per graph input; a bare VALUE only for a graph of one input.")
+    var input: [String] = []
+
+    @Option(help: "The input of a one-input graph (the same as a bare --input).")
+    var inputs: String?
+
+    @Option(help: "The graph output the loss is computed on (default: the graph's only output). (-o names the file written.)")
+    var graphOutput: String?
 
     @Option(help: "The targets: class indices [N] for cross-entropy, values shaped like the output for mse.")
     var targets: String
@@ -60,20 +67,32 @@ struct FineTuneCommand: ParsableCommand {
         // An output location that cannot be written is found now, not after training.
         try ModelFile.checkWritable(output)
         let graph = try ModelFile.load(model)
-        guard graph.inputs.count == 1, graph.outputNames.count == 1 else {
-            throw UsageError(message: "model \(model): fine-tune needs one input and one output, the graph has \(graph.inputs.count) and \(graph.outputNames.count)")
+        let outputName: String
+        if let graphOutput {
+            guard graph.outputNames.contains(graphOutput) else {
+                throw UsageError(message: "model \(model): --graph-output \(graphOutput): the graph has no output \(graphOutput) (its outputs: \(graph.outputNames.joined(separator: ", ")))")
+            }
+            outputName = graphOutput
+        } else {
+            guard graph.outputNames.count == 1 else {
+                throw UsageError(message: "model \(model): the graph has outputs \(graph.outputNames.joined(separator: ", ")): choose the one the loss is on with --graph-output NAME")
+            }
+            outputName = graph.outputNames[0]
         }
-        let x = try flagTensor("--inputs", inputs)
+        guard !(inputs != nil && !input.isEmpty) else { throw UsageError(message: "give the inputs with --input NAME=VALUE or --inputs VALUE, not both") }
+        let feeds = try graphFeeds(inputs.map { [$0] } ?? input, flag: inputs == nil ? "--input" : "--inputs", graph: graph, model: model)
         let y = try flagTensor("--targets", targets)
-        guard x.rank >= 1, y.rank >= 1, x.shape[0] == y.shape[0], x.shape[0] > 0 else {
-            throw UsageError(message: "--inputs \(describe(x.shape)) and --targets \(describe(y.shape)) must have the same number of rows (at least one)")
+        let counts = feeds.mapValues { $0.shape.first ?? 0 }
+        guard y.rank >= 1, y.shape[0] > 0, counts.values.allSatisfy({ $0 == y.shape[0] }) else {
+            let listed = counts.sorted { $0.key < $1.key }.map { "\($0.key) has \($0.value)" }.joined(separator: ", ")
+            throw UsageError(message: "every input and --targets \(describe(y.shape)) must have the same number of rows (at least one): \(listed)")
         }
-        let rows = x.shape[0]
+        let rows = y.shape[0]
         let size = batchSize == 0 ? rows : min(batchSize, rows)
-        let (inputName, outputName) = (graph.inputs[0].name, graph.outputNames[0])
+        func batch(_ range: Range<Int>) -> [String: GraphValue] { feeds.mapValues { selectingRows($0, range) } }
         let parameters = graph.namedParameters
         let optimizer = OptimizerRegistry.make(self.optimizer, parameters: parameters, learningRate: learningRate, momentum: momentum)!
-        let lossFunction = try checkedLoss(graph, sample: x.slice(dim: 0, range: 0..<min(rows, 2)), targets: y, inputName: inputName, outputName: outputName)
+        let lossFunction = try checkedLoss(graph, sample: batch(0..<min(rows, 2)), targets: y, outputName: outputName)
         print("fine-tune \(model): \(rows) rows, batch \(size), \(loss), \(self.optimizer) lr \(learningRate), \(parameters.count) trained tensors, \(graph.namedBuffers.count) buffers")
         graph.train()
         var step = 0
@@ -84,7 +103,7 @@ struct FineTuneCommand: ParsableCommand {
             for start in stride(from: 0, to: rows, by: size) {
                 let range = start..<min(start + size, rows)
                 optimizer.zeroGrad()
-                let prediction = try graph.run([inputName: x.slice(dim: 0, range: range)])[outputName]!
+                let prediction = try graph.run(values: batch(range))[outputName]!.asTensor
                 let value = lossFunction(prediction, y.slice(dim: 0, range: range))
                 step += 1
                 guard value.scalar.isFinite else {
@@ -111,8 +130,8 @@ struct FineTuneCommand: ParsableCommand {
     }
 
     /// The loss, after checking on a couple of rows that the output and the targets fit it.
-    func checkedLoss(_ graph: GraphModel, sample: Tensor, targets: Tensor, inputName: String, outputName: String) throws -> (Tensor, Tensor) -> Tensor {
-        let output = try Tensor.withoutGradients { try graph.run([inputName: sample])[outputName]! }
+    func checkedLoss(_ graph: GraphModel, sample: [String: GraphValue], targets: Tensor, outputName: String) throws -> (Tensor, Tensor) -> Tensor {
+        let output = try Tensor.withoutGradients { try graph.run(values: sample)[outputName]!.asTensor }
         if loss == "mse" {
             guard Array(output.shape.dropFirst()) == Array(targets.shape.dropFirst()) else {
                 throw UsageError(message: "--targets rows are \(describe(Array(targets.shape.dropFirst()))), the model's output rows \(describe(Array(output.shape.dropFirst())))")

@@ -16,40 +16,9 @@ struct PredictCommand: ParsableCommand {
     @Flag(help: "Print a JSON object of all outputs by name.")
     var json = false
 
-    /// Inputs that may be left out: the state of a recurrent step (zeros, as PyTorch's default).
-    static let defaultedState: Set<String> = ["h", "c"]
-
     func run() throws {
         let graph = try ModelFile.load(model)
-        let names = graph.inputs.map(\.name)
-        var feeds: [String: GraphValue] = [:]
-        for text in input {
-            if let equals = text.firstIndex(of: "="), !text.hasPrefix("[") {
-                let name = String(text[..<equals])
-                guard names.contains(name) else {
-                    throw UsageError(message: "model \(model): --input \(name)=…: the graph has no input \(name) (its inputs: \(names.isEmpty ? "none" : names.joined(separator: ", ")))")
-                }
-                guard feeds[name] == nil else { throw UsageError(message: "--input \(name)=… is given twice") }
-                feeds[name] = try flagValue("--input \(name)=", String(text[text.index(after: equals)...]))
-            } else {
-                guard names.count == 1 else {
-                    throw UsageError(message: "model \(model): --input \(text.prefix(40)) has no NAME=: the graph has \(names.isEmpty ? "no inputs" : "inputs \(names.joined(separator: ", "))"), give each as NAME=VALUE")
-                }
-                guard feeds[names[0]] == nil else { throw UsageError(message: "--input for \(names[0]) is given twice") }
-                feeds[names[0]] = try flagValue("--input", text)
-            }
-        }
-        let missing = graph.inputs.filter { feeds[$0.name] == nil }
-        if let needed = missing.first(where: { !Self.defaultedState.contains($0.name) }) {
-            throw UsageError(message: "model \(model): no --input \(needed.name)=… was given (the graph's inputs: \(names.joined(separator: ", ")))")
-        }
-        for (name, shape) in missing {
-            // The batch is the other inputs' first dimension, whatever order they were given in.
-            guard let batch = graph.inputs.compactMap({ feeds[$0.name]?.shape.first }).first, !shape.dropFirst().contains(nil) else {
-                throw UsageError(message: "model \(model): --input \(name)=… is needed (its shape cannot be told from the other inputs)")
-            }
-            feeds[name] = .tensor(Tensor.zeros([batch] + shape.dropFirst().map { $0! }))
-        }
+        let feeds = try graphFeeds(input, flag: "--input", graph: graph, model: model)
         let outputs = try Tensor.withoutGradients { try graph.run(values: feeds) }
         if json || outputs.count > 1 {
             let body = graph.outputNames.map { "\"\($0)\": \(TensorInput.json(outputs[$0]!))" }.joined(separator: ", ")

@@ -194,7 +194,7 @@ struct HostileInputTests {
             ("LSTM", [], ["x", "W", "R", "B", "lengths"], 4),
             ("LSTM", [attribute("direction", strings: nil)], ["x", "R", "W"], 4),
             ("LSTM", [], ["x", "W", "R"], 3),
-            ("GRU", [attribute("linear_before_reset", int: 0)], ["x", "W", "R"], 3),
+            ("GRU", [attribute("activations", strings: ["Relu", "Tanh"])], ["x", "W", "R"], 3),
             ("RNN", [attribute("activations", strings: ["Sigmoid"])], ["x", "W", "R"], 1),
             ("LayerNormalization", [attribute("axis", int: 7)], ["x", "W"], 1),
         ]

@@ -73,6 +73,12 @@ struct ImporterGradientTests {
         Sample(opType: "NegativeLogLikelihoodLoss", floats: [[3, 4], [4]], constants: [ints(1, [1, 0, 3], [3])], attributes: ["reduction": .string("sum")]),
         Sample(opType: "LSTM", floats: [[2, 1, 3], [1, 8, 3], [1, 8, 2], [1, 16]], attributes: ["hidden_size": .int(2)], outputs: 3),
         Sample(opType: "GRU", floats: [[2, 1, 3], [1, 6, 3], [1, 6, 2], [1, 12]], attributes: ["hidden_size": .int(2), "linear_before_reset": .int(1)], outputs: 2),
+        // The unrolled forms: GRU with linear_before_reset 0, LSTM with peepholes (P, input 7).
+        Sample(opType: "GRU", floats: [[2, 1, 3], [1, 6, 3], [1, 6, 2], [1, 12]], attributes: ["hidden_size": .int(2)], outputs: 2),
+        Sample(opType: "LSTM", floats: [[2, 1, 3], [1, 8, 3], [1, 8, 2], [1, 16], [1, 6]], constants: [
+            ConstantInput(index: 4, values: [], shape: [], absent: true), ConstantInput(index: 5, values: [], shape: [], absent: true),
+            ConstantInput(index: 6, values: [], shape: [], absent: true),
+        ], attributes: ["hidden_size": .int(2)], outputs: 3),
         Sample(opType: "LeakyRelu", floats: [[2, 3]], attributes: ["alpha": .float(0.1)]), Sample(opType: "PRelu", floats: [[2, 3], [3]]),
         Sample(opType: "HardSigmoid", floats: [[2, 3]]), Sample(opType: "HardSwish", floats: [[2, 3]]), Sample(opType: "Elu", floats: [[2, 3]]),
         Sample(opType: "Selu", floats: [[2, 3]]), Sample(opType: "Celu", floats: [[2, 3]], attributes: ["alpha": .float(0.5)]),
@@ -132,9 +138,10 @@ struct ImporterGradientTests {
         #expect(sampled.subtracting(differentiable).isEmpty)
     }
 
-    @Test("gradients through the importer match finite differences", arguments: samples.map(\.opType))
-    func gradients(_ opType: String) throws {
-        let sample = Self.samples.first { $0.opType == opType }!
+    @Test("gradients through the importer match finite differences", arguments: samples.indices)
+    func gradients(_ index: Int) throws {
+        let sample = Self.samples[index]
+        let opType = sample.opType
         let leaves = sample.floats.enumerated().map { index, shape in
             let range = index < sample.ranges.count ? sample.ranges[index] : sample.positive ? 0.5...1.5 : -1...1
             return parameter(shape, low: range.lowerBound, high: range.upperBound, seed: UInt64(index + 1))

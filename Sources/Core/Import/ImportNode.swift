@@ -156,13 +156,15 @@ public struct ImportNode {
     }
 
     /// Runs `body` on the inputs as tensors; when they were all integers, the result is
-    /// turned back into integers of the inputs' (promoted) type, or of `resultType` (`bool` for
-    /// a comparison) — exact for the values shapes, indices and masks hold.
+    /// turned back into integers of input 0's type, or of `resultType` (`bool` for a
+    /// comparison) — exact for the values shapes, indices and masks hold.
     public func numeric(resultType: ElementType? = nil, _ body: ([Tensor]) throws -> Tensor) throws -> [GraphValue] {
         let tensors = try (0..<inputs.count).map { has($0) ? try tensor($0) : Tensor(scalar: 0) }
         let result = try body(tensors)
         guard isIntegerArithmetic else { return [.tensor(result)] }
-        let type = resultType ?? inputs.compactMap { $0?.elementType }.reduce(ElementType.bool) { ElementType.promoted($0, $1) }
+        // Input 0's type: ONNX gives the operands of arithmetic one type, and the other inputs of
+        // data-movement ops (axes, shapes, indices) do not decide the result's.
+        let type = resultType ?? inputs.first??.elementType ?? .int64
         return [.integers(result.scalars.map { type.wrap(Int($0.rounded(.towardZero))) }, shape: result.shape, type: type)]
     }
 
@@ -170,7 +172,9 @@ public struct ImportNode {
     public func binary(resultType: ElementType? = nil, _ op: (Tensor, Tensor) -> Tensor) throws -> [GraphValue] {
         let (a, b) = (try value(0).shape, try value(1).shape)
         guard broadcastable(a, b) else { throw fail("shapes \(describe(a)) and \(describe(b)) cannot broadcast") }
-        return try numeric(resultType: resultType) { op($0[0], $0[1]) }
+        // Operands of one role: where a graph mixes whole-number types, the wider wins.
+        let promoted = ElementType.promoted(try value(0).elementType, try value(1).elementType)
+        return try numeric(resultType: resultType ?? promoted) { op($0[0], $0[1]) }
     }
 
     /// A unary elementwise op on a float input.

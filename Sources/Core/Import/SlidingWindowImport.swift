@@ -18,6 +18,26 @@ extension ImportNode {
     public func slidingWindow(kernel: [Int], input: [Int], ceilMode: Bool) throws -> SlidingWindow {
         let rank = kernel.count
         guard rank == 1 || rank == 2, input.count == rank else { throw fail("Synapse handles 1-D and 2-D windows, got kernel \(kernel)") }
+        let (strides, dilations, pads) = try windowParameters(kernel: kernel, input: input)
+        return try window(kernel: kernel, strides: strides, dilations: dilations, pads: pads, input: input, ceilMode: ceilMode)
+    }
+
+    /// A 3-D window as two: over the last two axes, then over the first (with a width of 1) —
+    /// pooling is separable, so pooling with the first and then the second is pooling with the whole.
+    public func slidingWindows3D(kernel: [Int], input: [Int], ceilMode: Bool) throws -> (planes: SlidingWindow, depth: SlidingWindow) {
+        guard kernel.count == 3, input.count == 3 else { throw fail("a 3-D window needs 3 kernel sizes, got \(kernel)") }
+        let (strides, dilations, pads) = try windowParameters(kernel: kernel, input: input)
+        let planes = try window(kernel: Array(kernel[1...]), strides: Array(strides[1...]), dilations: Array(dilations[1...]),
+                                pads: [pads[1], pads[2], pads[4], pads[5]], input: Array(input[1...]), ceilMode: ceilMode)
+        let depth = try window(kernel: [kernel[0], 1], strides: [strides[0], 1], dilations: [dilations[0], 1],
+                               pads: [pads[0], 0, pads[3], 0], input: [input[0], 1], ceilMode: ceilMode)
+        return (planes, depth)
+    }
+
+    /// `strides`, `dilations` and `pads` of a window of `kernel` over `input`, checked, with
+    /// `auto_pad` applied.
+    func windowParameters(kernel: [Int], input: [Int]) throws -> (strides: [Int], dilations: [Int], pads: [Int]) {
+        let rank = kernel.count
         let strides = ints("strides") ?? Array(repeating: 1, count: rank)
         let dilations = ints("dilations") ?? Array(repeating: 1, count: rank)
         var pads = ints("pads") ?? Array(repeating: 0, count: 2 * rank)
@@ -42,6 +62,12 @@ extension ImportNode {
             }
         case let mode: throw fail("auto_pad \(mode) is not NOTSET, VALID, SAME_UPPER or SAME_LOWER")
         }
+        return (strides, dilations, pads)
+    }
+
+    /// The 1-D or 2-D window of those parameters, checked to fit `input`.
+    func window(kernel: [Int], strides: [Int], dilations: [Int], pads: [Int], input: [Int], ceilMode: Bool) throws -> SlidingWindow {
+        let rank = kernel.count
         let window = rank == 1
             ? SlidingWindow(size: (1, kernel[0]), stride: (1, strides[0]), dilation: (1, dilations[0]), padding: (0, pads[0], 0, pads[1]))
             : SlidingWindow(size: (kernel[0], kernel[1]), stride: (strides[0], strides[1]), dilation: (dilations[0], dilations[1]),

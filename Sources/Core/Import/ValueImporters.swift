@@ -96,7 +96,8 @@ extension OpImport {
 extension ImportNode {
     /// `value` as `type`: floats stay float tensors (float16 and float64 compute in float32);
     /// integers are wrapped to the target's width, as ONNX's Cast does; floats become whole
-    /// numbers truncated toward zero (bool: non-zero is 1). No gradient flows through a cast
+    /// numbers truncated toward zero (bool: non-zero is 1; NaN and out-of-range values int64's
+    /// minimum, wrapped). No gradient flows through a cast
     /// to a whole-number type.
     func cast(_ value: GraphValue, to type: ElementType) throws -> GraphValue {
         if type.isFloat { return .tensor(value.asTensor) }
@@ -104,10 +105,13 @@ extension ImportNode {
         case let .integers(values, shape, _):
             return .integers(values.map(type.wrap), shape: shape, type: type)
         case .tensor(let tensor):
-            guard type == .bool || tensor.scalars.allSatisfy({ !$0.isNaN && abs($0) < 9.2e18 }) else {
-                throw fail("cast to \(type.name) of a value that is NaN or out of range")
-            }
-            return .integers(tensor.scalars.map { type == .bool ? ($0 != 0 ? 1 : 0) : type.wrap(Int($0.rounded(.towardZero))) }, shape: tensor.shape, type: type)
+            // NaN and values out of int64's range become int64's minimum (what x86's conversion
+            // gives, and so onnxruntime and PyTorch): T5's relative-position buckets cast the
+            // log of 0 and then discard it with a Where.
+            return .integers(tensor.scalars.map { value in
+                if type == .bool { return value != 0 ? 1 : 0 }
+                return type.wrap(value.isNaN || abs(value) >= 9.2e18 ? Int.min : Int(value.rounded(.towardZero)))
+            }, shape: tensor.shape, type: type)
         }
     }
 }

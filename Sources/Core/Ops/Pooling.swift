@@ -223,23 +223,42 @@ extension Tensor {
         func windowed(_ average: Bool) -> OpImporter {
             { node in
                 let x = try node.tensor(0)
-                guard x.rank == 3 || x.rank == 4 else { throw node.fail("Synapse pools 1-D and 2-D inputs, got \(describe(x.shape))") }
+                guard x.rank >= 3 && x.rank <= 5 else { throw node.fail("Synapse pools 1-D, 2-D and 3-D inputs, got \(describe(x.shape))") }
                 guard let kernel = node.ints("kernel_shape"), kernel.count == x.rank - 2 else {
                     throw node.fail("kernel_shape must give \(x.rank - 2) sizes")
                 }
                 if node.int("storage_order", default: 0) != 0 { throw node.fail("storage_order 1 (column-major indices) is not supported") }
                 let ceilMode = node.int("ceil_mode", default: 0) != 0
-                let window = try node.slidingWindow(kernel: kernel, input: Array(x.shape[2...]), ceilMode: ceilMode)
-                for axis in 0..<2 where window.padBefore(axis) >= window.extent(axis) || window.padAfter(axis) >= window.extent(axis) {
-                    throw node.fail("pads must be smaller than the window")
+                let countIncludePad = node.int("count_include_pad", default: 0) != 0
+                func checkPads(_ window: SlidingWindow) throws {
+                    for axis in 0..<2 where window.padBefore(axis) >= window.extent(axis) || window.padAfter(axis) >= window.extent(axis) {
+                        throw node.fail("pads must be smaller than the window")
+                    }
                 }
+                func pool(_ input: Tensor, _ window: SlidingWindow) -> Tensor {
+                    average ? input.avgPool2d(window: window, ceilMode: ceilMode, countIncludePad: countIncludePad) : input.maxPool2d(window: window, ceilMode: ceilMode)
+                }
+                if x.rank == 5 {
+                    // Separable: over (H, W) for every depth, then over D; the divisor without
+                    // padding is the product of each step's count, as the whole window's is.
+                    let (n, c, d, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3], x.shape[4])
+                    let (planes, depth) = try node.slidingWindows3D(kernel: kernel, input: [d, h, w], ceilMode: ceilMode)
+                    try checkPads(planes)
+                    try checkPads(depth)
+                    let (h2, w2) = (planes.outputSize(0, input: h, ceilMode: ceilMode)!, planes.outputSize(1, input: w, ceilMode: ceilMode)!)
+                    let d2 = depth.outputSize(0, input: d, ceilMode: ceilMode)!
+                    try node.checkMadeSize([n, c * d, h2, w2], "output")
+                    let first = pool(x.reshaped([n, c * d, h, w]), planes)
+                    let second = pool(first.reshaped([n, c, d, h2 * w2]), depth)
+                    return [.tensor(second.reshaped([n, c, d2, h2, w2]))]
+                }
+                let window = try node.slidingWindow(kernel: kernel, input: Array(x.shape[2...]), ceilMode: ceilMode)
+                try checkPads(window)
                 let input = x.rank == 3 ? x.unsqueezed(dim: 2) : x
                 try node.checkMadeSize(
                     [input.shape[0], input.shape[1], window.outputSize(0, input: input.shape[2], ceilMode: ceilMode)!,
                      window.outputSize(1, input: input.shape[3], ceilMode: ceilMode)!], "output")
-                let y = average
-                    ? input.avgPool2d(window: window, ceilMode: ceilMode, countIncludePad: node.int("count_include_pad", default: 0) != 0)
-                    : input.maxPool2d(window: window, ceilMode: ceilMode)
+                let y = pool(input, window)
                 return [.tensor(x.rank == 3 ? y.squeezed(dim: 2) : y)]
             }
         }

@@ -81,8 +81,9 @@ extension Tensor {
 
     /// ONNX's `LSTM`, `GRU` and `RNN` (forward, reverse or bidirectional; `layout` 0 or 1;
     /// optional biases, initial states and uniform `sequence_lens`), run as one `recurrence`
-    /// per direction. Peepholes, `clip`, `input_forget`, GRU's `linear_before_reset = 0` and
-    /// activations other than the defaults (and ReLU for RNN) are refused by name.
+    /// per direction; GRU's `linear_before_reset = 0` and LSTM peepholes run unrolled
+    /// (`unrolledRecurrence`). `clip`, `input_forget` and activations other than the defaults
+    /// (and ReLU for RNN) are refused by name.
     static let recurrenceImporters: [ImporterDeclaration] = {
         func importer(_ opType: String) -> OpImporter {
             { node in
@@ -108,7 +109,12 @@ extension Tensor {
                 if let lengths = try node.integers(4), lengths.contains(where: { $0 != steps }) {
                     throw node.fail("sequence_lens other than the full length \(steps) are not supported")
                 }
-                if node.has(7) { throw node.fail("peephole weights (P) are not supported") }
+                let peepholes = node.has(7) ? try node.tensor(7) : nil
+                if let peepholes, peepholes.shape != [directions, 3 * size] {
+                    throw node.fail("P must be [\(directions), \(3 * size)], got \(describe(peepholes.shape))")
+                }
+                // GRU with linear_before_reset 0, and LSTM with peepholes, run unrolled.
+                let unrolled = (kind == .gru && node.int("linear_before_reset", default: 0) == 0) || peepholes != nil
                 let bias = node.has(3) ? try node.tensor(3) : Tensor.zeros([directions, 2 * width])
                 let states = try (5...6).map { index -> Tensor? in
                     guard node.has(index) else { return nil }
@@ -137,6 +143,16 @@ extension Tensor {
                     if let problem = recurrenceProblem(kind, input: x.shape, hidden: h0.shape, cell: c0?.shape, inputWeights: [width, w.shape[2]],
                                                        hiddenWeights: [width, size], inputBias: [width], hiddenBias: [width]) {
                         throw node.fail(problem)
+                    }
+                    if unrolled {
+                        let (states, hidden, cell) = Tensor.unrolledRecurrence(
+                            gru: kind == .gru, x: x, w: part(w), r: part(r), inputBias: b.slice(dim: 0, range: 0..<width),
+                            hiddenBias: b.slice(dim: 0, range: width..<2 * width), hidden: h0, cell: c0, peepholes: peepholes.map(part),
+                            linearBeforeReset: node.int("linear_before_reset", default: 0) != 0, reverse: reverse)
+                        outputs.append(states.unsqueezed(dim: 1))
+                        finalHidden.append(hidden.unsqueezed(dim: 0))
+                        if let cell { finalCell.append(cell.unsqueezed(dim: 0)) }
+                        continue
                     }
                     let result = Tensor.recurrence(
                         kind, input: x, hidden: h0, cell: c0, inputWeights: pyTorchOrder(part(w)), hiddenWeights: pyTorchOrder(part(r)),
@@ -186,9 +202,6 @@ extension Tensor {
             return .lstm
         case "GRU":
             try expect(["sigmoid", "tanh"])
-            guard node.int("linear_before_reset", default: 0) == 1 else {
-                throw node.fail("linear_before_reset 0 is not supported (PyTorch's GRU writes 1)")
-            }
             return .gru
         default:
             if let activations, Set(activations) == ["relu"] { return .rnnRelu }

@@ -141,7 +141,7 @@ extension Tensor {
                 guard let pair = broadcastShapeIfPossible(shapes[0], shapes[1]), broadcastable(pair, shapes[2]) else {
                     throw node.fail("shapes \(shapes.map(describe)) cannot broadcast")
                 }
-                return try node.numeric { Tensor.select($0[0], $0[1], $0[2]) }
+                return try node.numeric(resultType: try node.value(1).elementType) { Tensor.select($0[0], $0[1], $0[2]) }
             },
             ImporterDeclaration("Not", opsets: 1...Int.max, differentiable: false) { node in try node.numeric(resultType: .bool) { 1 - $0[0] } },
         ]

@@ -1,0 +1,69 @@
+"""Real architectures, as people export them (tools/zoo/zoo.py): torchvision ResNet-18,
+MobileNet v2/v3, SqueezeNet, EfficientNet-B0, DenseNet-121, ConvNeXt-tiny, RegNet-Y, ShuffleNet
+v2, timm ViT and Swin, Hugging Face BERT, DistilBERT, GPT-2, T5 encoder and Llama (small
+configs, random weights, 64×64 images) — each through both exporters, imported and run by
+`synapse predict` at batch 1 and 3 (and sequence lengths 8 and 12) and compared with
+onnxruntime; and an imported BERT classifier fine-tuned on token ids and an attention mask,
+whose result onnxruntime runs. `make zoo` runs the same models at 224×224."""
+import json
+import os
+import sys
+
+import numpy as np
+import pytest
+
+from torch_support import ONNXSCRIPT, TORCH
+
+pytestmark = pytest.mark.skipif(TORCH is not None, reason=TORCH or "")
+ROOT = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "tools", "zoo"))
+import zoo  # noqa: E402
+
+if TORCH is None:
+    try:
+        zoo.import_torchvision()
+    except ImportError:
+        pytest.skip("torchvision is not installed", allow_module_level=True)
+pytest.importorskip("timm")
+pytest.importorskip("transformers")
+
+
+@pytest.mark.parametrize("dynamo", [False, True], ids=["legacy", "dynamo"])
+@pytest.mark.parametrize("name", zoo.MODELS)
+def test_real_architecture_agrees_with_onnxruntime(synapse, tmp_path, name, dynamo):
+    if dynamo and ONNXSCRIPT:
+        pytest.skip(ONNXSCRIPT)
+    path = tmp_path / f"{name}.onnx"
+    inputs = zoo.export(name, 64, path, dynamo)
+    binary = os.environ.get("SYNAPSE_BIN") or os.path.join(ROOT, ".build", "debug", "synapse")
+    ok, message = zoo.check(binary, path, inputs, str(tmp_path))
+    assert ok, f"{name} ({'dynamo' if dynamo else 'legacy'}): {message}"
+
+
+def test_imported_bert_classifier_fine_tunes_on_ids_and_mask(synapse, tmp_path):
+    import onnxruntime as ort
+    zoo.export("bert", 64, tmp_path / "bert.onnx", dynamo=False)
+    rng = np.random.default_rng(5)
+    ids = rng.integers(0, 100, (12, 8)).astype(np.int64)
+    mask = np.ones((12, 8), np.int64)
+    mask[::3, -2:] = 0
+    labels = (ids[:, 0] % 3).astype(np.float32)
+    for name, value in (("ids", ids), ("mask", mask), ("y", labels)):
+        np.save(tmp_path / f"{name}.npy", value)
+    # An input left out is an error naming it; the graph output must exist.
+    missing = synapse.run_failing("fine-tune", "bert.onnx", "--input", "input_ids=ids.npy", "--targets", "y.npy", "-o", "t", cwd=tmp_path)
+    assert missing.returncode == 1 and "no --input attention_mask=" in missing.stderr
+    wrong = synapse.run_failing("fine-tune", "bert.onnx", "--input", "input_ids=ids.npy", "--input", "attention_mask=mask.npy",
+                                "--targets", "y.npy", "--graph-output", "logits", "-o", "t", cwd=tmp_path)
+    assert wrong.returncode == 1 and "has no output logits" in wrong.stderr
+    out = synapse("fine-tune", "bert.onnx", "--input", "input_ids=ids.npy", "--input", "attention_mask=mask.npy", "--targets", "y.npy",
+                  "--graph-output", "output", "--optimizer", "adam", "--learning-rate", "0.01", "--epochs", "4", "--batch-size", "6",
+                  "-o", "tuned", cwd=tmp_path).stdout
+    losses = [float(line.split()[-1]) for line in out.splitlines() if line.startswith("Epoch")]
+    assert len(losses) == 4 and losses[-1] < losses[0], out
+    session = ort.InferenceSession(str(tmp_path / "tuned.onnx"))
+    (theirs,) = session.run(["output"], {"input_ids": ids, "attention_mask": mask})
+    ours = json.loads(synapse("predict", "tuned.onnx", "--input", "input_ids=ids.npy", "--input", "attention_mask=mask.npy", "--json", cwd=tmp_path).stdout)
+    np.testing.assert_allclose(np.array(ours["output"], np.float32), theirs, atol=1e-4)
+    before = ort.InferenceSession(str(tmp_path / "bert.onnx")).run(["output"], {"input_ids": ids, "attention_mask": mask})[0]
+    assert not np.allclose(before, theirs), "fine-tuning changed nothing"
