@@ -92,7 +92,7 @@ struct ImporterDeclarationTests {
         #expect {
             try OpImport.run(node("Sqrt", inputs: [ids]))
         } throws: { error in
-            (error as? ImportError)?.reason == "input 0 is int64; it takes float16, float32, float64"
+            (error as? ImportError)?.reason == "input 0 is int64; it takes bfloat16, float16, float32, float64"
         }
         // Gather takes integer indices (and float32 stands in for a float16 or float64 table).
         let table = GraphValue.tensor(Tensor([1, 2, 3, 4, 5, 6], shape: [3, 2]))

@@ -123,16 +123,18 @@ struct ModelFileTests {
         expectError(try write(proto, "escape.onnx"), "must be a relative path inside the model's folder")
     }
 
-    @Test("shapes that disagree with the data, a non-float dtype")
+    @Test("shapes that disagree with the data, a dtype Synapse does not read")
     func badTensors() throws {
         var (_, proto) = try pair("tensors")
         proto.metadataProps = []
         var raw = ModelFile.inlineTensor("0.weight", [1, 2, 3], [3, 1])
         raw.dims = [3, 2]
         proto.graph.initializer[0] = raw
-        expectError(try write(proto, "short.onnx"), "raw_data has 12 bytes, the shape [3, 2] needs 24")
+        expectError(try write(proto, "short.onnx"), "raw_data has 12 bytes, the shape [3, 2] of float32 needs 24")
         proto.graph.initializer[0].dataType = 11
-        expectError(try write(proto, "double.onnx"), "data type 11 is not float32")
+        expectError(try write(proto, "double.onnx"), "raw_data has 12 bytes, the shape [3, 2] of float64 needs 48")
+        proto.graph.initializer[0].dataType = 8
+        expectError(try write(proto, "string.onnx"), "data type 8 is not one Synapse reads")
         proto.graph.initializer[0].dims = [-1, 2]
         expectError(try write(proto, "negative.onnx"), "are negative or too large")
     }

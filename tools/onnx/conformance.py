@@ -19,6 +19,9 @@ import warnings
 import numpy as np
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", ".."))
+# ml_dtypes' names of the ONNX types NumPy has no dtype of.
+NARROW_TYPES = {"bfloat16", "float8_e4m3fn", "float8_e4m3fnuz", "float8_e5m2", "float8_e5m2fnuz", "float4_e2m1fn",
+                "int4", "uint4", "int2", "uint2"}
 
 
 def declared_ops(synapse):
@@ -35,7 +38,8 @@ def node_tests():
 def run_case(synapse, case, folder):
     import onnx
     import onnx.numpy_helper
-    model = case.model
+    model = onnx.ModelProto()
+    model.CopyFrom(case.model)  # (inputs may be added to it as initializers)
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, "model.onnx")
     onnx.save(model, path)
@@ -51,15 +55,34 @@ def run_case(synapse, case, folder):
                 return None
         # A rank-0 value comes as a NumPy scalar (np.float32(2.0)), not an array.
         return np.asarray(value) if isinstance(value, (np.ndarray, np.generic)) else None
+    raw_inputs = inputs
     inputs, expected = [array(v) for v in inputs], [array(v) for v in expected]
+    embedded = False
     for index, (name, value) in enumerate(zip(names, inputs)):
+        if value is not None and value.dtype.name in NARROW_TYPES:
+            # bfloat16, float8, float4, 4- and 2-bit values have no .npy form: the model file
+            # carries them as an initializer of the input's name, in the type's own bytes.
+            tensor = onnx.TensorProto()
+            if isinstance(raw_inputs[index], onnx.TensorProto):
+                tensor.CopyFrom(raw_inputs[index])
+            else:
+                tensor.CopyFrom(onnx.numpy_helper.from_array(value))
+            tensor.name = name
+            model.graph.initializer.append(tensor)
+            embedded = True
+            continue
         if value is None:
             return False, "an input that is not a numpy tensor (a sequence, an optional, an exotic dtype)"
-        if value.dtype.kind not in "fiub" or value.dtype.itemsize > 8 or str(value.dtype) in ("bfloat16",) or value.dtype.names:
+        if value.dtype.kind not in "fiub" or value.dtype.itemsize > 8 or value.dtype.names:
             return False, f"input dtype {value.dtype}"
         file = os.path.join(folder, f"input_{index}.npy")
         np.save(file, np.array(value, order="C"))  # (ascontiguousarray makes a rank-0 array rank 1)
         args += ["--input", f"{name}={file}"]
+    if embedded:
+        onnx.save(model, path)
+    # Expected values of those types compare as the float32 (or int8) values they hold.
+    expected = [v.astype(np.int8 if "int" in v.dtype.name else np.float32) if v is not None and v.dtype.name in NARROW_TYPES else v
+                for v in expected]
     result = subprocess.run(args, capture_output=True, text=True, timeout=120)
     if result.returncode != 0:
         return False, result.stderr.strip().splitlines()[-1][:300] if result.stderr.strip() else f"exit {result.returncode}"

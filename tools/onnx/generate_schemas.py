@@ -55,6 +55,9 @@ ELEMENT_TYPES = {
     "tensor(float)": "float32", "tensor(float16)": "float16", "tensor(double)": "float64", "tensor(int64)": "int64",
     "tensor(int32)": "int32", "tensor(int16)": "int16", "tensor(int8)": "int8", "tensor(uint8)": "uint8",
     "tensor(uint16)": "uint16", "tensor(uint32)": "uint32", "tensor(uint64)": "uint64", "tensor(bool)": "bool",
+    "tensor(bfloat16)": "bfloat16", "tensor(float8e4m3fn)": "float8e4m3fn", "tensor(float8e4m3fnuz)": "float8e4m3fnuz",
+    "tensor(float8e5m2)": "float8e5m2", "tensor(float8e5m2fnuz)": "float8e5m2fnuz", "tensor(uint4)": "uint4", "tensor(int4)": "int4",
+    "tensor(float4e2m1)": "float4e2m1", "tensor(uint2)": "uint2", "tensor(int2)": "int2",
 }
 
 

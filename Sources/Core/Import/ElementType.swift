@@ -1,6 +1,8 @@
 /// The element type of a value in an imported graph, with ONNX's `TensorProto.DataType`
-/// codes. Float values compute as float32 (`Tensor`, the type autograd runs on); float16 and
-/// float64 are converted at the edges. Integer and bool values are whole numbers
+/// codes. Float values compute as float32 (`Tensor`, the type autograd runs on); float16,
+/// float64, bfloat16, the float8 types and float4 are converted at the edges (a `Cast` to one
+/// rounds to its grid, as `MiniFloat` describes). float8e8m0, strings and complex types are
+/// not read. Integer and bool values are whole numbers
 /// (`GraphValue.integers`) that keep their type through the graph, so that an `int64` input of
 /// token ids, a `bool` mask or a `Cast` to `int32` is what the model says it is.
 public enum ElementType: Int, Sendable, CaseIterable {
@@ -16,6 +18,16 @@ public enum ElementType: Int, Sendable, CaseIterable {
     case float64 = 11
     case uint32 = 12
     case uint64 = 13
+    case bfloat16 = 16
+    case float8e4m3fn = 17
+    case float8e4m3fnuz = 18
+    case float8e5m2 = 19
+    case float8e5m2fnuz = 20
+    case uint4 = 21
+    case int4 = 22
+    case float4e2m1 = 23
+    case uint2 = 25
+    case int2 = 26
 
     /// The name ONNX and NumPy use (`int64`, `bool`).
     public var name: String { String(describing: self) }
@@ -23,7 +35,7 @@ public enum ElementType: Int, Sendable, CaseIterable {
     /// Whether values of this type are whole numbers (`GraphValue.integers`).
     public var isInteger: Bool { !isFloat }
 
-    public var isFloat: Bool { self == .float32 || self == .float16 || self == .float64 }
+    public var isFloat: Bool { [.float32, .float16, .float64, .bfloat16, .float8e4m3fn, .float8e4m3fnuz, .float8e5m2, .float8e5m2fnuz, .float4e2m1].contains(self) }
 
     /// `value` as this integer type holds it: wrapped to its width (two's complement), or 0/1
     /// for bool — ONNX's `Cast` between integer types.
@@ -36,6 +48,10 @@ public enum ElementType: Int, Sendable, CaseIterable {
         case .int16: Int(Int16(truncatingIfNeeded: value))
         case .uint32: Int(UInt32(truncatingIfNeeded: value))
         case .int32: Int(Int32(truncatingIfNeeded: value))
+        case .uint4: value & 0xF
+        case .int4: (value & 0xF) >= 8 ? (value & 0xF) - 16 : value & 0xF
+        case .uint2: value & 0x3
+        case .int2: (value & 0x3) >= 2 ? (value & 0x3) - 4 : value & 0x3
         default: value
         }
     }

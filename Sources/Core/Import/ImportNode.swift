@@ -67,6 +67,10 @@ public struct ImportNode {
     public var opset: Int
     /// How many outputs the node names.
     public var outputCount: Int
+    /// The element type the graph declares for each input, where it does (graph inputs,
+    /// initializers, value_info, Cast outputs): float values compute as float32 whatever their
+    /// declared type, so `CastLike` reads a bfloat16 or float8 target's type from here.
+    public var declaredTypes: [ElementType?] = []
 
     public init(
         opType: String, label: String, attributes: [String: NodeAttribute], inputs: [GraphValue?], isTraining: Bool = false,

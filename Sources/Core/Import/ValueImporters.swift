@@ -40,13 +40,15 @@ extension OpImport {
         ImporterDeclaration("Cast", opsets: 6...Int.max, reads: ["to", "saturate", "round_mode"], differentiable: false) { node in
             let to = node.int("to", default: 1)
             guard let type = ElementType(rawValue: to) else {
-                throw node.fail("cast to data type \(to) (strings, bfloat16, float8, float4, 4-bit and 2-bit types are not read)")
+                throw node.fail("cast to data type \(to) (float8e8m0, strings and complex types are not read)")
             }
-            return [try node.cast(try node.value(0), to: type)]
+            return [try node.cast(try node.value(0), to: type, saturate: node.int("saturate", default: 1) != 0)]
         },
         // Cast to the type of input 1 (only its type is read).
         ImporterDeclaration("CastLike", opsets: 15...Int.max, reads: ["saturate", "round_mode"], differentiable: false) { node in
-            [try node.cast(try node.value(0), to: try node.value(1).elementType)]
+            let computed = try node.value(1).elementType
+            let like = (node.declaredTypes.count > 1 ? node.declaredTypes[1] : nil) ?? computed
+            return [try node.cast(try node.value(0), to: like, saturate: node.int("saturate", default: 1) != 0)]
         },
         ImporterDeclaration("Shape", reads: ["start", "end"], differentiable: false) { node in
             let shape = try node.value(0).shape
@@ -94,17 +96,29 @@ extension OpImport {
 }
 
 extension ImportNode {
-    /// `value` as `type`: floats stay float tensors (float16 and float64 compute in float32);
-    /// integers are wrapped to the target's width, as ONNX's Cast does; floats become whole
-    /// numbers truncated toward zero (bool: non-zero is 1; NaN and out-of-range values int64's
-    /// minimum, wrapped). No gradient flows through a cast
-    /// to a whole-number type.
-    func cast(_ value: GraphValue, to type: ElementType) throws -> GraphValue {
-        if type.isFloat { return .tensor(value.asTensor) }
+    /// `value` as `type`: floats stay float tensors, rounded to `type`'s grid (float16,
+    /// bfloat16, float8 and float4 compute in float32 but hold only their values; `saturate`
+    /// as ONNX's); integers are wrapped to the target's width, as ONNX's Cast does; floats
+    /// become whole numbers truncated toward zero (bool: non-zero is 1; NaN and out-of-range
+    /// values int64's minimum, wrapped; to a 4- or 2-bit type, 0 when out of its range, as
+    /// ONNX's reference gives). No gradient flows through a cast to a whole-number type.
+    func cast(_ value: GraphValue, to type: ElementType, saturate: Bool = true) throws -> GraphValue {
+        if type.isFloat {
+            let tensor = value.asTensor
+            guard type != .float32 && type != .float64 else { return .tensor(tensor) }
+            return .tensor(Tensor(tensor.scalars.map { type.rounded($0, saturate: saturate) }, shape: tensor.shape))
+        }
         switch value {
         case let .integers(values, shape, _):
             return .integers(values.map(type.wrap), shape: shape, type: type)
         case .tensor(let tensor):
+            if type.bitWidth <= 4 && type != .bool {
+                let range = type.isUnsigned ? 0...((1 << type.bitWidth) - 1) : -(1 << (type.bitWidth - 1))...((1 << (type.bitWidth - 1)) - 1)
+                return .integers(tensor.scalars.map { value in
+                    guard value.isFinite, abs(value) < 1e9, range.contains(Int(value.rounded(.towardZero))) else { return 0 }
+                    return Int(value.rounded(.towardZero))
+                }, shape: tensor.shape, type: type)
+            }
             // NaN and values out of int64's range become int64's minimum (what x86's conversion
             // gives, and so onnxruntime and PyTorch): T5's relative-position buckets cast the
             // log of 0 and then discard it with a Where.

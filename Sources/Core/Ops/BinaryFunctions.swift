@@ -167,8 +167,10 @@ extension ElementType {
     public var bitWidth: Int {
         switch self {
         case .bool: 1
-        case .uint8, .int8: 8
-        case .uint16, .int16, .float16: 16
+        case .uint2, .int2: 2
+        case .uint4, .int4, .float4e2m1: 4
+        case .uint8, .int8, .float8e4m3fn, .float8e4m3fnuz, .float8e5m2, .float8e5m2fnuz: 8
+        case .uint16, .int16, .float16, .bfloat16: 16
         case .uint32, .int32, .float32: 32
         case .uint64, .int64, .float64: 64
         }

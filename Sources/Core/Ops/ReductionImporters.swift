@@ -121,5 +121,5 @@ extension Tensor {
 
 extension ElementType {
     /// Whether the type has no negative values (bool and the unsigned integers).
-    public var isUnsigned: Bool { [.bool, .uint8, .uint16, .uint32, .uint64].contains(self) }
+    public var isUnsigned: Bool { [.bool, .uint2, .uint4, .uint8, .uint16, .uint32, .uint64].contains(self) }
 }

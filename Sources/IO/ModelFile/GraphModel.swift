@@ -94,6 +94,21 @@ public final class GraphModel: Module, Layer {
                     reason: "Synapse has no op for it (supported: \(OpImport.table.keys.sorted().joined(separator: ", ")))")
             }
         }
+        // The element types the graph declares (graph inputs, initializers, value_info and
+        // outputs, and what Cast and CastLike make), for the importers that need a value's
+        // declared type rather than the float32 it computes in.
+        var declared: [String: ElementType] = types
+        for initializer in graph.initializer { declared[initializer.name] = ElementType(rawValue: Int(initializer.dataType)) }
+        for info in graph.valueInfo + graph.output where info.type.tensorType.elemType != 0 {
+            declared[info.name] = ElementType(rawValue: Int(info.type.tensorType.elemType))
+        }
+        for node in order where node.output.count == 1 {
+            if node.opType == "Cast", let to = node.attribute.first(where: { $0.name == "to" }) {
+                declared[node.output[0]] = ElementType(rawValue: Int(to.i))
+            } else if node.opType == "CastLike", node.input.count > 1, let like = declared[node.input[1]] {
+                declared[node.output[0]] = like
+            }
+        }
         // Fold what reads only constants; put first what reads only the inputs' shapes.
         var folded: [String: GraphValue] = [:]
         var shapeOnly: Set<String> = []
@@ -103,15 +118,15 @@ public final class GraphModel: Module, Layer {
         for (index, node) in order.enumerated() {
             let reads = node.input.filter { !$0.isEmpty }
             if reads.allSatisfy({ constants[$0] != nil || folded[$0] != nil }) {
-                let interpreter = try NodeInterpreter(node: node, label: Self.label(node, index), file: file, opset: opset)
+                let interpreter = try NodeInterpreter(node: node, label: Self.label(node, index), file: file, opset: opset, declaredTypes: declared)
                 let results = try interpreter.run(node.input.map { $0.isEmpty ? nil : constants[$0] ?? folded[$0] })
                 for (name, value) in zip(node.output, results) where !name.isEmpty { folded[name] = value }
             } else if reads.allSatisfy({ constants[$0] != nil || folded[$0] != nil || shapeOnly.contains($0) })
                         || ((node.opType == "Shape" || node.opType == "Size") && inputNames.contains(reads.first ?? "")) {
                 shapeOnly.formUnion(node.output)
-                shapeNodes.append(try NodeInterpreter(node: node, label: Self.label(node, index), file: file, opset: opset))
+                shapeNodes.append(try NodeInterpreter(node: node, label: Self.label(node, index), file: file, opset: opset, declaredTypes: declared))
             } else {
-                rest.append(try NodeInterpreter(node: node, label: Self.label(node, index), file: file, opset: opset))
+                rest.append(try NodeInterpreter(node: node, label: Self.label(node, index), file: file, opset: opset, declaredTypes: declared))
             }
         }
         self.folded = folded

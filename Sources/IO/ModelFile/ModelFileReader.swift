@@ -155,13 +155,15 @@ extension ModelFile {
             }
             count = product
         }
-        let type = Onnx_TensorProto.DataType(rawValue: Int(proto.dataType))
-        let widths: [Onnx_TensorProto.DataType: Int] = [.float: 4, .int64: 8, .int32: 4, .bool: 1, .uint8: 1, .int8: 1]
-        guard let type, let width = widths[type] else {
+        guard let elementType = ElementType(rawValue: Int(proto.dataType)) else {
             throw ModelFileError.unsupported(
                 file: file, node: place, opType: "TensorProto",
-                reason: "data type \(proto.dataType) is not float32 (or an integer or bool type for shapes, indices and masks)")
+                reason: "data type \(proto.dataType) is not one Synapse reads (float8e8m0, strings and complex types are not)")
         }
+        let type = Onnx_TensorProto.DataType(rawValue: Int(proto.dataType))
+        // Bytes per element (4- and 2-bit types are packed: their byte count is worked out below).
+        let width = Swift.max(elementType.bitWidth / 8, 1)
+        let byteCount = elementType.byteCount(count)
         var raw: [UInt8]?
         // Float data is moved in bulk straight into the tensor (little-endian on every
         // platform Synapse runs on), never element by element.
@@ -174,12 +176,12 @@ extension ModelFile {
             guard let external else {
                 throw ModelFileError.invalid(file: file, place: place, problem: "external data is not allowed here")
             }
-            guard let offset = UInt64(entries["offset"] ?? "0"), let length = UInt64(entries["length"] ?? "\(count * width)") else {
+            guard let offset = UInt64(entries["offset"] ?? "0"), let length = UInt64(entries["length"] ?? "\(byteCount)") else {
                 throw ModelFileError.invalid(file: file, place: place, problem: "external data offset or length is not a number")
             }
-            guard length == UInt64(count * width) else {
+            guard length == UInt64(byteCount) else {
                 throw ModelFileError.invalid(
-                    file: file, place: place, problem: "external data length \(length) does not hold \(count) elements of \(width) bytes")
+                    file: file, place: place, problem: "external data length \(length) does not hold \(count) elements of \(elementType.name) (\(byteCount) bytes)")
             }
             let image = try external.image(location, place: place)
             let size = UInt64(image.count)
@@ -198,9 +200,9 @@ extension ModelFile {
                 raw = Array(bytes)
             }
         } else if !proto.rawData.isEmpty || count == 0 {
-            guard proto.rawData.count == count * width else {
+            guard proto.rawData.count == byteCount else {
                 throw ModelFileError.invalid(
-                    file: file, place: place, problem: "raw_data has \(proto.rawData.count) bytes, the shape \(shape) needs \(count * width)")
+                    file: file, place: place, problem: "raw_data has \(proto.rawData.count) bytes, the shape \(shape) of \(elementType.name) needs \(byteCount)")
             }
             if type == .float {
                 let tensor = Tensor.uninitialized(shape)
@@ -214,40 +216,43 @@ extension ModelFile {
                 raw = [UInt8](proto.rawData)
             }
         }
-        func littleEndianWords<W: FixedWidthInteger>(_: W.Type, _ bytes: [UInt8]) -> [W] {
-            bytes.withUnsafeBytes { buffer in (0..<count).map { W(littleEndian: buffer.loadUnaligned(fromByteOffset: $0 * width, as: W.self)) } }
+        if type == .float, floats == nil, raw == nil {
+            guard proto.floatData.count == count else {
+                throw ModelFileError.invalid(
+                    file: file, place: place, problem: "float_data has \(proto.floatData.count) values, the shape \(shape) needs \(count)")
+            }
+            return .tensor(Tensor(proto.floatData, shape: shape))
         }
-        switch type {
-        case .float:
-            if let floats { return .tensor(floats) }
-            let values: [Float]
-            if let raw {
-                values = littleEndianWords(UInt32.self, raw).map { Float(bitPattern: $0) }
-            } else {
-                guard proto.floatData.count == count else {
-                    throw ModelFileError.invalid(
-                        file: file, place: place, problem: "float_data has \(proto.floatData.count) values, the shape \(shape) needs \(count)")
-                }
-                values = proto.floatData
+        if let floats { return .tensor(floats) }
+        // Without raw_data: ONNX keeps doubles in double_data, uint32/uint64 in uint64_data,
+        // int64 in int64_data, and every narrower type (their bits, packed for 4- and 2-bit
+        // types) in int32_data.
+        let bytes: [UInt8]
+        if let raw {
+            bytes = raw
+        } else {
+            let words: [UInt64]
+            switch elementType {
+            case .float64: words = proto.doubleData.map(\.bitPattern)
+            case .uint32, .uint64: words = proto.uint64Data
+            case .int64: words = proto.int64Data.map { UInt64(bitPattern: $0) }
+            default: words = proto.int32Data.map { UInt64(UInt32(bitPattern: $0)) }
             }
-            return .tensor(Tensor(values, shape: shape))
-        default:
-            var values: [Int]
-            if let raw {
-                switch type {
-                case .int64: values = littleEndianWords(UInt64.self, raw).map { Int(Int64(bitPattern: $0)) }
-                case .int32: values = littleEndianWords(UInt32.self, raw).map { Int(Int32(bitPattern: $0)) }
-                case .int8: values = raw.map { Int(Int8(bitPattern: $0)) }
-                default: values = raw.map { Int($0) }  // bool, uint8
-                }
-            } else {
-                values = type == .int64 ? proto.int64Data.map { Int($0) } : proto.int32Data.map { Int($0) }
-                guard values.count == count else {
-                    throw ModelFileError.invalid(
-                        file: file, place: place, problem: "holds \(values.count) integers, the shape \(shape) needs \(count)")
-                }
+            let perWord = elementType.bitWidth <= 4 ? 8 / Swift.max(elementType.bitWidth, 1) : 1
+            let expected = elementType.bitWidth <= 4 && elementType != .bool ? (count + perWord - 1) / perWord : count
+            guard words.count == expected else {
+                throw ModelFileError.invalid(file: file, place: place, problem: "holds \(words.count) values, the shape \(shape) of \(elementType.name) needs \(expected)")
             }
-            return .integers(values, shape: shape, type: ElementType(rawValue: Int(proto.dataType)) ?? .int64)
+            bytes = words.flatMap { word -> [UInt8] in
+                let size = elementType.bitWidth <= 8 ? 1 : elementType.bitWidth / 8
+                return (0..<size).map { UInt8(truncatingIfNeeded: word >> (8 * UInt64($0))) }
+            }
+        }
+        switch elementType.decode(Array(bytes.prefix(byteCount)), count: count) {
+        case .floats(let values)?: return .tensor(Tensor(values, shape: shape))
+        case .integers(let values)?: return .integers(values, shape: shape, type: elementType)
+        case nil:
+            throw ModelFileError.invalid(file: file, place: place, problem: "holds \(bytes.count) bytes, the shape \(shape) of \(elementType.name) needs \(byteCount)")
         }
     }
 }

@@ -12,8 +12,11 @@ struct NodeInterpreter {
     let opset: Int
     /// The node's attributes in Core's vocabulary, converted once when the graph loads.
     private(set) var attributes: [String: NodeAttribute] = [:]
+    /// The element types the graph declares for the node's inputs (nil where it does not).
+    var declaredTypes: [ElementType?] = []
 
-    init(node: Onnx_NodeProto, label: String, file: String, opset: Int) throws {
+    init(node: Onnx_NodeProto, label: String, file: String, opset: Int, declaredTypes: [String: ElementType] = [:]) throws {
+        self.declaredTypes = node.input.map { declaredTypes[$0] }
         self.node = node
         self.label = label
         self.file = file
@@ -52,9 +55,10 @@ struct NodeInterpreter {
     }
 
     func run(_ inputs: [GraphValue?], isTraining: Bool = false) throws -> [GraphValue] {
-        let imported = ImportNode(
+        var imported = ImportNode(
             opType: node.opType, label: label, attributes: attributes, inputs: inputs, isTraining: isTraining, opset: opset,
             outputCount: node.output.count)
+        imported.declaredTypes = declaredTypes
         do {
             return try OpImport.run(imported)
         } catch let error as ImportError {
