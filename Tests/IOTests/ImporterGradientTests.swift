@@ -127,6 +127,9 @@ struct ImporterGradientTests {
         Sample(opType: "Upsample", floats: [[1, 1, 2, 2]], constants: [ConstantInput(index: 1, values: [], shape: [4], floats: [1, 1, 2, 1.5])],
                attributes: ["mode": .string("linear")], opset: 9),
         Sample(opType: "ConvTranspose", floats: [[1, 2, 3, 3], [2, 3, 2, 2], [3]], attributes: ["strides": .ints([2, 2]), "pads": .ints([0, 1, 1, 0])]),
+        // Grouped-query attention over 3-D inputs, causal, with a key/value cache.
+        Sample(opType: "Attention", floats: [[1, 3, 4], [1, 3, 2], [1, 3, 2], [1, 1, 2, 2], [1, 1, 2, 2]],
+               constants: [ConstantInput(index: 3, values: [], shape: [], absent: true)], attributes: ["q_num_heads": .int(2), "kv_num_heads": .int(1), "is_causal": .int(1)], opset: 23, outputs: 3),
         Sample(opType: "CumSum", floats: [[2, 3]], constants: [ints(1, [1], [])], attributes: ["exclusive": .int(1)]),
     ]
 

@@ -107,5 +107,9 @@ np.save(os.path.join(inputs, "rows.npy"), np.arange(12, dtype="<f4").reshape(3, 
 os.rename(os.path.join(inputs, "rows.npy"), os.path.join(inputs, "rows-npy.bin"))
 with open(os.path.join(inputs, "rows-csv.txt"), "w") as f:
     f.write("1,2,3\n4,5,6\n")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import operator_seeds  # noqa: E402
+
+operator_seeds.write(graphs)
 shutil.rmtree(work)
 print("corpus written to", CORPUS)

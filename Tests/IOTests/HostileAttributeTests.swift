@@ -1,0 +1,80 @@
+import Core
+import Testing
+
+/// The operators added for real models, given the attributes and constant inputs a hostile or
+/// broken file can hold: huge pads, repeats, scales, depths and strides, impossible Einsum
+/// equations, indices out of range. Each is an `ImportError` naming the rule — never a crash,
+/// a hang or an allocation without bound (`OpImport.largestMadeValue` caps what a node makes).
+@Suite("Hostile attributes of the real-model operators")
+struct HostileAttributeTests {
+    static var x: GraphValue { GraphValue.tensor(Tensor((0..<12).map(Float.init), shape: [1, 1, 3, 4])) }
+    static var matrix: GraphValue { GraphValue.tensor(Tensor((0..<6).map(Float.init), shape: [2, 3])) }
+    static func ints(_ values: [Int], _ shape: [Int]? = nil) -> GraphValue { .integers(values, shape: shape ?? [values.count]) }
+    static func floats(_ values: [Float]) -> GraphValue { .tensor(Tensor(values)) }
+
+    struct Case {
+        var opType: String
+        var inputs: [GraphValue?]
+        var attributes: [String: NodeAttribute] = [:]
+        var opset = 21
+        var outputs = 1
+        var expected: String
+    }
+
+    static var cases: [Case] { [
+        Case(opType: "Pad", inputs: [x, ints([0, 0, 1 << 40, 0, 0, 0, 0, 0])], expected: "too large"),
+        Case(opType: "Pad", inputs: [x, ints([0, 0, 0, 0, 0, 0, -9, 0])], expected: "crop"),
+        Case(opType: "Pad", inputs: [.tensor(Tensor.zeros([2, 0])), ints([0, 1, 0, 1])], attributes: ["mode": .string("reflect")], expected: "empty"),
+        Case(opType: "Resize", inputs: [x, nil, floats([1, 1, 1e5, 1e5])], expected: "too large"),
+        Case(opType: "Resize", inputs: [x, nil, floats([1, 1, -2, 1])], expected: "positive factor"),
+        Case(opType: "Upsample", inputs: [x, floats([1, 1, 5e5, 5e5])], opset: 9, expected: "too large"),
+        Case(opType: "Einsum", inputs: [matrix, matrix], attributes: ["equation": .string("ab,bc->ad")], expected: "output label d is in no operand"),
+        Case(opType: "Einsum", inputs: [matrix], attributes: ["equation": .string("abc->a")], expected: "3 labels for an operand of rank 2"),
+        Case(opType: "Einsum", inputs: [matrix], attributes: ["equation": .string("a...b...->a")], expected: "more than one ellipsis"),
+        Case(opType: "Einsum", inputs: [matrix], attributes: ["equation": .string("a1->a")], expected: "labels must be letters"),
+        Case(opType: "Einsum", inputs: [matrix, matrix], attributes: ["equation": .string("ab,ab->a")], expected: ""),  // fine: a row-wise dot product
+        Case(opType: "Einsum", inputs: [matrix, .tensor(Tensor.zeros([4, 3]))], attributes: ["equation": .string("ab,ab->a")], expected: "sizes 2 and 4"),
+        Case(opType: "OneHot", inputs: [ints([1, 2]), ints([1 << 40], []), floats([0, 1])], expected: "depth must be one positive number"),
+        Case(opType: "OneHot", inputs: [ints(Array(repeating: 1, count: 1 << 12)), ints([1 << 18], []), floats([0, 1])], expected: "too large"),
+        Case(opType: "TopK", inputs: [matrix, ints([9])], outputs: 2, expected: "k must be one count in 0...3"),
+        Case(opType: "Split", inputs: [matrix, ints([1, 1])], attributes: ["axis": .int(1)], outputs: 2, expected: "adding up to 3"),
+        Case(opType: "GatherElements", inputs: [matrix, ints([0, 7, 1, 0, 0, 1], [2, 3])], attributes: ["axis": .int(1)], expected: "out of range"),
+        Case(opType: "GatherND", inputs: [matrix, ints([0, 1, 2], [1, 3])], expected: "do not fit"),
+        Case(opType: "ScatterND", inputs: [matrix, ints([5], [1, 1]), floats([1, 2, 3]).asTensor.reshaped([1, 3]).graphValue], expected: "out of range"),
+        Case(opType: "ScatterElements", inputs: [matrix, ints([0, 0, 0], [1, 3]), .tensor(Tensor.zeros([1, 3]))], attributes: ["reduction": .string("max2")], expected: "reduction"),
+        Case(opType: "ConvTranspose", inputs: [x, .tensor(Tensor.zeros([1, 1, 2, 2]))], attributes: ["strides": .ints([1 << 15, 1 << 15])], expected: "scalars, more than"),
+        Case(opType: "ConvTranspose", inputs: [x, .tensor(Tensor.zeros([2, 1, 2, 2]))], expected: "for an input of 1 channels"),
+        Case(opType: "CumSum", inputs: [matrix, ints([5], [])], expected: "axis 5 is out of range"),
+        Case(opType: "SpaceToDepth", inputs: [x], attributes: ["blocksize": .int(0)], expected: "multiples of blocksize"),
+        Case(opType: "DepthToSpace", inputs: [x], attributes: ["blocksize": .int(2)], expected: "multiple of blocksize²"),
+        Case(opType: "Trilu", inputs: [floats([1, 2, 3])], expected: "at least two axes"),
+        Case(opType: "LRN", inputs: [x], attributes: ["size": .int(0)], expected: "size in 1..."),
+        Case(opType: "CenterCropPad", inputs: [x, ints([1, 1, 1 << 20, 1 << 20])], expected: "too large"),
+        Case(opType: "EyeLike", inputs: [floats([1, 2])], expected: "must be a matrix"),
+        Case(opType: "Mod", inputs: [ints([3, 4]), ints([0, 1])], expected: "division by zero"),
+        Case(opType: "Attention", inputs: [.tensor(Tensor.zeros([1, 3, 4])), .tensor(Tensor.zeros([1, 3, 3])), .tensor(Tensor.zeros([1, 3, 3]))],
+             attributes: ["q_num_heads": .int(2), "kv_num_heads": .int(2)], opset: 23, expected: "dividing their hidden sizes"),
+        Case(opType: "ReverseSequence", inputs: [.tensor(Tensor.zeros([3, 2])), ints([4, 1])], expected: "a length in 0...3"),
+    ] }
+    static let caseCount = 32
+
+    @Test("the table has every case") func count() { #expect(Self.cases.count == Self.caseCount) }
+
+    @Test("each is an error naming the rule", arguments: 0..<caseCount)
+    func refused(_ index: Int) {
+        let sample = Self.cases[index]
+        let node = ImportNode(opType: sample.opType, label: "n", attributes: sample.attributes, inputs: sample.inputs, opset: sample.opset, outputCount: sample.outputs)
+        do {
+            _ = try OpImport.run(node)
+            #expect(sample.expected.isEmpty, "\(sample.opType) ran; expected an error containing \"\(sample.expected)\"")
+        } catch let error as ImportError {
+            #expect(!sample.expected.isEmpty && error.reason.contains(sample.expected), "\(error)")
+        } catch {
+            Issue.record("\(sample.opType): \(error)")
+        }
+    }
+}
+
+extension Tensor {
+    var graphValue: GraphValue { .tensor(self) }
+}
