@@ -130,6 +130,10 @@ struct ImporterGradientTests {
         // Grouped-query attention over 3-D inputs, causal, with a key/value cache.
         Sample(opType: "Attention", floats: [[1, 3, 4], [1, 3, 2], [1, 3, 2], [1, 1, 2, 2], [1, 1, 2, 2]],
                constants: [ConstantInput(index: 3, values: [], shape: [], absent: true)], attributes: ["q_num_heads": .int(2), "kv_num_heads": .int(1), "is_causal": .int(1)], opset: 23, outputs: 3),
+        Sample(opType: "RotaryEmbedding", floats: [[1, 2, 3, 4], [3, 2], [3, 2]], constants: [ints(3, [0, 2, 1], [1, 3])], opset: 23),
+        Sample(opType: "Swish", floats: [[2, 3]], attributes: ["alpha": .float(0.7)], opset: 24),
+        Sample(opType: "LpPool", floats: [[1, 2, 4, 4]], attributes: ["kernel_shape": .ints([2, 2]), "p": .int(3)], opset: 22, positive: true),
+        Sample(opType: "GlobalLpPool", floats: [[1, 2, 3, 3]], positive: true),
         Sample(opType: "CumSum", floats: [[2, 3]], constants: [ints(1, [1], [])], attributes: ["exclusive": .int(1)]),
     ]
 

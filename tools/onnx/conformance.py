@@ -24,6 +24,25 @@ NARROW_TYPES = {"bfloat16", "float8_e4m3fn", "float8_e4m3fnuz", "float8_e5m2", "
                 "int4", "uint4", "int2", "uint2"}
 
 
+# The node tests Synapse is expected to fail, and why (a pattern of test names each).
+EXPECTED_FAILURES = [
+    (r"_(bf16|fp16|bfloat16)(_expanded)?$", "computed in float32: ONNX's reference rounds every step to 16 bits"),
+    (r"^test_training_dropout(_default)?(_mask)?$", "random: Synapse's generator draws other masks than NumPy's"),
+    (r"^test_cast_e8m0|^test_castlike_e8m0", "float8e8m0 is not read"),
+    (r"^test_resize_.*(antialias|tf_crop_and_resize)", "antialiased and tf_crop_and_resize Resize are not implemented"),
+    (r"^test_batchnorm_.*training_mode$", "BatchNormalization's training outputs (running statistics) are not exposed"),
+    (r"^test_maxpool_with_argmax", "MaxPool's Indices output is not implemented"),
+    (r"^test_convtranspose_3d$", "ConvTranspose is 1-D and 2-D"),
+    (r"^test_(identity_opt|identity_sequence|equal_string.*)$", "sequences, optionals and strings are not values Synapse has"),
+    (r"^test_bitshift_right_int(8|32)_", "BitShift on signed integers (opset 28) is not implemented"),
+]
+
+
+def expected_reason(name):
+    import re
+    return next((reason for pattern, reason in EXPECTED_FAILURES if re.search(pattern, name)), None)
+
+
 def declared_ops(synapse):
     return set(subprocess.run([synapse, "_op-table", "--list"], capture_output=True, text=True, check=True).stdout.split())
 
@@ -145,10 +164,14 @@ def main():
     for op in sorted(per_op):
         ok, count = per_op[op]
         print(f"conformance op={op} passed={ok} of={count}")
-    for name, reason in sorted(failures)[: options.show]:
+    unexpected = [(name, reason) for name, reason in sorted(failures) if expected_reason(name) is None]
+    for name, reason in unexpected[: options.show]:
         print(f"failed {name}: {reason}")
+    expected = collections.Counter(expected_reason(name) for name, _ in failures if expected_reason(name) is not None)
+    for reason, count in expected.most_common():
+        print(f"expected failures count={count}: {reason}")
     rate = 100.0 * passed / max(total, 1)
-    print(f"conformance total passed={passed} of={total} rate={rate:.1f}% operators={len(declared)}")
+    print(f"conformance total passed={passed} of={total} rate={rate:.1f}% operators={len(declared)} unexpected_failures={len(unexpected)}")
     if rate < options.minimum:
         print(f"below the minimum of {options.minimum}%")
         sys.exit(1)

@@ -63,6 +63,10 @@ extension Tensor {
         ImporterDeclaration("Softplus", opsets: 1...Int.max) { node in try node.unary { $0.softplusComposed() } },
         ImporterDeclaration("Softsign", opsets: 1...Int.max) { node in try node.unary { $0 / ($0.absComposed() + 1) } },
         ImporterDeclaration("Mish", opsets: 18...Int.max) { node in try node.unary { $0 * $0.softplusComposed().tanh() } },
+        ImporterDeclaration("Swish", opsets: 24...Int.max, reads: ["alpha"]) { node in
+            let alpha = node.float("alpha", default: 1)
+            return try node.unary { $0 * ($0 * alpha).sigmoid() }  // x · σ(αx)
+        },
         ImporterDeclaration("ThresholdedRelu", opsets: 10...Int.max, reads: ["alpha"]) { node in
             let alpha = node.float("alpha", default: 1)
             return try node.unary { x in Tensor.select(x .> Tensor(scalar: alpha), x, Tensor(scalar: 0)) }

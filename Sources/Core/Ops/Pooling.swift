@@ -220,7 +220,7 @@ extension Tensor {
     /// `MaxPool`, `AveragePool` (1-D or 2-D, `auto_pad`, asymmetric `pads`, `ceil_mode`,
     /// `count_include_pad`), `GlobalAveragePool` and `GlobalMaxPool`.
     static let poolingImporters: [ImporterDeclaration] = {
-        func windowed(_ average: Bool) -> OpImporter {
+        @Sendable func windowed(_ average: Bool) -> OpImporter {
             { node in
                 let x = try node.tensor(0)
                 guard x.rank >= 3 && x.rank <= 5 else { throw node.fail("Synapse pools 1-D, 2-D and 3-D inputs, got \(describe(x.shape))") }
@@ -262,7 +262,7 @@ extension Tensor {
                 return [.tensor(x.rank == 3 ? y.squeezed(dim: 2) : y)]
             }
         }
-        func global(_ average: Bool) -> OpImporter {
+        @Sendable func global(_ average: Bool) -> OpImporter {
             { node in
                 let x = try node.tensor(0)
                 guard x.rank >= 3, x.shape[2...].allSatisfy({ $0 > 0 }) else {
@@ -276,11 +276,34 @@ extension Tensor {
                 return [.tensor(pooled.reshaped(Array(x.shape[..<2]) + Array(repeating: 1, count: x.rank - 2)))]
             }
         }
+        // (Σ |x|ᵖ over the window)^(1/p): the average with padding counted, times the window's size.
+        func lp(_ isGlobal: Bool) -> OpImporter {
+            { node in
+                let x = try node.tensor(0)
+                let p = node.int("p", default: 2)
+                guard p >= 1 && p <= 16 else { throw node.fail("p must be in 1...16, got \(p)") }
+                let powered = p == 1 ? x.absComposed() : p == 2 ? x * x : x.absComposed().pow(Float(p))
+                var pooledNode = node
+                pooledNode.inputs = [.tensor(powered)]
+                let size: Int
+                if isGlobal {
+                    guard x.rank >= 3 else { throw node.fail("input must be [N, C, spatial…], got \(describe(x.shape))") }
+                    size = x.shape[2...].reduce(1, *)
+                } else {
+                    pooledNode.attributes["count_include_pad"] = .int(1)
+                    size = (node.ints("kernel_shape") ?? []).reduce(1, *)
+                }
+                let summed = try (isGlobal ? global(true) : windowed(true))(pooledNode)[0].asTensor * Float(size)
+                return [.tensor(p == 1 ? summed : summed.pow(1 / Float(p)))]
+            }
+        }
         let window: Set<String> = ["kernel_shape", "ceil_mode", "pads", "strides", "dilations", "auto_pad"]
         return [
             ImporterDeclaration("MaxPool", reads: window.union(["storage_order"]), run: windowed(false)),
             ImporterDeclaration("AveragePool", reads: window.union(["count_include_pad"]), run: windowed(true)),
             ImporterDeclaration("GlobalAveragePool", run: global(true)), ImporterDeclaration("GlobalMaxPool", run: global(false)),
+            ImporterDeclaration("LpPool", opsets: 11...Int.max, reads: window.union(["p"]), run: lp(false)),
+            ImporterDeclaration("GlobalLpPool", opsets: 2...Int.max, reads: ["p"], run: lp(true)),
         ]
     }()
 }

@@ -195,14 +195,17 @@ extension Tensor {
                     : inputs[0].reshaped([n, c, b, b, h, w]).permuted([0, 1, 4, 2, 5, 3]).reshaped([n, c, h * b, w * b])
             }
         },
-        ImporterDeclaration("SpaceToDepth", opsets: 13...Int.max, reads: ["blocksize"]) { node in
+        // The inverse of DepthToSpace: DCR puts the block offsets before the channels, CRD after (opset 25 adds mode).
+        ImporterDeclaration("SpaceToDepth", opsets: 13...Int.max, reads: ["blocksize", "mode"]) { node in
             let x = try node.value(0)
             let b = node.int("blocksize", default: 0)
-            guard x.shape.count == 4, b > 0, x.shape[2] % b == 0, x.shape[3] % b == 0 else {
-                throw node.fail("needs [N, C, H, W] with H and W multiples of blocksize")
+            let mode = node.string("mode", default: "DCR")
+            guard x.shape.count == 4, b > 0, x.shape[2] % b == 0, x.shape[3] % b == 0, mode == "DCR" || mode == "CRD" else {
+                throw node.fail("needs [N, C, H, W] with H and W multiples of blocksize, and mode DCR or CRD")
             }
             let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2] / b, x.shape[3] / b)
-            return try node.numeric { $0[0].reshaped([n, c, h, b, w, b]).permuted([0, 3, 5, 1, 2, 4]).reshaped([n, c * b * b, h, w]) }
+            let order = mode == "DCR" ? [0, 3, 5, 1, 2, 4] : [0, 1, 3, 5, 2, 4]
+            return try node.numeric { $0[0].reshaped([n, c, h, b, w, b]).permuted(order).reshaped([n, c * b * b, h, w]) }
         },
     ]
 }
