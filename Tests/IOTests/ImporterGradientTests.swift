@@ -134,6 +134,11 @@ struct ImporterGradientTests {
         Sample(opType: "Swish", floats: [[2, 3]], attributes: ["alpha": .float(0.7)], opset: 24),
         Sample(opType: "LpPool", floats: [[1, 2, 4, 4]], attributes: ["kernel_shape": .ints([2, 2]), "p": .int(3)], opset: 22, positive: true),
         Sample(opType: "GlobalLpPool", floats: [[1, 2, 3, 3]], positive: true),
+        Sample(opType: "Scatter", floats: [[3, 3], [2, 3]], constants: [ints(1, [1, 0, 2, 0, 2, 1], [2, 3])], opset: 10),
+        // The gradient reaches the per-axis scale.
+        Sample(opType: "DequantizeLinear", floats: [[3]], constants: [
+            ConstantInput(index: 0, values: [3, 250, 7, 0, 128, 9], shape: [2, 3], type: .uint8), ConstantInput(index: 2, values: [1, 0, 2], shape: [3], type: .uint8),
+        ], opset: 21),
         Sample(opType: "CumSum", floats: [[2, 3]], constants: [ints(1, [1], [])], attributes: ["exclusive": .int(1)]),
     ]
 

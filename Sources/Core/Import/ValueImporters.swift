@@ -9,7 +9,7 @@ extension OpImport {
     static let largestMadeValue = 1 << 28
 
     static let valueImporters: [ImporterDeclaration] = [
-        ImporterDeclaration("Identity") { node in [try node.value(0)] },
+        ImporterDeclaration("Identity", opsets: 1...Int.max) { node in [try node.value(0)] },
         // The identity with an all-true mask, unless training_mode is true and the ratio is not
         // 0: then y = x · m / (1 − ratio) with m drawn from Synapse's generator (a training-mode
         // export; its values cannot match another framework's random draws). The ratio is an
@@ -26,7 +26,7 @@ extension OpImport {
             let y = GraphValue.tensor(x.asTensor * Tensor(keep.map { $0 / (1 - ratio) }, shape: x.shape))
             return [y, .integers(keep.map { Int($0) }, shape: x.shape, type: .bool)][..<node.outputCount].map { $0 }
         },
-        ImporterDeclaration("Constant", reads: ["value", "value_float", "value_floats", "value_int", "value_ints"], differentiable: false) { node in
+        ImporterDeclaration("Constant", opsets: 9...Int.max, reads: ["value", "value_float", "value_floats", "value_int", "value_ints"], differentiable: false) { node in
             switch node.attributes["value"] ?? node.attributes["value_float"] ?? node.attributes["value_floats"]
                 ?? node.attributes["value_int"] ?? node.attributes["value_ints"] {
             case .value(let value)?: return [value]

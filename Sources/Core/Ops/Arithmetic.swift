@@ -133,10 +133,11 @@ extension Tensor {
     /// Broadcasting arithmetic; on integers (shape arithmetic) the result is integers, and
     /// integer division truncates as ONNX's does.
     static let arithmeticImporters: [ImporterDeclaration] = [
-        ImporterDeclaration("Add") { try $0.binary(+) },
-        ImporterDeclaration("Sub") { try $0.binary(-) },
-        ImporterDeclaration("Mul") { try $0.binary(*) },
-        ImporterDeclaration("Div") { try $0.binary(/) },
-        ImporterDeclaration("Neg") { node in try node.numeric { -$0[0] } },
+        // Broadcasting as NumPy from opset 7; the later versions only add element types.
+        ImporterDeclaration("Add", opsets: 7...Int.max) { try $0.binary(+) },
+        ImporterDeclaration("Sub", opsets: 7...Int.max) { try $0.binary(-) },
+        ImporterDeclaration("Mul", opsets: 7...Int.max) { try $0.binary(*) },
+        ImporterDeclaration("Div", opsets: 7...Int.max) { try $0.binary(/) },
+        ImporterDeclaration("Neg", opsets: 6...Int.max) { node in try node.numeric { -$0[0] } },
     ]
 }

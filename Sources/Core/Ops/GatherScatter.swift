@@ -55,6 +55,28 @@ extension ImportNode {
 }
 
 extension Tensor {
+    /// ScatterElements (and Scatter): `updates` written into `data` at `indices` along `axis`.
+    @Sendable static func scatterElements(_ node: ImportNode) throws -> [GraphValue] {
+            let (data, updates) = (try node.value(0), try node.value(2))
+            let indexShape = try node.value(1).shape
+            let axis = try node.axis(node.int("axis", default: 0), rank: data.shape.count)
+            guard indexShape == updates.shape, indexShape.count == data.shape.count else {
+                throw node.fail("indices \(describe(indexShape)) and updates \(describe(updates.shape)) must match, with the rank of data")
+            }
+            let indices = try node.indices(1) { _ in data.shape[axis] }
+            let strides = rowMajorStrides(data.shape)
+            var targets: [Int] = []
+            var position = 0
+            try forEachIndex(indexShape) { index in
+                var target = index
+                target[axis] = indices[position]
+                position += 1
+                guard zip(target, data.shape).allSatisfy({ $0 < $1 }) else { throw node.fail("indices \(describe(indexShape)) do not fit data \(describe(data.shape))") }
+                targets.append(flatPosition(target, strides))
+            }
+            return [try node.scattered(data, updates, targets: targets, reduction: node.string("reduction", default: "none"))]
+        }
+
     static let gatherScatterImporters: [ImporterDeclaration] = [
         ImporterDeclaration("GatherElements", reads: ["axis"]) { node in
             let data = try node.value(0)
@@ -97,26 +119,9 @@ extension Tensor {
             }
             return [node.picked(from: [data], sources: sources, shape: shape)]
         },
-        ImporterDeclaration("ScatterElements", opsets: 11...Int.max, reads: ["axis", "reduction"]) { node in
-            let (data, updates) = (try node.value(0), try node.value(2))
-            let indexShape = try node.value(1).shape
-            let axis = try node.axis(node.int("axis", default: 0), rank: data.shape.count)
-            guard indexShape == updates.shape, indexShape.count == data.shape.count else {
-                throw node.fail("indices \(describe(indexShape)) and updates \(describe(updates.shape)) must match, with the rank of data")
-            }
-            let indices = try node.indices(1) { _ in data.shape[axis] }
-            let strides = rowMajorStrides(data.shape)
-            var targets: [Int] = []
-            var position = 0
-            try forEachIndex(indexShape) { index in
-                var target = index
-                target[axis] = indices[position]
-                position += 1
-                guard zip(target, data.shape).allSatisfy({ $0 < $1 }) else { throw node.fail("indices \(describe(indexShape)) do not fit data \(describe(data.shape))") }
-                targets.append(flatPosition(target, strides))
-            }
-            return [try node.scattered(data, updates, targets: targets, reduction: node.string("reduction", default: "none"))]
-        },
+        ImporterDeclaration("ScatterElements", opsets: 11...Int.max, reads: ["axis", "reduction"], run: scatterElements),
+        // Scatter is ScatterElements' name before opset 11.
+        ImporterDeclaration("Scatter", opsets: 9...10, reads: ["axis"], run: scatterElements),
         ImporterDeclaration("ScatterND", opsets: 11...Int.max, reads: ["reduction"]) { node in
             let (data, updates) = (try node.value(0), try node.value(2))
             let indexShape = try node.value(1).shape

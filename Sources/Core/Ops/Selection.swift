@@ -126,7 +126,7 @@ extension Tensor {
 
     static let selectionImporters: [ImporterDeclaration] = {
         var table: [ImporterDeclaration] = [
-            ImporterDeclaration("Clip") { node in
+            ImporterDeclaration("Clip", opsets: 11...Int.max) { node in
                 func bound(_ index: Int) throws -> Float? {
                     guard node.has(index) else { return nil }
                     let value = try node.tensor(index)
