@@ -55,8 +55,35 @@ struct HostileAttributeTests {
         Case(opType: "Attention", inputs: [.tensor(Tensor.zeros([1, 3, 4])), .tensor(Tensor.zeros([1, 3, 3])), .tensor(Tensor.zeros([1, 3, 3]))],
              attributes: ["q_num_heads": .int(2), "kv_num_heads": .int(2)], opset: 23, expected: "dividing their hidden sizes"),
         Case(opType: "ReverseSequence", inputs: [.tensor(Tensor.zeros([3, 2])), ints([4, 1])], expected: "a length in 0...3"),
+        Case(opType: "Det", inputs: [matrix], expected: "not a batch of square matrices"),
+        Case(opType: "Det", inputs: [.tensor(Tensor.zeros([65, 65]))], expected: "more than Det reads"),
+        Case(opType: "MaxUnpool", inputs: [x, ints(Array(repeating: 0, count: 12), [1, 1, 3, 4]), ints([1, 1, 1 << 20, 1 << 20])],
+             attributes: ["kernel_shape": .ints([2, 2])], opset: 22, expected: "scalars, more than"),
+        Case(opType: "MaxUnpool", inputs: [x, ints(Array(repeating: 99, count: 12), [1, 1, 3, 4])], attributes: ["kernel_shape": .ints([2, 2])], opset: 22,
+             expected: "index 99 is out of range"),
+        Case(opType: "Col2Im", inputs: [.tensor(Tensor.zeros([1, 4, 5])), ints([3, 3]), ints([2, 2])], opset: 18, expected: "must be [N, C·4, 4]"),
+        Case(opType: "Col2Im", inputs: [.tensor(Tensor.zeros([1, 1, 1])), ints([1 << 20, 1 << 20]), ints([1, 1])],
+             attributes: ["strides": .ints([1 << 20, 1 << 20])], opset: 18, expected: "scalars, more than"),
+        Case(opType: "TensorScatter", inputs: [.tensor(Tensor.zeros([2, 4, 2])), .tensor(Tensor.zeros([2, 2, 2])), ints([1, 3])], opset: 24,
+             expected: "writes past the cache"),
+        Case(opType: "TensorScatter", inputs: [.tensor(Tensor.zeros([2, 4, 2])), .tensor(Tensor.zeros([2, 2, 3]))], opset: 24, expected: "does not fit cache"),
+        Case(opType: "SwiGLU", inputs: [matrix, floats([1, 2, 3])], opset: 28, expected: "must have one shape"),
+        Case(opType: "NonMaxSuppression", inputs: [.tensor(Tensor.zeros([1, 3, 4])), .tensor(Tensor.zeros([1, 2, 4]))], opset: 11, expected: "must be [batch, boxes, 4]"),
+        Case(opType: "DFT", inputs: [.tensor(Tensor.zeros([2, 4, 2])), ints([1 << 40], [])], opset: 20, expected: "outside 1...65536"),
+        Case(opType: "DFT", inputs: [.tensor(Tensor.zeros([2, 4, 2])), nil, ints([-1], [])], opset: 20, expected: "real/imaginary axis"),
+        Case(opType: "STFT", inputs: [.tensor(Tensor.zeros([1, 8, 1])), ints([0], [])], opset: 17, expected: "frame_step must be one positive"),
+        Case(opType: "STFT", inputs: [.tensor(Tensor.zeros([1, 8, 1])), ints([2], []), nil, ints([9], [])], opset: 17, expected: "must be in 1...8"),
+        Case(opType: "MelWeightMatrix", inputs: [ints([8], []), ints([16], []), ints([100], []), floats([0]), floats([1e6])], opset: 17, expected: "reach past the spectrum"),
+        Case(opType: "GridSample", inputs: [x, .tensor(Tensor.zeros([1, 2, 2, 3]))], expected: "must be [N, C, D…] and [N, out…, 2]"),
+        Case(opType: "GridSample", inputs: [.tensor(Tensor.zeros([1, 1 << 12, 1, 1])), .tensor(Tensor.zeros([1, 1 << 9, 1 << 8, 2]))], expected: "more than"),
+        Case(opType: "AffineGrid", inputs: [.tensor(Tensor.zeros([1, 2, 3])), ints([1, 1, 1 << 20, 1 << 20])], opset: 20, expected: "scalars, more than"),
+        Case(opType: "AffineGrid", inputs: [.tensor(Tensor.zeros([1, 3, 4])), ints([1, 1, 4, 4])], opset: 20, expected: "theta [1, 3, 4] must be [1, 2, 3]"),
+        Case(opType: "BitCast", inputs: [ints([1, 2])], attributes: ["to": .int(6)], opset: 26, expected: "BitCast keeps the width"),
+        Case(opType: "Conv", inputs: [.tensor(Tensor.zeros([1, 2, 3, 3, 3])), .tensor(Tensor.zeros([1, 3, 2, 2, 2]))], expected: "channels"),
+        Case(opType: "Conv", inputs: [.tensor(Tensor.zeros([1, 1, 3, 40, 40])), .tensor(Tensor.zeros([1, 1, 2, 2, 2]))],
+             attributes: ["pads": .ints([1 << 20, 0, 0, 1 << 20, 0, 0])], expected: "more than"),
     ] }
-    static let caseCount = 32
+    static let caseCount = 54
 
     @Test("the table has every case") func count() { #expect(Self.cases.count == Self.caseCount) }
 

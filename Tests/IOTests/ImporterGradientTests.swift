@@ -62,6 +62,8 @@ struct ImporterGradientTests {
             ConstantInput(index: 1, values: [], shape: [], floats: [-0.3]), ConstantInput(index: 2, values: [], shape: [], floats: [0.4]),
         ]), Sample(opType: "Where", floats: [[2, 3], [2, 3]], constants: [ConstantInput(index: 0, values: [1, 0, 1, 0, 0, 1], shape: [2, 3], type: .bool)]),
         Sample(opType: "Conv", floats: [[1, 2, 4, 4], [3, 2, 3, 3], [3]], attributes: ["pads": .ints([1, 1, 1, 1])]),
+        Sample(opType: "Conv", floats: [[1, 2, 4, 3, 3], [2, 1, 2, 2, 2], [2]],
+               attributes: ["pads": .ints([1, 0, 1, 0, 1, 0]), "strides": .ints([2, 1, 1]), "group": .int(2)]),
         Sample(opType: "MaxPool", floats: [[1, 2, 4, 4]], attributes: ["kernel_shape": .ints([2, 2]), "strides": .ints([2, 2])]),
         Sample(opType: "AveragePool", floats: [[1, 2, 4, 4]], attributes: ["kernel_shape": .ints([3, 3]), "pads": .ints([1, 1, 1, 1])]),
         Sample(opType: "GlobalAveragePool", floats: [[2, 3, 2, 2]]), Sample(opType: "GlobalMaxPool", floats: [[2, 3, 2, 2]]),
@@ -140,6 +142,25 @@ struct ImporterGradientTests {
             ConstantInput(index: 0, values: [3, 250, 7, 0, 128, 9], shape: [2, 3], type: .uint8), ConstantInput(index: 2, values: [1, 0, 2], shape: [3], type: .uint8),
         ], opset: 21),
         Sample(opType: "CumSum", floats: [[2, 3]], constants: [ints(1, [1], [])], attributes: ["exclusive": .int(1)]),
+        Sample(opType: "CumProd", floats: [[2, 4]], constants: [ints(1, [1], [])], opset: 26),
+        Sample(opType: "CumProd", floats: [[3, 2]], constants: [ints(1, [0], [])], attributes: ["exclusive": .int(1), "reverse": .int(1)], opset: 26),
+        Sample(opType: "Det", floats: [[2, 3, 3]]),
+        Sample(opType: "SwiGLU", floats: [[2, 3], [2, 3]], attributes: ["alpha": .float(1.5)], opset: 28),
+        // A decode step: each batch row's update written after its own last valid position.
+        Sample(opType: "TensorScatter", floats: [[2, 4, 2], [2, 1, 2]], constants: [ints(2, [1, 3])], opset: 24),
+        Sample(opType: "MaxUnpool", floats: [[1, 1, 2, 2]], constants: [ints(1, [0, 3, 9, 14], [1, 1, 2, 2])],
+               attributes: ["kernel_shape": .ints([2, 2]), "strides": .ints([2, 2])], opset: 22),
+        Sample(opType: "Col2Im", floats: [[1, 4, 4]], constants: [ints(1, [3, 3]), ints(2, [2, 2])], opset: 18),
+        // Gradients reach the input and the grid: linear with zero padding, cubic reflected at the borders.
+        Sample(opType: "GridSample", floats: [[1, 2, 3, 4], [1, 2, 3, 2]], ranges: [-1...1, -0.9...0.9]),
+        Sample(opType: "GridSample", floats: [[1, 1, 3, 3], [1, 2, 2, 2]], attributes: ["mode": .string("cubic"), "padding_mode": .string("reflection")],
+               opset: 20, ranges: [-1...1, -1.3...1.3]),
+        Sample(opType: "AffineGrid", floats: [[2, 2, 3]], constants: [ints(1, [2, 1, 3, 4])], opset: 20),
+        Sample(opType: "Unique", floats: [[2, 3]], attributes: ["axis": .int(1), "sorted": .int(1)]),
+        // A complex signal transformed along axis 1 with a cut, and a real one inverted one-sided.
+        Sample(opType: "DFT", floats: [[2, 5, 3, 2]], constants: [ints(1, [4], []), ints(2, [1], [])], opset: 20),
+        Sample(opType: "DFT", floats: [[2, 4, 2]], attributes: ["inverse": .int(1), "onesided": .int(1)], opset: 20),
+        Sample(opType: "STFT", floats: [[2, 9, 1], [4]], constants: [ConstantInput(index: 1, values: [2], shape: [])], opset: 17),
     ]
 
     @Test("every differentiable declaration has a sample")

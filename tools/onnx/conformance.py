@@ -35,6 +35,8 @@ EXPECTED_FAILURES = [
     (r"^test_convtranspose_3d$", "ConvTranspose is 1-D and 2-D"),
     (r"^test_(identity_opt|identity_sequence|equal_string.*)$", "sequences, optionals and strings are not values Synapse has"),
     (r"^test_bitshift_right_int(8|32)_", "BitShift on signed integers (opset 28) is not implemented"),
+    (r"^test_dft_inverse(_opset19)?$", "the expected values carry NumPy's float32 FFT rounding (1e-6 where the exact value is 0, "
+                                       "atol 1e-7): the exact result, and onnxruntime's, fail it too"),
 ]
 
 
@@ -132,6 +134,7 @@ def main():
     parser.add_argument("--limit", type=int, default=0, help="run at most this many tests (0: all)")
     parser.add_argument("--minimum", type=float, default=0, help="exit 1 when fewer than this percentage pass")
     parser.add_argument("--show", type=int, default=30, help="failures to print")
+    parser.add_argument("--ops", default="", help="only the tests that use one of these operators (comma-separated)")
     options = parser.parse_args()
     declared = declared_ops(options.synapse)
     cases = []
@@ -140,6 +143,8 @@ def main():
             continue
         nodes = case.model.graph.node
         if any(n.domain not in ("", "ai.onnx") for n in nodes) or not {n.op_type for n in nodes} <= declared:
+            continue
+        if options.ops and not {n.op_type for n in nodes} & set(options.ops.split(",")):
             continue
         cases.append(case)
     if options.limit:

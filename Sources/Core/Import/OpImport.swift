@@ -12,7 +12,9 @@ public enum OpImport {
         Tensor.recurrenceImporters, Tensor.composedImporters,
         Tensor.mathFunctionImporters, Tensor.binaryFunctionImporters, Tensor.rearrangingImporters, Tensor.gatherScatterImporters,
         Tensor.orderingImporters, Tensor.normalizationImporters, Tensor.einsumImporters, Tensor.resizeImporters, Tensor.convTransposeImporters,
-        Tensor.attentionImporters, Tensor.positionAndSignalImporters, Tensor.quantizationImporters,
+        Tensor.attentionImporters, Tensor.positionAndSignalImporters, Tensor.quantizationImporters, Tensor.determinantImporters,
+        Tensor.unpoolingImporters, Tensor.uniqueImporters, Tensor.nonMaxSuppressionImporters, Tensor.spectralImporters,
+        Tensor.gridSamplingImporters, Tensor.bitCastImporters,
     ].flatMap { $0 }
 
     /// The declarations by op type (the first of two, should a test not have caught them).

@@ -67,6 +67,12 @@ extension Tensor {
             let alpha = node.float("alpha", default: 1)
             return try node.unary { $0 * ($0 * alpha).sigmoid() }  // x · σ(αx)
         },
+        ImporterDeclaration("SwiGLU", opsets: 28...Int.max, reads: ["alpha"]) { node in
+            let (a, b) = (try node.tensor(0), try node.tensor(1))
+            guard a.shape == b.shape else { throw node.fail("gate \(describe(a.shape)) and value \(describe(b.shape)) must have one shape (SwiGLU does not broadcast)") }
+            let alpha = node.float("alpha", default: 1)
+            return [.tensor(a * (a * alpha).sigmoid() * b)]  // Swish_α(A) · B
+        },
         ImporterDeclaration("ThresholdedRelu", opsets: 10...Int.max, reads: ["alpha"]) { node in
             let alpha = node.float("alpha", default: 1)
             return try node.unary { x in Tensor.select(x .> Tensor(scalar: alpha), x, Tensor(scalar: 0)) }

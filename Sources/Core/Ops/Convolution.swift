@@ -205,16 +205,34 @@ extension Tensor {
         ])]
     }
 
-    /// `Conv` on `[N, C, L]` (1-D, run as 2-D with a height of 1) or `[N, C, H, W]`, with
-    /// `pads`, `auto_pad`, `strides`, `dilations` and `group`.
+    /// A 3-D `Conv` node, checked (the 2-D checks on the planes, the depth's and the sizes made).
+    private static func convolution3D(_ node: ImportNode, _ x: Tensor, _ w: Tensor, _ bias: Tensor?) throws -> Tensor {
+        let kernel = Array(w.shape[2...])
+        if let declared = node.ints("kernel_shape"), declared != kernel { throw node.fail("kernel_shape \(declared) differs from the weight's \(kernel)") }
+        let (planes, depth) = try node.slidingWindows3D(kernel: kernel, input: Array(x.shape[2...]), ceilMode: false)
+        let groups = node.int("group", default: 1)
+        let planeInput = [x.shape[0], x.shape[1], x.shape[3], x.shape[4]]
+        if let problem = convolutionProblem(input: planeInput, weight: [w.shape[0], w.shape[1], w.shape[3], w.shape[4]], bias: bias?.shape, window: planes, groups: groups) {
+            throw node.fail(problem)
+        }
+        let outputs = [depth.outputSize(0, input: x.shape[2])!, planes.outputSize(0, input: x.shape[3])!, planes.outputSize(1, input: x.shape[4])!]
+        try node.checkMadeSize([x.shape[0], w.shape[0]] + outputs, "output")
+        try node.checkMadeSize([x.shape[0], x.shape[1], outputs[0], x.shape[3], x.shape[4]], "input positions one kernel depth reads")
+        try node.checkMadeSize([w.shape[1] * groups, w.shape[3], w.shape[4], outputs[0] * outputs[1] * outputs[2]], "image patches of one sample")
+        return x.conv3d(weight: w, bias: bias, depth: depth, planes: planes, groups: groups)
+    }
+
+    /// `Conv` on `[N, C, L]` (1-D, run as 2-D with a height of 1), `[N, C, H, W]` or
+    /// `[N, C, D, H, W]` (`conv3d`), with `pads`, `auto_pad`, `strides`, `dilations` and `group`.
     static let convolutionImporters: [ImporterDeclaration] = [
         ImporterDeclaration("Conv", reads: ["kernel_shape", "group", "pads", "strides", "dilations", "auto_pad"]) { node in
             let x = try node.tensor(0)
             let w = try node.tensor(1)
             let bias = node.has(2) ? try node.tensor(2) : nil
-            guard x.rank == 3 || x.rank == 4, w.rank == x.rank else {
-                throw node.fail("Synapse convolves 1-D and 2-D inputs: input \(describe(x.shape)), weight \(describe(w.shape))")
+            guard (3...5).contains(x.rank), w.rank == x.rank else {
+                throw node.fail("Synapse convolves 1-D, 2-D and 3-D inputs: input \(describe(x.shape)), weight \(describe(w.shape))")
             }
+            if x.rank == 5 { return [.tensor(try convolution3D(node, x, w, bias))] }
             let oneDimensional = x.rank == 3
             let kernel = Array(w.shape[2...])
             let window = try node.slidingWindow(kernel: kernel, input: Array(x.shape[2...]), ceilMode: false)

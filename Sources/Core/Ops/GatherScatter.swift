@@ -139,6 +139,38 @@ extension Tensor {
             }
             return [try node.scattered(data, updates, targets: targets, reduction: node.string("reduction", default: "none"))]
         },
+        // The key/value cache update: each batch row's update written along `axis` from its
+        // write index (0 without one), modulo the cache length in "circular" mode.
+        ImporterDeclaration("TensorScatter", opsets: 24...Int.max, reads: ["axis", "mode"]) { node in
+            let (cache, update) = (try node.value(0), try node.value(1))
+            let rank = cache.shape.count
+            let axis = try node.axis(node.int("axis", default: -2), rank: rank)
+            var fitting = update.shape
+            if fitting.count == rank { fitting[axis] = cache.shape[axis] }
+            guard axis > 0, fitting == cache.shape, update.shape[axis] <= cache.shape[axis] else {
+                throw node.fail("update \(describe(update.shape)) does not fit cache \(describe(cache.shape)) along axis \(axis) after the batch axis")
+            }
+            let mode = node.string("mode", default: "linear")
+            guard mode == "linear" || mode == "circular" else { throw node.fail("mode must be \"linear\" or \"circular\", got \"\(mode)\"") }
+            let (batch, length) = (cache.shape[0], cache.shape[axis])
+            let starts = node.has(2) ? try node.integers(2) ?? [] : [Int](repeating: 0, count: batch)
+            guard starts.count == batch, starts.allSatisfy({ $0 >= 0 && $0 <= length }) else {
+                throw node.fail("write_indices must hold one index in 0...\(length) per batch row (\(batch)), got \(starts.prefix(8))")
+            }
+            let count = cache.shape.reduce(1, *)
+            var sources = Array(0..<count)
+            let (cacheStrides, updateStrides) = (rowMajorStrides(cache.shape), rowMajorStrides(update.shape))
+            var failure: String?
+            forEachIndex(update.shape) { index in
+                var target = index[axis] + starts[index[0]]
+                if mode == "circular" { target %= length } else if target >= length { failure = "batch row \(index[0]) writes past the cache's \(length) positions"; return }
+                var cacheIndex = index
+                cacheIndex[axis] = target
+                sources[flatPosition(cacheIndex, cacheStrides)] = count + flatPosition(index, updateStrides)
+            }
+            if let failure { throw node.fail(failure) }
+            return [node.picked(from: [cache, update], sources: sources, shape: cache.shape)]
+        },
         // out[…, i, …] = values[1] where i is the index (negative from the end), values[0] elsewhere.
         ImporterDeclaration("OneHot", opsets: 9...Int.max, reads: ["axis"]) { node in
             let indexValue = try node.value(0)

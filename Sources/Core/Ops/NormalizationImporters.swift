@@ -80,8 +80,11 @@ extension Tensor {
             let axis = try node.axis(node.int("axis", default: -1), rank: x.rank)
             let p = node.int("p", default: 2)
             guard p == 1 || p == 2 else { throw node.fail("p must be 1 or 2, got \(p)") }
-            let norm = p == 1 ? x.absComposed().sum(dim: axis, keepDim: true) : (x * x).sum(dim: axis, keepDim: true).sqrt()
-            return [.tensor(x / norm)]
+            let total = p == 1 ? x.absComposed().sum(dim: axis, keepDim: true) : (x * x).sum(dim: axis, keepDim: true)
+            // A line of zeros stays zeros (ONNX's reference), its norm taken as 1 before the square
+            // root so that no 0/0 reaches the values or the gradient.
+            let safe = Tensor.select(total .== Tensor(scalar: 0), Tensor(scalar: 1), total)
+            return [.tensor(x / (p == 1 ? safe : safe.sqrt()))]
         },
         // y = x / (bias + α/size · Σ x²)^β, the sum over `size` neighbouring channels.
         ImporterDeclaration("LRN", opsets: 1...Int.max, reads: ["alpha", "beta", "bias", "size"]) { node in

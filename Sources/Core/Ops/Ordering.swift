@@ -1,6 +1,7 @@
 // ONNX operators that order or locate elements along an axis — TopK, ArgMax, ArgMin, Hardmax,
-// NonZero — and the running sum CumSum. Positions come out as int64; TopK's values are an
-// `ElementMap` pick (gradients flow to the elements chosen); CumSum has its own backward.
+// NonZero — and the running sum and product CumSum and CumProd. Positions come out as int64;
+// TopK's values are an `ElementMap` pick (gradients flow to the elements chosen); CumSum and
+// CumProd have their own backwards.
 
 /// The running sum along the middle axis of `[outer, n, inner]`, optionally exclusive (each
 /// sum leaves its own element out) and reversed (from the end). Its gradient is the running sum
@@ -22,19 +23,67 @@ struct CumulativeSum: DifferentiableFunction {
 
     /// `add` is `+` for floats and wrapping `&+` for whole numbers (no trap on overflow).
     static func run<T: AdditiveArithmetic>(_ values: [T], shape: [Int], axis: Int, exclusive: Bool, reverse: Bool, add: (T, T) -> T = (+)) -> [T] {
-        let (outer, n, inner) = Kernels.split(shape, around: axis)
+        scan(values, shape: shape, axis: axis, exclusive: exclusive, reverse: reverse, identity: .zero, combine: add)
+    }
+
+    /// The running `combine` along the axis from `identity`: each position's total including
+    /// (or, exclusive, before) its own element, walking from the start (or the end).
+    static func scan<T>(_ values: [T], shape: [Int], axis: Int, exclusive: Bool, reverse: Bool, identity: T, combine: (T, T) -> T) -> [T] {
         var result = values
-        for o in 0..<outer {
-            for i in 0..<inner {
-                var total = T.zero
-                for step in 0..<n {
-                    let k = reverse ? n - 1 - step : step
-                    let position = (o * n + k) * inner + i
-                    if exclusive { result[position] = total; total = add(total, values[position]) } else { total = add(total, values[position]); result[position] = total }
-                }
+        forEachLine(shape, axis: axis, reverse: reverse) { positions in
+            var total = identity
+            for position in positions {
+                if exclusive { result[position] = total; total = combine(total, values[position]) } else { total = combine(total, values[position]); result[position] = total }
             }
         }
         return result
+    }
+
+    /// Calls `body` with the flat positions of each line along the middle axis of `[outer, n,
+    /// inner]`, in walking order (from the end when `reverse`).
+    static func forEachLine(_ shape: [Int], axis: Int, reverse: Bool, _ body: ([Int]) -> Void) {
+        let (outer, n, inner) = Kernels.split(shape, around: axis)
+        for o in 0..<outer {
+            for i in 0..<inner {
+                let steps = (0..<n).map { (o * n + (reverse ? n - 1 - $0 : $0)) * inner + i }
+                body(steps)
+            }
+        }
+    }
+}
+
+/// The running product along an axis, inclusive or exclusive, forwards or reversed. Its
+/// backward is exact where elements are zero (no division): walking a line `x₀ … xₙ₋₁`,
+/// `∂L/∂xᵢ = (∏ₖ<ᵢ xₖ) · Sᵢ` with `Sᵢ = gᵢ + xᵢ₊₁ Sᵢ₊₁` (inclusive) or `Sᵢ = gᵢ₊₁ + xᵢ₊₁ Sᵢ₊₁`
+/// (exclusive), `Sₙ = 0`.
+struct CumulativeProduct: DifferentiableFunction {
+    let axis: Int
+    let exclusive: Bool
+    let reverse: Bool
+
+    var name: String { "CumProd" }
+
+    func forward(_ inputs: [Tensor]) -> Tensor {
+        Tensor(CumulativeSum.scan(inputs[0].scalars, shape: inputs[0].shape, axis: axis, exclusive: exclusive, reverse: reverse, identity: 1, combine: *), shape: inputs[0].shape)
+    }
+
+    func backward(_ gradient: Tensor, inputs: [Tensor], output: Tensor) -> [Tensor?] {
+        let (x, g) = (inputs[0].scalars, gradient.scalars)
+        var result = [Float](repeating: 0, count: x.count)
+        CumulativeSum.forEachLine(inputs[0].shape, axis: axis, reverse: reverse) { line in
+            let n = line.count
+            var suffix = [Float](repeating: 0, count: n + 1)
+            for i in stride(from: n - 1, through: 0, by: -1) {
+                let next: Float = i + 1 < n ? x[line[i + 1]] * suffix[i + 1] : 0
+                suffix[i] = exclusive ? (i + 1 < n ? g[line[i + 1]] : 0) + next : g[line[i]] + next
+            }
+            var prefix: Float = 1
+            for i in 0..<n {
+                result[line[i]] = prefix * suffix[i]
+                prefix *= x[line[i]]
+            }
+        }
+        return [Tensor(result, shape: inputs[0].shape)]
     }
 }
 
@@ -153,6 +202,17 @@ extension Tensor {
                     return [.integers(CumulativeSum.run(values, shape: shape, axis: axis, exclusive: exclusive, reverse: reverse, add: { $0 &+ $1 }).map(type.wrap), shape: shape, type: type)]
                 }
                 return [.tensor(Tensor.apply(CumulativeSum(axis: axis, exclusive: exclusive, reverse: reverse), [x.asTensor]))]
+            },
+            ImporterDeclaration("CumProd", opsets: 26...Int.max, reads: ["exclusive", "reverse"]) { node in
+                let x = try node.value(0)
+                guard let axisValue = try node.integers(1), axisValue.count == 1 else { throw node.fail("axis must be one integer") }
+                let axis = try node.axis(axisValue[0], rank: x.shape.count)
+                let (exclusive, reverse) = (node.int("exclusive", default: 0) != 0, node.int("reverse", default: 0) != 0)
+                if case .integers(let values, let shape, let type) = x {
+                    let products = CumulativeSum.scan(values, shape: shape, axis: axis, exclusive: exclusive, reverse: reverse, identity: 1) { type.wrap($0 &* $1) }
+                    return [.integers(products, shape: shape, type: type)]
+                }
+                return [.tensor(Tensor.apply(CumulativeProduct(axis: axis, exclusive: exclusive, reverse: reverse), [x.asTensor]))]
             },
         ]
     }()

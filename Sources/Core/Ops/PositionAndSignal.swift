@@ -73,6 +73,3 @@ extension Tensor {
         }
     }
 }
-
-/// The C library's cosine (inside `extension Tensor`, `cos` names the tensor method).
-private func cosine(_ x: Double) -> Double { cos(x) }

@@ -22,6 +22,9 @@ def models():
         "tanh_gelu": (lambda: nn.Sequential(nn.Linear(5, 7), nn.GELU(approximate="tanh"), nn.LogSoftmax(dim=1)), (4, 5)),
         "reshape": (lambda: Reshaper(), (3, 4)),
         "masks": (lambda: Masker(), (4, 5)),
+        # 3-D convolutions: stride, pads and dilation per axis, groups, then 3-D pooling.
+        "conv3d": (lambda: nn.Sequential(nn.Conv3d(2, 4, 3, stride=(2, 1, 1), padding=(1, 0, 1)), nn.ReLU(),
+                                         nn.Conv3d(4, 4, 2, groups=2, dilation=(2, 1, 1)), nn.MaxPool3d(2), nn.Flatten()), (2, 7, 6, 6)),
     }
 
 
