@@ -169,7 +169,13 @@ public enum TensorInput {
 
     /// A value as nested JSON arrays: floats with 9 significant digits (exact Float32), whole
     /// numbers as integers, bool as `true`/`false`.
+    ///
+    /// An empty value (a size of 0) prints as `{"shape": [0, 3], "dtype": "float32", "values": []}`:
+    /// nested arrays cannot keep the sizes after a 0 (`[]` is every shape `[0, …]`).
     public static func json(_ value: GraphValue) -> String {
+        if value.shape.contains(0) {
+            return "{\"shape\": [\(value.shape.map(String.init).joined(separator: ", "))], \"dtype\": \"\(value.elementType.name)\", \"values\": []}"
+        }
         switch value {
         case .tensor(let tensor): return json(tensor)
         case let .integers(values, shape, type):

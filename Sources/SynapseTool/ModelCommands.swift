@@ -13,7 +13,7 @@ struct PredictCommand: ParsableCommand {
     @Option(help: "An input: NAME=VALUE, VALUE being JSON ('[[0,1],[1,0]]'), a .csv or a .npy file (every numeric dtype and bool; token ids as int64). Give one per graph input; a bare VALUE only for a graph of one input. Inputs named h and c (the state of an LSTM or RNN step Synapse exported) default to zeros.")
     var input: [String] = []
 
-    @Flag(help: "Print a JSON object of all outputs by name.")
+    @Flag(help: "Print a JSON object of all outputs by name (an empty output as {\"shape\": [0, 3], \"dtype\": \"int64\", \"values\": []}).")
     var json = false
 
     func run() throws {

@@ -5,7 +5,9 @@ compared with onnxruntime at two batch sizes (and, for text, two sequence length
 
 Run: make zoo (every model at 224×224), or
      python3 tools/zoo/zoo.py --synapse .build/release/synapse [--size 224] [--only resnet18,bert]
-Prints one line per model and exporter: imports, agrees (largest difference), or the error.
+Prints one line per model and exporter: imports, agrees (largest difference), or the error;
+then fine-tunes it two epochs on its example inputs (`synapse fine-tune`) and checks that
+onnxruntime runs the result and agrees with `synapse predict` on it.
 The pytest suite (tools/python/tests/test_zoo.py) runs a quick subset at small sizes."""
 import argparse
 import json
@@ -175,11 +177,50 @@ def check(synapse, path, inputs, folder, tolerance=1e-4):
     return largest <= tolerance, f"largest difference {largest:.2g} of the output's largest magnitude"
 
 
+def fine_tune(synapse, path, inputs, folder, epochs=2):
+    """(ok, message): `synapse fine-tune` on the example inputs — cross-entropy on [N, classes]
+    logits, mean squared error towards random targets otherwise (a language model's [N, L, vocab]
+    logits, an encoder's hidden states) — then onnxruntime runs the file written, agreeing with
+    `synapse predict` on it and differing from the model before."""
+    import onnxruntime as ort
+    (before,) = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(["output"], inputs)
+    rng = np.random.default_rng(7)
+    args = [synapse, "fine-tune", str(path), "--graph-output", "output", "--optimizer", "adam", "--learning-rate", "0.01",
+            "--epochs", str(epochs), "-o", os.path.join(folder, "tuned")]
+    for key, value in inputs.items():
+        file = os.path.join(folder, f"tune_{key}.npy")
+        np.save(file, value)
+        args += ["--input", f"{key}={file}"]
+    if before.ndim == 2:
+        targets, loss = rng.integers(0, before.shape[1], before.shape[0]).astype(np.float32), "cross-entropy"
+    else:
+        targets, loss = rng.standard_normal(before.shape).astype(np.float32), "mse"
+    np.save(os.path.join(folder, "tune_targets.npy"), targets)
+    args += ["--targets", os.path.join(folder, "tune_targets.npy"), "--loss", loss]
+    result = subprocess.run(args, capture_output=True, text=True, timeout=1800)
+    if result.returncode != 0:
+        return False, (result.stderr.strip().splitlines() or [f"exit {result.returncode}"])[-1][:300]
+    losses = [float(line.split()[-1]) for line in result.stdout.splitlines() if line.startswith("Epoch")]
+    tuned = os.path.join(folder, "tuned.onnx")
+    (theirs,) = ort.InferenceSession(tuned, providers=["CPUExecutionProvider"]).run(["output"], inputs)
+    predict = [synapse, "predict", tuned, "--json"] + [a for key in inputs for a in ("--input", f"{key}={os.path.join(folder, f'tune_{key}.npy')}")]
+    ours = np.array(json.loads(subprocess.run(predict, capture_output=True, text=True, timeout=600, check=True).stdout)["output"], np.float32)
+    scale = float(np.max(np.abs(theirs))) or 1.0
+    if np.max(np.abs(ours - theirs)) / scale > 1e-4:
+        return False, f"onnxruntime and synapse disagree on the fine-tuned model ({np.max(np.abs(ours - theirs)) / scale:.2g})"
+    if np.allclose(before, theirs):
+        return False, "fine-tuning changed nothing"
+    if len(losses) != epochs or not all(np.isfinite(losses)):
+        return False, f"losses {losses}"
+    return True, f"{loss} {losses[0]:.4g} -> {losses[-1]:.4g}, onnxruntime runs the result"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--synapse", default=os.path.join(os.path.dirname(__file__), "..", "..", ".build", "release", "synapse"))
     parser.add_argument("--size", type=int, default=224)
     parser.add_argument("--only", default="", help="comma-separated model names")
+    parser.add_argument("--no-fine-tune", action="store_true", help="only import and compare")
     options = parser.parse_args()
     names = [n for n in MODELS if not options.only or n in options.only.split(",")]
     failures = 0
@@ -195,7 +236,12 @@ def main():
                     continue
                 ok, message = check(options.synapse, path, inputs, scratch)
                 failures += not ok
-                print(f"zoo model={name} exporter={exporter} result={'agrees' if ok else 'fails'} {message}", flush=True)
+                line = f"zoo model={name} exporter={exporter} result={'agrees' if ok else 'fails'} {message}"
+                if ok and not options.no_fine_tune:
+                    tuned, report = fine_tune(options.synapse, path, inputs, scratch)
+                    failures += not tuned
+                    line += f" fine_tune={'ok' if tuned else 'fails'} {report}"
+                print(line, flush=True)
     sys.exit(1 if failures else 0)
 
 

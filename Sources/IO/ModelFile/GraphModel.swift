@@ -3,9 +3,10 @@ import Foundation
 import NN
 
 /// A loaded ONNX graph as a runnable, trainable layer: an interpreter over Synapse's op set.
-/// Parameters are the float initializers, named as in the file; running it records a graph
+/// Parameters are the float initializers, named as in the file (of a file PyTorch's dynamo
+/// exporter wrote, those it marks as the module's parameters); running it records a graph
 /// like any other layer, so it trains. The running mean and variance that
-/// `BatchNormalization` nodes read are buffers, not parameters. A loaded graph starts in
+/// `BatchNormalization` nodes read, and the constants an exporter lifted, are buffers. A loaded graph starts in
 /// evaluation mode — it computes what the file's graph computes (what onnxruntime computes);
 /// after `train()` its `BatchNormalization` nodes use batch statistics and update the running
 /// ones, as the PyTorch layers it came from would.
@@ -13,7 +14,8 @@ public final class GraphModel: Module, Layer {
     /// The float initializers that are trained, named as in the file.
     let parameterList: [(name: String, tensor: Tensor)]
     override public var namedParameters: [(name: String, tensor: Tensor)] { parameterList }
-    /// The float initializers that are state but not trained (batch-norm statistics).
+    /// The float initializers that are state but not trained (batch-norm statistics, an
+    /// exporter's constants).
     let bufferList: [(name: String, tensor: Tensor)]
     override public var namedBuffers: [(name: String, tensor: Tensor)] { bufferList }
     /// All of them (running statistics; an ONNX graph holds no counters).
@@ -44,6 +46,16 @@ public final class GraphModel: Module, Layer {
     /// The file's metadata_props.
     public internal(set) var metadata: [String: String] = [:]
 
+    /// torch.export's kind of each initializer the file's value_info marks (`PARAMETER`,
+    /// `BUFFER`, …), by name; empty for files from other exporters.
+    static func exportedInputKinds(_ graph: Onnx_GraphProto) -> [String: String] {
+        var kinds: [String: String] = [:]
+        for info in graph.valueInfo + graph.input {
+            if let kind = info.metadataProps.first(where: { $0.key == "pkg.torch.export.graph_signature.InputSpec.kind" }) { kinds[info.name] = kind.value }
+        }
+        return kinds
+    }
+
     /// The op type of each node, in execution order.
     public var nodeOpTypes: [String] { nodes.map(\.node.opType) }
 
@@ -56,8 +68,15 @@ public final class GraphModel: Module, Layer {
         let statistics = Set(graph.node.flatMap { node in
             (OpImport.table[node.opType]?.stateInputs ?? []).compactMap { $0 < node.input.count ? node.input[$0] : nil }
         })
-        self.parameterList = parameters.filter { !statistics.contains($0.name) }
-        self.bufferList = parameters.filter { statistics.contains($0.name) }
+        // PyTorch's dynamo exporter says which initializers are the module's parameters
+        // (value_info metadata, torch.export's input kinds); the others it wrote are buffers
+        // and constants it lifted out of the code — GELU's 0.044715, a Pow's exponent, a
+        // mask's fill value — which fine-tuning must not move. Without that metadata every
+        // float initializer is a parameter.
+        let kinds = Self.exportedInputKinds(graph)
+        let frozen = statistics.union(kinds.isEmpty ? [] : Set(parameters.map(\.name).filter { kinds[$0] != "PARAMETER" }))
+        self.parameterList = parameters.filter { !frozen.contains($0.name) }
+        self.bufferList = parameters.filter { frozen.contains($0.name) }
         for (_, buffer) in bufferList { buffer.requiresGrad = false }
         self.constants = constants
         self.file = file

@@ -74,3 +74,17 @@ def test_cast_between_integer_types_wraps_as_onnx(synapse, tmp_path):
     got = run_synapse(synapse, tmp_path, "wrap.onnx", {"x": x})
     assert got["y"] == expected[0].tolist() == [44, 127, 5, 0]
     assert got["b"] == expected[1].tolist()
+
+
+def test_empty_outputs_keep_their_shape(synapse, tmp_path):
+    """Nested arrays cannot say [0, 3]: an empty output prints its shape and dtype."""
+    graph = helper.make_graph(
+        [helper.make_node("Compress", ["x", "keep"], ["rows"], axis=0), helper.make_node("NonZero", ["keep"], ["where"])],
+        "empty", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3]), helper.make_tensor_value_info("keep", TensorProto.BOOL, [2])],
+        [helper.make_tensor_value_info("rows", TensorProto.FLOAT, [None, 3]), helper.make_tensor_value_info("where", TensorProto.INT64, [1, None])])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), tmp_path / "empty.onnx")
+    feeds = {"x": np.ones((2, 3), np.float32), "keep": np.zeros(2, bool)}
+    expected = onnxruntime.InferenceSession(str(tmp_path / "empty.onnx")).run(None, feeds)
+    got = run_synapse(synapse, tmp_path, "empty.onnx", feeds)
+    assert got["rows"] == {"shape": list(expected[0].shape), "dtype": "float32", "values": []} and expected[0].shape == (0, 3)
+    assert got["where"] == {"shape": [1, 0], "dtype": "int64", "values": []} and expected[1].shape == (1, 0)

@@ -67,3 +67,36 @@ def test_imported_bert_classifier_fine_tunes_on_ids_and_mask(synapse, tmp_path):
     np.testing.assert_allclose(np.array(ours["output"], np.float32), theirs, atol=1e-4)
     before = ort.InferenceSession(str(tmp_path / "bert.onnx")).run(["output"], {"input_ids": ids, "attention_mask": mask})[0]
     assert not np.allclose(before, theirs), "fine-tuning changed nothing"
+
+
+@pytest.mark.parametrize("name,dynamo", [("mobilenet_v3_small", True), ("gpt2", True), ("t5_encoder", False)],
+                         ids=["mobilenet_v3_small-dynamo", "gpt2-dynamo", "t5_encoder-legacy"])
+def test_imported_architecture_fine_tunes_and_onnxruntime_runs_the_result(synapse, tmp_path, name, dynamo):
+    if dynamo and ONNXSCRIPT:
+        pytest.skip(ONNXSCRIPT)
+    path = tmp_path / f"{name}.onnx"
+    inputs = zoo.export(name, 32, path, dynamo)
+    binary = os.environ.get("SYNAPSE_BIN") or os.path.join(ROOT, ".build", "debug", "synapse")
+    ok, message = zoo.fine_tune(binary, path, inputs, str(tmp_path))
+    assert ok, f"{name}: {message}"
+
+
+def test_dynamo_exports_train_only_the_modules_parameters(synapse, tmp_path):
+    """The dynamo exporter lifts constants (GELU's 0.044715, a Pow's exponent 3, a mask's fill
+    value) into initializers beside the parameters and marks which are parameters: only those
+    train, so the exponent of x³ never gets a gradient (its log of a negative base is NaN)."""
+    import onnx
+    zoo.export("gpt2", 32, tmp_path / "gpt2.onnx", dynamo=True)
+    model = onnx.load(str(tmp_path / "gpt2.onnx"))
+    kinds = {info.name: {p.key: p.value for p in info.metadata_props}.get("pkg.torch.export.graph_signature.InputSpec.kind")
+             for info in model.graph.value_info}
+    floats = [i.name for i in model.graph.initializer if i.data_type == onnx.TensorProto.FLOAT]
+    parameters = [n for n in floats if kinds.get(n) == "PARAMETER"]
+    assert 0 < len(parameters) < len(floats)
+    ids = np.random.default_rng(0).integers(0, 100, (2, 8)).astype(np.int64)
+    np.save(tmp_path / "ids.npy", ids)
+    np.save(tmp_path / "mask.npy", np.ones((2, 8), np.int64))
+    np.save(tmp_path / "y.npy", np.zeros((2, 8, 100), np.float32))
+    out = synapse("fine-tune", "gpt2.onnx", "--input", "input_ids=ids.npy", "--input", "attention_mask=mask.npy", "--targets", "y.npy",
+                  "--loss", "mse", "--epochs", "1", "-o", "tuned", cwd=tmp_path).stdout
+    assert f"{len(parameters)} trained tensors, {len(floats) - len(parameters)} buffers" in out, out
