@@ -217,6 +217,35 @@ extension Tensor {
         return [ExportNode(opType, site.inputs, [site.output], attributes)]
     }
 
+    /// MaxPool's Indices output: where each window's largest element is (the first of equal
+    /// ones, padding never chosen), as a flat position in `input` `[N, C, H, W]` — row-major,
+    /// or with H and W swapped (`storage_order` 1).
+    static func maxPoolIndices(_ input: Tensor, window: SlidingWindow, outputHeight: Int, outputWidth: Int, columnMajor: Bool) -> [Int] {
+        let (planes, height, width) = (input.shape[0] * input.shape[1], input.shape[2], input.shape[3])
+        let x = input.scalars
+        var result = [Int](repeating: 0, count: planes * outputHeight * outputWidth)
+        for plane in 0..<planes {
+            let base = plane * height * width
+            for oh in 0..<outputHeight {
+                for ow in 0..<outputWidth {
+                    var best: (value: Float, h: Int, w: Int)?
+                    for kh in 0..<window.size(0) {
+                        let h = oh * window.stride(0) - window.padBefore(0) + kh * window.dilation(0)
+                        guard h >= 0 && h < height else { continue }
+                        for kw in 0..<window.size(1) {
+                            let w = ow * window.stride(1) - window.padBefore(1) + kw * window.dilation(1)
+                            guard w >= 0 && w < width else { continue }
+                            if best == nil || x[base + h * width + w] > best!.value { best = (x[base + h * width + w], h, w) }
+                        }
+                    }
+                    let (h, w) = best.map { ($0.h, $0.w) } ?? (0, 0)
+                    result[(plane * outputHeight + oh) * outputWidth + ow] = base + (columnMajor ? h + w * height : h * width + w)
+                }
+            }
+        }
+        return result
+    }
+
     /// `MaxPool`, `AveragePool` (1-D or 2-D, `auto_pad`, asymmetric `pads`, `ceil_mode`,
     /// `count_include_pad`), `GlobalAveragePool` and `GlobalMaxPool`.
     static let poolingImporters: [ImporterDeclaration] = {
@@ -227,7 +256,8 @@ extension Tensor {
                 guard let kernel = node.ints("kernel_shape"), kernel.count == x.rank - 2 else {
                     throw node.fail("kernel_shape must give \(x.rank - 2) sizes")
                 }
-                if node.int("storage_order", default: 0) != 0 { throw node.fail("storage_order 1 (column-major indices) is not supported") }
+                let columnMajor = node.int("storage_order", default: 0) != 0
+                guard node.outputCount == 1 || x.rank < 5 else { throw node.fail("the Indices output of a 3-D MaxPool is not implemented") }
                 let ceilMode = node.int("ceil_mode", default: 0) != 0
                 let countIncludePad = node.int("count_include_pad", default: 0) != 0
                 func checkPads(_ window: SlidingWindow) throws {
@@ -259,7 +289,10 @@ extension Tensor {
                     [input.shape[0], input.shape[1], window.outputSize(0, input: input.shape[2], ceilMode: ceilMode)!,
                      window.outputSize(1, input: input.shape[3], ceilMode: ceilMode)!], "output")
                 let y = pool(input, window)
-                return [.tensor(x.rank == 3 ? y.squeezed(dim: 2) : y)]
+                let pooled = x.rank == 3 ? y.squeezed(dim: 2) : y
+                guard node.outputCount == 2 else { return [.tensor(pooled)] }
+                let indices = Tensor.maxPoolIndices(input, window: window, outputHeight: y.shape[2], outputWidth: y.shape[3], columnMajor: columnMajor)
+                return [.tensor(pooled), .integers(indices, shape: pooled.shape)]
             }
         }
         @Sendable func global(_ average: Bool) -> OpImporter {

@@ -88,3 +88,25 @@ def test_empty_outputs_keep_their_shape(synapse, tmp_path):
     got = run_synapse(synapse, tmp_path, "empty.onnx", feeds)
     assert got["rows"] == {"shape": list(expected[0].shape), "dtype": "float32", "values": []} and expected[0].shape == (0, 3)
     assert got["where"] == {"shape": [1, 0], "dtype": "int64", "values": []} and expected[1].shape == (1, 0)
+
+
+@pytest.mark.parametrize("storage_order", [0, 1])
+def test_maxpool_indices_feed_maxunpool(synapse, tmp_path, storage_order):
+    """SegNet's decoder as ONNX writes it (torch 2.13 cannot export MaxUnpool2d): MaxPool's
+    int64 Indices output, then MaxUnpool putting the pooled values back where they were."""
+    nodes = [helper.make_node("MaxPool", ["x"], ["y", "i"], kernel_shape=[3, 2], strides=[2, 2], pads=[1, 0, 1, 0],
+                              storage_order=storage_order)]
+    outputs = [helper.make_tensor_value_info("y", TensorProto.FLOAT, None), helper.make_tensor_value_info("i", TensorProto.INT64, None)]
+    if storage_order == 0:
+        nodes.append(helper.make_node("MaxUnpool", ["y", "i", "shape"], ["u"], kernel_shape=[3, 2], strides=[2, 2], pads=[1, 0, 1, 0]))
+        outputs.append(helper.make_tensor_value_info("u", TensorProto.FLOAT, None))
+    graph = helper.make_graph(nodes, "unpool", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3, 7, 6])], outputs,
+                              [numpy_helper.from_array(np.array([2, 3, 7, 6], np.int64), "shape")])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), tmp_path / "unpool.onnx")
+    x = np.random.default_rng(3).standard_normal((2, 3, 7, 6)).astype(np.float32)
+    expected = onnxruntime.InferenceSession(str(tmp_path / "unpool.onnx")).run(None, {"x": x})
+    got = run_synapse(synapse, tmp_path, "unpool.onnx", {"x": x})
+    np.testing.assert_allclose(np.array(got["y"], np.float32), expected[0], atol=1e-6)
+    assert np.array_equal(np.array(got["i"]), expected[1])
+    if storage_order == 0:
+        np.testing.assert_allclose(np.array(got["u"], np.float32), expected[2], atol=1e-6)
