@@ -68,6 +68,7 @@ struct ImporterGradientTests {
         Sample(opType: "AveragePool", floats: [[1, 2, 4, 4]], attributes: ["kernel_shape": .ints([3, 3]), "pads": .ints([1, 1, 1, 1])]),
         Sample(opType: "GlobalAveragePool", floats: [[2, 3, 2, 2]]), Sample(opType: "GlobalMaxPool", floats: [[2, 3, 2, 2]]),
         Sample(opType: "BatchNormalization", floats: [[3, 2, 2], [2], [2], [2], [2]], positive: true),
+        Sample(opType: "BatchNormalization", floats: [[3, 2, 2], [2], [2], [2], [2]], attributes: ["training_mode": .int(1)], outputs: 3),
         Sample(opType: "LayerNormalization", floats: [[2, 5], [5], [5]], outputs: 3),
         // Class weights, ignore_index and a spatial axis: the composed path (and its log_prob output).
         Sample(opType: "SoftmaxCrossEntropyLoss", floats: [[3, 4, 2], [4]], constants: [ints(1, [1, 0, 3, 2, 2, 1], [3, 2])],

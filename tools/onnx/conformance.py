@@ -30,7 +30,6 @@ EXPECTED_FAILURES = [
     (r"^test_training_dropout(_default)?(_mask)?$", "random: Synapse's generator draws other masks than NumPy's"),
     (r"^test_cast_e8m0|^test_castlike_e8m0", "float8e8m0 is not read"),
     (r"^test_resize_.*(antialias|tf_crop_and_resize)", "antialiased and tf_crop_and_resize Resize are not implemented"),
-    (r"^test_batchnorm_.*training_mode$", "BatchNormalization's training outputs (running statistics) are not exposed"),
     (r"^test_convtranspose_3d$", "ConvTranspose is 1-D and 2-D"),
     (r"^test_(identity_opt|identity_sequence|equal_string.*)$", "sequences, optionals and strings are not values Synapse has"),
     (r"^test_bitshift_right_int(8|32)_", "BitShift on signed integers (opset 28) is not implemented"),

@@ -185,22 +185,42 @@ extension Tensor {
     /// the mean and variance in place with the node's `momentum`, as PyTorch's layer would —
     /// but only when they are state of their own (untrained leaves): PyTorch's TorchScript
     /// exporter merges equal initializers, so a fresh layer's running variance may be its
-    /// weight (`Identity`), which must not be overwritten.
-    static let batchNormImporters: [ImporterDeclaration] = [
-        ImporterDeclaration("BatchNormalization", reads: ["training_mode", "momentum", "epsilon"], stateInputs: [3, 4]) { node in
-            let x = try node.tensor(0)
-            guard x.rank >= 2 else { throw node.fail("input must be [N, C, …], got \(describe(x.shape))") }
-            let parts = try (1...4).map { try node.tensor($0) }
-            for (name, part) in zip(["scale", "B", "input_mean", "input_var"], parts) where part.shape != [x.shape[1]] {
-                throw node.fail("\(name) must be [\(x.shape[1])], got \(describe(part.shape))")
-            }
-            if node.int("training_mode", default: 0) != 0 { throw node.fail("training_mode 1 is not supported (export the model in eval mode)") }
-            let batch = node.isTraining && x.shape.enumerated().reduce(1) { $1.offset == 1 ? $0 : $0 * $1.element } > 1
-            let ownState = parts[2...].allSatisfy { !$0.requiresGrad && $0.creationOp == nil } && parts[2] !== parts[3]
-            let keepRunning = !batch || ownState
-            return [.tensor(x.batchNorm(
-                weight: parts[0], bias: parts[1], runningMean: keepRunning ? parts[2] : nil, runningVar: keepRunning ? parts[3] : nil,
-                training: batch, momentum: 1 - node.float("momentum", default: 0.9), epsilon: node.float("epsilon", default: 1e-5)))]
-        },
-    ]
+    /// weight (`Identity`), which must not be overwritten. A node with `training_mode` 1 (a
+    /// model exported in training mode) normalizes with the batch's statistics and gives the
+    /// updated running mean and variance as its second and third outputs.
+    static let batchNormImporters: [ImporterDeclaration] = {
+        // training_mode 1 (a model exported in training mode): the batch's statistics normalize,
+        // and the running ones come out updated, as ONNX defines them (the biased variance).
+        @Sendable func trainingModeBatchNorm(_ node: ImportNode, _ x: Tensor, _ parts: [Tensor]) -> [GraphValue] {
+            let channels = x.shape[1]
+            let count = Float(x.count / Swift.max(channels, 1))
+            let byChannel = x.permuted([1, 0] + Array(2..<x.rank)).reshaped([channels, -1])
+            let mean = byChannel.sum(dim: 1, keepDim: true) / count
+            let variance = ((byChannel - mean) * (byChannel - mean)).sum(dim: 1, keepDim: true) / count
+            let broadcast = [1, channels] + [Int](repeating: 1, count: x.rank - 2)
+            let epsilon = node.float("epsilon", default: 1e-5)
+            let y = (x - mean.reshaped(broadcast)) / (variance.reshaped(broadcast) + epsilon).sqrt() * parts[0].reshaped(broadcast) + parts[1].reshaped(broadcast)
+            let momentum = node.float("momentum", default: 0.9)
+            let runningMean = parts[2] * momentum + mean.reshaped([channels]) * (1 - momentum)
+            let runningVariance = parts[3] * momentum + variance.reshaped([channels]) * (1 - momentum)
+            return Array([GraphValue.tensor(y), .tensor(runningMean), .tensor(runningVariance)].prefix(node.outputCount))
+        }
+        return [
+            ImporterDeclaration("BatchNormalization", reads: ["training_mode", "momentum", "epsilon"], stateInputs: [3, 4]) { node in
+                let x = try node.tensor(0)
+                guard x.rank >= 2 else { throw node.fail("input must be [N, C, …], got \(describe(x.shape))") }
+                let parts = try (1...4).map { try node.tensor($0) }
+                for (name, part) in zip(["scale", "B", "input_mean", "input_var"], parts) where part.shape != [x.shape[1]] {
+                    throw node.fail("\(name) must be [\(x.shape[1])], got \(describe(part.shape))")
+                }
+                if node.int("training_mode", default: 0) != 0 { return trainingModeBatchNorm(node, x, parts) }
+                let batch = node.isTraining && x.shape.enumerated().reduce(1) { $1.offset == 1 ? $0 : $0 * $1.element } > 1
+                let ownState = parts[2...].allSatisfy { !$0.requiresGrad && $0.creationOp == nil } && parts[2] !== parts[3]
+                let keepRunning = !batch || ownState
+                return [.tensor(x.batchNorm(
+                    weight: parts[0], bias: parts[1], runningMean: keepRunning ? parts[2] : nil, runningVar: keepRunning ? parts[3] : nil,
+                    training: batch, momentum: 1 - node.float("momentum", default: 0.9), epsilon: node.float("epsilon", default: 1e-5)))]
+            },
+        ]
+    }()
 }
