@@ -11,6 +11,7 @@ struct HostileAttributeTests {
     static var matrix: GraphValue { GraphValue.tensor(Tensor((0..<6).map(Float.init), shape: [2, 3])) }
     static func ints(_ values: [Int], _ shape: [Int]? = nil) -> GraphValue { .integers(values, shape: shape ?? [values.count]) }
     static func floats(_ values: [Float]) -> GraphValue { .tensor(Tensor(values)) }
+    static func uint8(_ values: [Int], _ shape: [Int]? = nil) -> GraphValue { .integers(values, shape: shape ?? [values.count], type: .uint8) }
 
     struct Case {
         var opType: String
@@ -82,8 +83,16 @@ struct HostileAttributeTests {
         Case(opType: "Conv", inputs: [.tensor(Tensor.zeros([1, 2, 3, 3, 3])), .tensor(Tensor.zeros([1, 3, 2, 2, 2]))], expected: "channels"),
         Case(opType: "Conv", inputs: [.tensor(Tensor.zeros([1, 1, 3, 40, 40])), .tensor(Tensor.zeros([1, 1, 2, 2, 2]))],
              attributes: ["pads": .ints([1 << 20, 0, 0, 1 << 20, 0, 0])], expected: "more than"),
+        Case(opType: "QLinearMatMul", inputs: [uint8([1, 2, 3], [1, 3]), floats([1]), uint8([0]), uint8([1, 2], [2, 1]), floats([1]), uint8([0]), floats([1]), uint8([0])],
+             expected: "do not multiply"),
+        Case(opType: "ConvInteger", inputs: [.integers([Int](repeating: 1, count: 1 << 17), shape: [1, 1 << 17, 1, 1], type: .uint8),
+                                             .integers([Int](repeating: 1, count: 1 << 17), shape: [1, 1 << 17, 1, 1], type: .uint8)], opset: 10,
+             expected: "65,535"),
+        Case(opType: "QLinearConv", inputs: [uint8([0, 1, 2, 3], [1, 1, 2, 2]), floats([1]), uint8([0]),
+                                             uint8([1], [1, 1, 1, 1]), floats([1, 2]), uint8([0]), floats([1]), uint8([0])], opset: 10,
+             expected: "w_scale must be one value or 1"),
     ] }
-    static let caseCount = 54
+    static let caseCount = 57
 
     @Test("the table has every case") func count() { #expect(Self.cases.count == Self.caseCount) }
 

@@ -14,7 +14,7 @@ public enum OpImport {
         Tensor.orderingImporters, Tensor.normalizationImporters, Tensor.einsumImporters, Tensor.resizeImporters, Tensor.convTransposeImporters,
         Tensor.attentionImporters, Tensor.positionAndSignalImporters, Tensor.quantizationImporters, Tensor.determinantImporters,
         Tensor.unpoolingImporters, Tensor.uniqueImporters, Tensor.nonMaxSuppressionImporters, Tensor.spectralImporters,
-        Tensor.gridSamplingImporters, Tensor.bitCastImporters,
+        Tensor.gridSamplingImporters, Tensor.bitCastImporters, Tensor.quantizedLinearImporters,
     ].flatMap { $0 }
 
     /// The declarations by op type (the first of two, should a test not have caught them).

@@ -1,6 +1,6 @@
-// ONNX's linear quantization — QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear and
-// MatMulInteger — so quantized models load: y = saturate(round(x / scale) + zero_point) and
-// x = (y − zero_point) · scale, with the scale per tensor, per axis or per block. Rounding is
+// ONNX's linear quantization — QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear (the
+// integer products are in QuantizedLinear.swift) — so quantized models load:
+// y = saturate(round(x / scale) + zero_point) and x = (y − zero_point) · scale, with the scale per tensor, per axis or per block. Rounding is
 // to nearest even; integer results saturate to their type's range. DequantizeLinear's
 // gradient reaches the scale (a float picked per element); the others make whole numbers.
 
@@ -91,33 +91,5 @@ extension Tensor {
                     .tensor(Tensor(scalar: scale)), .integers([Int(zeroPoint)], shape: [], type: .uint8)]
         },
         // (A − a_zero_point) · (B − b_zero_point) in int32, exactly; 2-D or with equal leading batch axes.
-        ImporterDeclaration("MatMulInteger", opsets: 10...Int.max, differentiable: false) { node in
-            guard case .integers(let a, let aShape, _) = try node.value(0), case .integers(let b, let bShape, _) = try node.value(1) else {
-                throw node.fail("A and B must be integers")
-            }
-            guard aShape.count >= 2, bShape.count == aShape.count, aShape.dropLast(2) == bShape.dropLast(2), aShape.last == bShape[bShape.count - 2] else {
-                throw node.fail("A \(describe(aShape)) and B \(describe(bShape)) do not multiply")
-            }
-            func zero(_ index: Int, _ count: Int) throws -> [Int] {
-                guard node.has(index), case .integers(let z, _, _) = try node.value(index) else { return Array(repeating: 0, count: count) }
-                return z.count == 1 ? Array(repeating: z[0], count: count) : z
-            }
-            let (m, k, n) = (aShape[aShape.count - 2], aShape.last!, bShape.last!)
-            let (aZero, bZero) = (try zero(2, m), try zero(3, n))
-            guard aZero.count == m, bZero.count == n else { throw node.fail("zero points must be scalars or one per row of A / column of B") }
-            let batches = aShape.dropLast(2).reduce(1, *)
-            try node.checkMadeSize(Array(aShape.dropLast(2)) + [m, n], "product")
-            var result = [Int](repeating: 0, count: batches * m * n)
-            for batch in 0..<batches {
-                for i in 0..<m {
-                    for j in 0..<n {
-                        var total = 0
-                        for p in 0..<k { total &+= (a[batch * m * k + i * k + p] - aZero[i]) &* (b[batch * k * n + p * n + j] - bZero[j]) }
-                        result[batch * m * n + i * n + j] = ElementType.int32.wrap(total)
-                    }
-                }
-            }
-            return [.integers(result, shape: Array(aShape.dropLast(2)) + [m, n], type: .int32)]
-        },
     ]
 }
