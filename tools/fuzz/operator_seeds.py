@@ -1,5 +1,6 @@
 """One-node ONNX graphs of the operators real models need (Pad, Resize, Einsum, TopK,
-GatherND, ScatterND, OneHot, CumSum, ConvTranspose, Attention, Split, Trilu), their constant
+GatherND, ScatterND, OneHot, CumSum, ConvTranspose, Attention, Split, Trilu, GridSample, DFT,
+STFT, Col2Im, MaxUnpool, Unique, NonMaxSuppression, TensorScatter, Det, 3-D Conv), their constant
 inputs as initializers, written into the graph fuzzer's corpus (tools/fuzz/corpus/fuzz-onnx-graph)
 so that mutation starts from every attribute and index those importers read.
 Run by tools/fuzz/make_corpus.py (make fuzz-corpus), or alone: python3 tools/fuzz/operator_seeds.py"""
@@ -41,6 +42,21 @@ def seeds():
                               {"q_num_heads": 2, "kv_num_heads": 1, "is_causal": 1}, opset=23),
         "op-split": graph("split", "Split", [4, 6], {"split": i64(1, 2, 3)}, {"axis": 1}, outputs=3),
         "op-trilu": graph("trilu", "Trilu", [3, 4], {"k": np.array(1, np.int64)}, {"upper": 0}),
+        "op-gridsample": graph("gridsample", "GridSample", [1, 2, 3, 4], {"grid": np.zeros((1, 2, 2, 2), np.float32)},
+                               {"mode": "cubic", "padding_mode": "reflection"}, opset=20),
+        "op-dft": graph("dft", "DFT", [2, 5, 2], {"length": i64(4), "axis": i64(1)}, {"onesided": 1}, opset=20),
+        "op-stft": graph("stft", "STFT", [1, 16, 1], {"step": i64(4), "window": np.hanning(8).astype(np.float32)}, opset=17),
+        "op-col2im": graph("col2im", "Col2Im", [1, 4, 4], {"image": i64(3, 3), "block": i64(2, 2)}, opset=18),
+        "op-maxunpool": graph("maxunpool", "MaxUnpool", [1, 1, 2, 2], {"indices": i64(0, 3, 9, 14).reshape(1, 1, 2, 2)},
+                              {"kernel_shape": [2, 2], "strides": [2, 2]}, opset=22),
+        "op-unique": graph("unique", "Unique", [2, 3], {}, {"axis": 1, "sorted": 1}, outputs=4),
+        "op-nms": graph("nms", "NonMaxSuppression", [1, 3, 4], {"scores": np.ones((1, 2, 3), np.float32), "limit": i64(2),
+                                                                "iou": f32(0.5)}, opset=11),
+        "op-tensorscatter": graph("tensorscatter", "TensorScatter", [2, 4, 2], {"update": np.ones((2, 1, 2), np.float32), "at": i64(1, 3)},
+                                  {"mode": "circular"}, opset=24),
+        "op-det": graph("det", "Det", [2, 3, 3], {}),
+        "op-conv3d": graph("conv3d", "Conv", [1, 2, 4, 3, 3], {"w": np.ones((2, 1, 2, 2, 2), np.float32)},
+                           {"pads": [1, 0, 1, 0, 1, 0], "strides": [2, 1, 1], "group": 2}),
     }
 
 

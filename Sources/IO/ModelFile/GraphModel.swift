@@ -3,10 +3,10 @@ import Foundation
 import NN
 
 /// A loaded ONNX graph as a runnable, trainable layer: an interpreter over Synapse's op set.
-/// Parameters are the float initializers, named as in the file (of a file PyTorch's dynamo
-/// exporter wrote, those it marks as the module's parameters); running it records a graph
+/// Parameters are the float initializers, named as in the file; running it records a graph
 /// like any other layer, so it trains. The running mean and variance that
-/// `BatchNormalization` nodes read, and the constants an exporter lifted, are buffers. A loaded graph starts in
+/// `BatchNormalization` nodes read, and the scalar constants PyTorch's dynamo exporter lifts
+/// into initializers, are buffers. A loaded graph starts in
 /// evaluation mode — it computes what the file's graph computes (what onnxruntime computes);
 /// after `train()` its `BatchNormalization` nodes use batch statistics and update the running
 /// ones, as the PyTorch layers it came from would.
@@ -68,13 +68,16 @@ public final class GraphModel: Module, Layer {
         let statistics = Set(graph.node.flatMap { node in
             (OpImport.table[node.opType]?.stateInputs ?? []).compactMap { $0 < node.input.count ? node.input[$0] : nil }
         })
-        // PyTorch's dynamo exporter says which initializers are the module's parameters
-        // (value_info metadata, torch.export's input kinds); the others it wrote are buffers
-        // and constants it lifted out of the code — GELU's 0.044715, a Pow's exponent, a
-        // mask's fill value — which fine-tuning must not move. Without that metadata every
-        // float initializer is a parameter.
+        // PyTorch's dynamo exporter lifts the constants of the code into initializers — GELU's
+        // 0.044715, a Pow's exponent 3, a mask's fill value — beside the weights, and marks
+        // some initializers with torch.export's kind (value_info metadata). Fine-tuning must not
+        // move those constants (the exponent's gradient is log of a negative base: NaN), but the
+        // marks are partial: weights it folded (a transposed Linear weight) or left unmarked are
+        // weights all the same. So in such a file an unmarked scalar and a marked buffer are
+        // buffers; every other float initializer is a parameter, as in any other file.
         let kinds = Self.exportedInputKinds(graph)
-        let frozen = statistics.union(kinds.isEmpty ? [] : Set(parameters.map(\.name).filter { kinds[$0] != "PARAMETER" }))
+        let lifted = kinds.isEmpty ? [] : parameters.filter { kinds[$0.name] == "BUFFER" || (kinds[$0.name] == nil && $0.tensor.count <= 1) }.map(\.name)
+        let frozen = statistics.union(lifted)
         self.parameterList = parameters.filter { !frozen.contains($0.name) }
         self.bufferList = parameters.filter { frozen.contains($0.name) }
         for (_, buffer) in bufferList { buffer.requiresGrad = false }
