@@ -13,9 +13,12 @@ struct ConvolutionTests {
         ([2, 4, 7, 6], [6, 2, 3, 2], SlidingWindow(size: (3, 2), stride: (2, 3), dilation: (2, 1), padding: (1, 2, 0, 1)), 2),
         ([1, 3, 5, 5], [3, 1, 3, 3], SlidingWindow(size: (3, 3), padding: (1, 1, 1, 1)), 3),
         ([3, 2, 1, 9], [2, 2, 1, 4], SlidingWindow(size: (1, 4), stride: (1, 2), dilation: (1, 2), padding: (0, 3, 0, 0)), 1),
+        // Depthwise (the direct kernel): strides, dilations and asymmetric pads, and a channel multiplier of 3.
+        ([2, 4, 7, 6], [4, 1, 3, 3], SlidingWindow(size: (3, 3), stride: (2, 2), dilation: (1, 2), padding: (1, 0, 2, 1)), 4),
+        ([1, 2, 5, 6], [6, 1, 2, 3], SlidingWindow(size: (2, 3), stride: (1, 2), padding: (0, 2, 1, 0)), 2),
     ]
 
-    @Test("conv2d gradients match finite differences", arguments: 0..<5)
+    @Test("conv2d gradients match finite differences", arguments: 0..<7)
     func convolutionGradients(index: Int) {
         let (inputShape, weightShape, window, groups) = Self.convolutions[index]
         let x = parameter(inputShape, seed: 1)
@@ -24,6 +27,33 @@ struct ConvolutionTests {
         expectGradientsMatchFiniteDifferences([x, w, b]) { $0[0].conv2d(weight: $0[1], bias: $0[2], window: window, groups: groups) }
         let (x2, w2) = (fresh(x), fresh(w))
         expectGradientsMatchFiniteDifferences([x2, w2]) { $0[0].conv2d(weight: $0[1], window: window, groups: groups) }
+    }
+
+    static let depthwiseWindows = [
+        SlidingWindow(size: (3, 3), padding: (1, 1, 1, 1)), SlidingWindow(size: (5, 5), stride: (2, 2), padding: (2, 1, 2, 1)),
+        SlidingWindow(size: (3, 3), stride: (1, 3), dilation: (2, 2), padding: (2, 0, 1, 3)),
+    ]
+
+    @Test("the depthwise kernel gives what one-channel convolutions (im2col + sgemm) give, values and gradients", arguments: 0..<3)
+    func depthwiseAgreesWithGroupedProducts(index: Int) {
+        let window = Self.depthwiseWindows[index]
+        let (channels, multiplier) = (5, 2)
+        let x = parameter([2, channels, 17, 19], seed: 21)
+        let w = parameter([channels * multiplier, 1, window.size(0), window.size(1)], seed: 22)
+        let b = parameter([channels * multiplier], seed: 23)
+        let y = x.conv2d(weight: w, bias: b, window: window, groups: channels)
+        let r = Random.withSeed(24) { Tensor.uniform(y.shape) }
+        (y * r).sum().backward()
+        let (x2, w2, b2) = (fresh(x), fresh(w), fresh(b))
+        let reference = Tensor.concat((0..<(channels * multiplier)).map { o in
+            x2.slice(dim: 1, range: (o / multiplier)..<(o / multiplier + 1))
+                .conv2d(weight: w2.slice(dim: 0, range: o..<(o + 1)), bias: b2.slice(dim: 0, range: o..<(o + 1)), window: window)
+        }, dim: 1)
+        (reference * r).sum().backward()
+        for (got, want) in [(y, reference), (x.grad!, x2.grad!), (w.grad!, w2.grad!), (b.grad!, b2.grad!)] {
+            #expect(got.shape == want.shape)
+            #expect(zip(got.scalars, want.scalars).allSatisfy { abs($0 - $1) <= 1e-5 * Swift.max(1, abs($1)) })
+        }
     }
 
     @Test("a batch cut into chunks (large images) gives the values and gradients of one chunk")

@@ -1,7 +1,8 @@
 // 2-D convolution as im2col + one sgemm per group, for the whole batch at once: the image
 // patches of every sample become the columns of one matrix, so a batch of small images is
 // one large product rather than many tiny ones. Backward is two more products per group and
-// a col2im; no Swift loop runs per multiply-add.
+// a col2im. Depthwise convolutions (groups == channels) run a direct kernel instead
+// (Kernels/DepthwiseConvolution.swift).
 
 extension Tensor {
     /// 2-D convolution (PyTorch's `conv2d`, really cross-correlation) of `[N, C, H, W]` with
@@ -31,6 +32,13 @@ extension Tensor {
         let plan = ConvolutionPlan(input: shape, weight: weight.shape, window: window, groups: groups)
         let result = Tensor.uninitialized([plan.batch, plan.outputs, plan.outHeight, plan.outWidth])
         let b = bias?.storage.pointer
+        let creators = bias.map { [self, weight, $0] } ?? [self, weight]
+        if plan.isDepthwise {
+            Kernels.depthwiseConvolution(storage.pointer, weight: weight.storage.pointer, bias: b, into: result.storage.pointer, batch: plan.batch,
+                                         channels: plan.channels, height: plan.height, width: plan.width, outputs: plan.outputs,
+                                         outHeight: plan.outHeight, outWidth: plan.outWidth, window: window)
+            return result.recorded(.convolution(window, groups: groups), creators)
+        }
         var lastCols: Tensor?
         for samples in plan.chunks {
             let columns = samples.count * plan.plane
@@ -59,7 +67,6 @@ extension Tensor {
             }
             lastCols = cols
         }
-        let creators = bias.map { [self, weight, $0] } ?? [self, weight]
         let recorded = result.recorded(.convolution(window, groups: groups), creators)
         // One chunk: keep its patches for the weight gradient; several: recompute them then.
         if recorded.requiresGrad && weight.requiresGrad && plan.chunks.count == 1 { recorded.savedForBackward = lastCols }
@@ -100,6 +107,29 @@ extension Tensor {
         let dw = weight.requiresGrad ? Tensor(shape: weight.shape, repeating: 0) : nil
         let dx = input.requiresGrad ? Tensor(shape: input.shape, repeating: 0) : nil
         let g = gradient.storage.pointer
+        if plan.isDepthwise {
+            if let dx {
+                Kernels.depthwiseInputGradient(g, weight: weight.storage.pointer, into: dx.storage.pointer, batch: plan.batch, channels: plan.channels,
+                                               height: plan.height, width: plan.width, outputs: plan.outputs, outHeight: plan.outHeight,
+                                               outWidth: plan.outWidth, window: window)
+            }
+            if let dw {
+                Kernels.depthwiseWeightGradient(g, input: input.storage.pointer, into: dw.storage.pointer, batch: plan.batch, channels: plan.channels,
+                                                height: plan.height, width: plan.width, outputs: plan.outputs, outHeight: plan.outHeight,
+                                                outWidth: plan.outWidth, window: window)
+            }
+            if let db {
+                for n in 0..<plan.batch {
+                    for o in 0..<plan.outputs {
+                        let row = g + (n * plan.outputs + o) * plan.plane
+                        var sum: Float = 0
+                        for p in 0..<plan.plane { sum += row[p] }
+                        db.storage.pointer[o] += sum
+                    }
+                }
+            }
+            return [dx, dw] + (hasBias ? [db] : [])
+        }
         for samples in plan.chunks {
             let columns = samples.count * plan.plane
             // dY of these samples as [O, n·P], the layout of the forward product.
@@ -173,6 +203,9 @@ package struct ConvolutionPlan {
     var rowsPerGroup: Int { channels / groups * window.size(0) * window.size(1) }
     var rows: Int { rowsPerGroup * groups }
     var outputsPerGroup: Int { outputs / groups }
+    /// One input channel per group (`groups == channels`, more than one): the direct kernel
+    /// (`Kernels.depthwiseConvolution`) instead of im2col + sgemm.
+    var isDepthwise: Bool { groups > 1 && groups == channels }
 
     /// The samples of each chunk, in order.
     var chunks: [Range<Int>] {

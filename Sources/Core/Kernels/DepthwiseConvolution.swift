@@ -1,0 +1,118 @@
+// Depthwise convolution (groups == channels: MobileNet, EfficientNet, ConvNeXt) computed
+// directly: each output channel is a few taps of one input channel, so im2col + sgemm would
+// copy every input element kH·kW times to do a product with one row. Here every tap is one
+// pass over an output row — `out[y, x] += w · in[y·s − p + i·d, x·s − p + j·d]` — contiguous
+// in x at stride 1, which the compiler vectorises. Forward, the input's gradient (the same
+// taps read the other way) and the weight's (a dot product per tap) run in a fixed order, so
+// results do not depend on the machine's threads.
+
+extension Kernels {
+    /// The output columns `x` of a tap at column offset `offset` whose input column
+    /// `x·stride + offset` lies in `0..<width`.
+    @inline(__always)
+    static func validColumns(offset: Int, stride: Int, width: Int, outWidth: Int) -> Range<Int> {
+        // Smallest x with x·stride + offset ≥ 0, largest with x·stride + offset ≤ width − 1.
+        let low = offset >= 0 ? 0 : (-offset + stride - 1) / stride
+        let highLimit = width - 1 - offset
+        let high = highLimit < 0 ? -1 : Swift.min(outWidth - 1, highLimit / stride)
+        return low <= high ? low..<(high + 1) : 0..<0
+    }
+
+    /// Calls `body(o, c, y, inputRow, i, j, columns, offset)` for every output channel `o` (of
+    /// input channel `c = o / multiplier`), output row `y`, tap `(i, j)` whose input row
+    /// `inputRow` is inside the image, with the output columns it reaches and its column offset.
+    @inline(__always)
+    static func forEachDepthwiseTap(
+        outputs: Int, multiplier: Int, height: Int, width: Int, outHeight: Int, outWidth: Int, window: SlidingWindow,
+        _ body: (_ o: Int, _ c: Int, _ y: Int, _ inputRow: Int, _ i: Int, _ j: Int, _ columns: Range<Int>, _ offset: Int) -> Void
+    ) {
+        let (kH, kW) = (window.size(0), window.size(1))
+        for o in 0..<outputs {
+            for y in 0..<outHeight {
+                for i in 0..<kH {
+                    let row = y * window.stride(0) - window.padBefore(0) + i * window.dilation(0)
+                    guard row >= 0 && row < height else { continue }
+                    for j in 0..<kW {
+                        let offset = j * window.dilation(1) - window.padBefore(1)
+                        let columns = validColumns(offset: offset, stride: window.stride(1), width: width, outWidth: outWidth)
+                        body(o, o / multiplier, y, row, i, j, columns, offset)
+                    }
+                }
+            }
+        }
+    }
+
+    /// `output[n, o] = bias[o] + Σ taps` for input `[N, C, H, W]`, weight `[O, 1, kH, kW]`
+    /// (`O = C · multiplier`), output `[N, O, H′, W′]`.
+    static func depthwiseConvolution(
+        _ input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, into output: UnsafeMutablePointer<Float>,
+        batch: Int, channels: Int, height: Int, width: Int, outputs: Int, outHeight: Int, outWidth: Int, window: SlidingWindow
+    ) {
+        let (taps, stride) = (window.size(0) * window.size(1), window.stride(1))
+        let (plane, outPlane) = (height * width, outHeight * outWidth)
+        for n in 0..<batch {
+            let out = output + n * outputs * outPlane
+            for o in 0..<outputs {
+                (out + o * outPlane).initialize(repeating: bias?[o] ?? 0, count: outPlane)
+            }
+            forEachDepthwiseTap(outputs: outputs, multiplier: outputs / channels, height: height, width: width,
+                                outHeight: outHeight, outWidth: outWidth, window: window) { o, c, y, row, i, j, columns, offset in
+                let w = weight[o * taps + i * window.size(1) + j]
+                let to = out + o * outPlane + y * outWidth
+                let from = input + (n * channels + c) * plane + row * width + offset
+                if stride == 1 {
+                    for x in columns { to[x] += w * from[x] }
+                } else {
+                    for x in columns { to[x] += w * from[x * stride] }
+                }
+            }
+        }
+    }
+
+    /// The input's gradient, added into `inputGradient`: each tap's weight times the output
+    /// gradient, put back where the tap read.
+    static func depthwiseInputGradient(
+        _ gradient: UnsafePointer<Float>, weight: UnsafePointer<Float>, into inputGradient: UnsafeMutablePointer<Float>,
+        batch: Int, channels: Int, height: Int, width: Int, outputs: Int, outHeight: Int, outWidth: Int, window: SlidingWindow
+    ) {
+        let (taps, stride) = (window.size(0) * window.size(1), window.stride(1))
+        let (plane, outPlane) = (height * width, outHeight * outWidth)
+        for n in 0..<batch {
+            forEachDepthwiseTap(outputs: outputs, multiplier: outputs / channels, height: height, width: width,
+                                outHeight: outHeight, outWidth: outWidth, window: window) { o, c, y, row, i, j, columns, offset in
+                let w = weight[o * taps + i * window.size(1) + j]
+                let from = gradient + (n * outputs + o) * outPlane + y * outWidth
+                let to = inputGradient + (n * channels + c) * plane + row * width + offset
+                if stride == 1 {
+                    for x in columns { to[x] += w * from[x] }
+                } else {
+                    for x in columns { to[x * stride] += w * from[x] }
+                }
+            }
+        }
+    }
+
+    /// The weight's gradient, added into `weightGradient` `[O, 1, kH, kW]`: per tap, the dot
+    /// product of the output gradient with the input elements the tap read.
+    static func depthwiseWeightGradient(
+        _ gradient: UnsafePointer<Float>, input: UnsafePointer<Float>, into weightGradient: UnsafeMutablePointer<Float>,
+        batch: Int, channels: Int, height: Int, width: Int, outputs: Int, outHeight: Int, outWidth: Int, window: SlidingWindow
+    ) {
+        let (taps, stride) = (window.size(0) * window.size(1), window.stride(1))
+        let (plane, outPlane) = (height * width, outHeight * outWidth)
+        for n in 0..<batch {
+            forEachDepthwiseTap(outputs: outputs, multiplier: outputs / channels, height: height, width: width,
+                                outHeight: outHeight, outWidth: outWidth, window: window) { o, c, y, row, i, j, columns, offset in
+                let g = gradient + (n * outputs + o) * outPlane + y * outWidth
+                let x = input + (n * channels + c) * plane + row * width + offset
+                var sum: Float = 0
+                if stride == 1 {
+                    for k in columns { sum += g[k] * x[k] }
+                } else {
+                    for k in columns { sum += g[k] * x[k * stride] }
+                }
+                weightGradient[o * taps + i * window.size(1) + j] += sum
+            }
+        }
+    }
+}
