@@ -4,9 +4,11 @@
 // corresponds to them: they become constants or integers when a graph is loaded or run.
 
 extension OpImport {
-    /// The most scalars a value made from a shape (ConstantOfShape, Expand, Tile, Range) may
-    /// have: 2²⁸ (1 GiB of float32), so a graph cannot make the reader allocate without bound.
-    static let largestMadeValue = 1 << 28
+    /// The most scalars a value made from a shape (ConstantOfShape, Expand, Tile, Range, a
+    /// padded or resized output) may have: 2²⁸ (1 GiB of float32), so a graph cannot make the
+    /// reader allocate without bound. The fuzzers lower it for a scope (`$largestMadeValue.withValue`)
+    /// so that no input spends minutes of a sanitized build filling a legal but huge value.
+    @TaskLocal public static var largestMadeValue = 1 << 28
 
     static let valueImporters: [ImporterDeclaration] = [
         ImporterDeclaration("Identity", opsets: 1...Int.max) { node in [try node.value(0)] },

@@ -40,6 +40,12 @@ public func runFuzzer(_ test: @convention(c) (UnsafePointer<UInt8>?, Int) -> CIn
     synapse_fuzz_run(CommandLine.argc, CommandLine.unsafeArgv, test)
 }
 
+/// Runs `body` with the values a graph may make bounded to 2²⁰ scalars (real models get 2²⁸):
+/// a legal but huge Pad or Resize is a typed error here, not minutes of a sanitized build.
+public func withFuzzingBounds(_ body: () throws -> Void) rethrows {
+    try OpImport.$largestMadeValue.withValue(1 << 20) { try body() }
+}
+
 /// Runs `body`, for which an error of type `E` (a reader's typed error) is an expected answer;
 /// any other error is a finding and stops the fuzzer.
 public func expecting<E: Error>(_: E.Type, _ body: () throws -> Void) {

@@ -16,10 +16,10 @@ func fuzz(_ input: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     guard let data = input ?? UnsafePointer(bitPattern: 1) else { return 0 }
     _ = weightsReady
     let path = scratch.write(data, size, as: "model.onnx")
-    expecting(ModelFileError.self) {
+    expecting(ModelFileError.self) { try withFuzzingBounds {
         let model = try ModelFile.load(path)
         runOnZeros(model)
-    }
+    } }
     return 0
 }
 

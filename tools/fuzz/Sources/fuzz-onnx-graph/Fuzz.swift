@@ -6,10 +6,10 @@ import Synapse
 // folded and run on zeros of the declared input shapes.
 func fuzz(_ input: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     guard let data = input ?? UnsafePointer(bitPattern: 1) else { return 0 }
-    expecting(ModelFileError.self) {
+    expecting(ModelFileError.self) { try withFuzzingBounds {
         let model = try ModelFile.load(onnxBytes: Array(UnsafeBufferPointer(start: data, count: size)), path: "/nonexistent/fuzz.onnx")
         runOnZeros(model)
-    }
+    } }
     return 0
 }
 
