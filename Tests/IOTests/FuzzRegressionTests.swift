@@ -18,7 +18,7 @@ struct FuzzRegressionTests {
         }
     }
 
-    @Test("ONNX graphs: a Reshape whose requested sizes overflow when multiplied; a reflect Pad of 6 million columns")
+    @Test("ONNX graphs: a Reshape whose requested sizes overflow when multiplied; a reflect Pad of 6 million columns; GridSample reflecting a coordinate of 1e300")
     func graphs() throws {
         let found = try inputs("fuzz-onnx-graph")
         #expect(!found.isEmpty)

@@ -81,14 +81,14 @@ private struct SamplingAxis {
         if x < low {
             let distance = low - x
             let n = (distance / range).rounded(.towardZero)
-            let r = distance - n * range
-            return Int(n) % 2 == 0 ? (low + r, -1) : (high - r, 1)
+            let r = Swift.min(Swift.max(distance - n * range, 0), range)
+            return n.truncatingRemainder(dividingBy: 2) == 0 ? (low + r, -1) : (high - r, 1)
         }
         if x > high {
             let distance = x - high
             let n = (distance / range).rounded(.towardZero)
-            let r = distance - n * range
-            return Int(n) % 2 == 0 ? (high - r, -1) : (low + r, 1)
+            let r = Swift.min(Swift.max(distance - n * range, 0), range)
+            return n.truncatingRemainder(dividingBy: 2) == 0 ? (high - r, -1) : (low + r, 1)
         }
         return (x, 1)
     }
@@ -159,7 +159,11 @@ extension Tensor {
                 var axisTaps: [[(Int?, Double, Double)]] = []
                 for d in 0..<spatial {
                     let (c, slope) = axes[d].coordinate(Double(g[point * spatial + spatial - 1 - d]), nearest: mode == "nearest")
-                    guard c.isFinite else { axisTaps.append([(Int?, Double, Double)](repeating: (nil, 0, 0), count: perAxis)); continue }
+                    // Far outside (or NaN): every tap reads padding (zero padding; the other modes clamp or reflect first).
+                    guard c.isFinite, abs(c) < Double(1 << 40) else {
+                        axisTaps.append([(Int?, Double, Double)](repeating: (nil, 0, 0), count: perAxis))
+                        continue
+                    }
                     let floor = c.rounded(.down)
                     let (start, t) = (Int(floor), c - floor)
                     switch perAxis {

@@ -47,7 +47,9 @@ extension Tensor {
                 guard values.count <= 1 else { throw node.fail("input \(index) must hold one value, got \(values.count)") }
                 return values.first
             }
-            let limit = Swift.max(Int(try scalar(2) ?? 0), 0)
+            // (A float32 of the int64 count: clamped before it becomes an Int.)
+            let requested = try scalar(2) ?? 0
+            let limit = requested.isNaN ? 0 : Int(Swift.min(Swift.max(requested, 0), Float(1 << 30)))
             let iouThreshold = try scalar(3) ?? 0
             let scoreThreshold = try scalar(4)
             let (batches, classes, count) = (scores.shape[0], scores.shape[1], boxes.shape[1])

@@ -140,7 +140,7 @@ extension Tensor {
         ImporterDeclaration("MelWeightMatrix", opsets: 17...Int.max, reads: ["output_datatype"], differentiable: false) { node in
             func number(_ index: Int) throws -> Double {
                 let values = try node.value(index).asTensor.scalars
-                guard values.count == 1 else { throw node.fail("input \(index) must hold one number") }
+                guard values.count == 1, values[0].isFinite, abs(values[0]) < 1e12 else { throw node.fail("input \(index) must hold one finite number") }
                 return Double(values[0])
             }
             let (bins, length, rate) = (Int(try number(0)), Int(try number(1)), Int(try number(2)))
