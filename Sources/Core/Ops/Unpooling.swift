@@ -13,8 +13,10 @@ extension Tensor {
             }
             let strides = node.ints("strides") ?? [Int](repeating: 1, count: spatial)
             let pads = node.ints("pads") ?? [Int](repeating: 0, count: 2 * spatial)
-            guard strides.count == spatial, strides.allSatisfy({ $0 >= 1 }), pads.count == 2 * spatial, pads.allSatisfy({ $0 >= 0 }) else {
-                throw node.fail("strides and pads must give one positive stride and two pads per spatial axis")
+            let limit = 1 << 20
+            guard strides.count == spatial, strides.allSatisfy({ $0 >= 1 && $0 <= limit }), pads.count == 2 * spatial, pads.allSatisfy({ $0 >= 0 && $0 <= limit }),
+                  kernel.allSatisfy({ $0 <= limit }) else {
+                throw node.fail("strides and pads must give one stride in 1...\(limit) and two pads in 0...\(limit) per spatial axis (kernel sizes at most \(limit))")
             }
             // The size MaxPool's input had (the one the indices count in).
             var inferred = Array(x.shape.prefix(2))
@@ -27,6 +29,7 @@ extension Tensor {
                 shape = given
             }
             guard inferred.allSatisfy({ $0 >= 0 }) else { throw node.fail("unpooled shape \(describe(inferred)) is negative") }
+            try node.checkMadeSize(inferred, "unpooled output")
             try node.checkMadeSize(shape, "unpooled output")
             let total = inferred.reduce(1, *)
             guard try node.value(1).shape == x.shape else { throw node.fail("indices \(describe(try node.value(1).shape)) must have the input's shape \(describe(x.shape))") }
@@ -47,16 +50,18 @@ extension Tensor {
         },
         ImporterDeclaration("Col2Im", opsets: 18...Int.max, reads: ["dilations", "pads", "strides"]) { node in
             let columns = try node.value(0)
+            let limit = 1 << 20
             guard let image = try node.integers(1), let block = try node.integers(2), !image.isEmpty, block.count == image.count,
-                  block.allSatisfy({ $0 >= 1 }), image.allSatisfy({ $0 >= 1 }) else {
-                throw node.fail("image_shape and block_shape must give one positive size each per spatial axis")
+                  image.count <= 8, (block + image).allSatisfy({ $0 >= 1 && $0 <= limit }) else {
+                throw node.fail("image_shape and block_shape must give one size in 1...\(limit) each per spatial axis (at most 8 axes)")
             }
+            try node.checkMadeSize(block, "block")
             let spatial = image.count
             let dilations = node.ints("dilations") ?? [Int](repeating: 1, count: spatial)
             let strides = node.ints("strides") ?? [Int](repeating: 1, count: spatial)
             let pads = node.ints("pads") ?? [Int](repeating: 0, count: 2 * spatial)
             guard dilations.count == spatial, strides.count == spatial, pads.count == 2 * spatial,
-                  (dilations + strides).allSatisfy({ $0 >= 1 }), pads.allSatisfy({ $0 >= 0 }) else {
+                  (dilations + strides).allSatisfy({ $0 >= 1 && $0 <= limit }), pads.allSatisfy({ $0 >= 0 && $0 <= limit }) else {
                 throw node.fail("dilations, strides and pads must give one positive dilation and stride and two pads per spatial axis")
             }
             let blocks = (0..<spatial).map { (axis: Int) -> Int in
@@ -64,7 +69,9 @@ extension Tensor {
                 return (image[axis] + pads[axis] + pads[spatial + axis] - reach) / strides[axis] + 1
             }
             let blockSize = block.reduce(1, *)
-            guard columns.shape.count == 3, columns.shape[1] % blockSize == 0, columns.shape[2] == blocks.reduce(1, *), blocks.allSatisfy({ $0 >= 1 }) else {
+            guard blocks.allSatisfy({ $0 >= 1 }) else { throw node.fail("the blocks \(describe(blocks)) do not fit in the padded image") }
+            try node.checkMadeSize(blocks, "blocks")
+            guard columns.shape.count == 3, columns.shape[1] % blockSize == 0, columns.shape[2] == blocks.reduce(1, *) else {
                 throw node.fail("input \(describe(columns.shape)) must be [N, C·\(blockSize), \(blocks.reduce(1, *))] for blocks \(describe(blocks))")
             }
             let (batch, channels) = (columns.shape[0], columns.shape[1] / blockSize)
