@@ -30,8 +30,10 @@ enum Kernels {
         for i in 0..<count { target[i] += source[i] }
     }
 
-    /// Views a tensor of `shape` as `[outer, n, inner]` around dimension `dim`.
+    /// Views a tensor of `shape` as `[outer, n, inner]` around dimension `dim`; a scalar is
+    /// `[1, 1, 1]` (ONNX lets axis 0 name a scalar's one element).
     static func split(_ shape: [Int], around dim: Int) -> (outer: Int, n: Int, inner: Int) {
+        guard !shape.isEmpty else { return (1, 1, 1) }
         let outer = shape[..<dim].reduce(1, *)
         let inner = shape[(dim + 1)...].reduce(1, *)
         return (outer, shape[dim], inner)

@@ -123,6 +123,7 @@ extension Tensor {
     static let orderingImporters: [ImporterDeclaration] = {
         @Sendable func argExtremum(_ node: ImportNode) throws -> [GraphValue] {
             let shape = try node.value(0).shape
+            guard !shape.isEmpty else { throw node.fail("a scalar has no axis to find the extremum along") }
             let axis = try node.axis(node.int("axis", default: 0), rank: shape.count)
             let positions = try node.extremumPositions(axis: axis, largest: node.opType == "ArgMax", last: node.int("select_last_index", default: 0) != 0)
             var result = shape
@@ -144,6 +145,7 @@ extension Tensor {
             // The k largest (or smallest) along an axis, sorted, ties by position; values and int64 indices.
             ImporterDeclaration("TopK", opsets: 11...Int.max, reads: ["axis", "largest", "sorted"]) { node in
                 let x = try node.value(0)
+                guard !x.shape.isEmpty else { throw node.fail("a scalar has no axis to take the k largest along") }
                 let axis = try node.axis(node.int("axis", default: -1), rank: x.shape.count)
                 guard let k = try node.integers(1)?.first, k >= 0, k <= x.shape[axis] else {
                     throw node.fail("k must be one count in 0...\(x.shape[axis])")

@@ -7,6 +7,7 @@ extension Tensor {
         ImporterDeclaration("Unique", opsets: 11...Int.max, reads: ["axis", "sorted"]) { node in
             let x = try node.value(0)
             let flat = node.attributes["axis"] == nil
+            guard flat || !x.shape.isEmpty else { throw node.fail("a scalar has no axis to find unique slices along") }
             let shape = flat ? [x.shape.reduce(1, *)] : x.shape
             let axis = flat ? 0 : try node.axis(node.int("axis", default: 0), rank: x.shape.count)
             let values: [Double]
