@@ -77,7 +77,7 @@ extension Tensor {
             }
             var (begin, end) = ([Int](repeating: 0, count: rank), [Int](repeating: 0, count: rank))
             for (i, axis) in axes.enumerated() { (begin[axis], end[axis]) = (pads[i], pads[axes.count + i]) }
-            guard pads.allSatisfy({ abs($0) <= OpImport.largestMadeValue }) else { throw node.fail("pads \(pads) are too large") }
+            guard pads.allSatisfy({ $0 >= -OpImport.largestMadeValue && $0 <= OpImport.largestMadeValue }) else { throw node.fail("pads \(pads) are too large") }
             let shape = (0..<rank).map { x.shape[$0] + begin[$0] + end[$0] }
             guard shape.allSatisfy({ $0 >= 0 }) else { throw node.fail("pads \(pads) crop \(describe(x.shape)) below nothing") }
             if mode != "constant", let axis = (0..<rank).first(where: { x.shape[$0] == 0 && shape[$0] > 0 }) {
