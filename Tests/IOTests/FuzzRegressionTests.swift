@@ -18,7 +18,7 @@ struct FuzzRegressionTests {
         }
     }
 
-    @Test("ONNX graphs: a Reshape whose requested sizes overflow when multiplied; a reflect Pad of 6 million columns; GridSample reflecting a coordinate of 1e30; overflowing Col2Im and Pad sizes; Unique along a scalar")
+    @Test("ONNX graphs: a Reshape whose requested sizes overflow when multiplied; a reflect Pad of 6 million columns; GridSample reflecting a coordinate of 1e30; overflowing Col2Im and Pad sizes; Unique along a scalar; integer arithmetic past 2^63")
     func graphs() throws {
         let found = try inputs("fuzz-onnx-graph")
         #expect(!found.isEmpty)

@@ -169,7 +169,7 @@ public struct ImportNode {
         // Input 0's type: ONNX gives the operands of arithmetic one type, and the other inputs of
         // data-movement ops (axes, shapes, indices) do not decide the result's.
         let type = resultType ?? inputs.first??.elementType ?? .int64
-        return [.integers(result.scalars.map { type.wrap(Int($0.rounded(.towardZero))) }, shape: result.shape, type: type)]
+        return [.integers(result.scalars.map { type.wrap(Int(saturating: $0)) }, shape: result.shape, type: type)]
     }
 
     /// A binary elementwise op with broadcasting, checked first; `resultType` as `numeric`'s.
@@ -189,3 +189,11 @@ public struct ImportNode {
 
 /// A function that runs one imported node.
 public typealias OpImporter = @Sendable (ImportNode) throws -> [GraphValue]
+
+extension Int {
+    /// `value` truncated toward zero, saturated to Int's range (NaN is 0): whole-number
+    /// arithmetic that went through float32 must not trap on a value past 2⁶³.
+    public init(saturating value: Float) {
+        if value.isNaN { self = 0 } else if value >= 9.223372e18 { self = .max } else if value <= -9.223372e18 { self = .min } else { self = Int(value.rounded(.towardZero)) }
+    }
+}

@@ -185,7 +185,7 @@ extension Tensor {
             let axis = try node.axis(node.int("axis", default: -1), rank: rank)
             var shape = indexValue.shape
             shape.insert(depth, at: axis)
-            let raw = indexValue.asTensor.scalars.map { Int($0.rounded(.towardZero)) }
+            let raw = indexValue.asTensor.scalars.map { Int(saturating: $0) }
             let indexStrides = rowMajorStrides(indexValue.shape)
             return [try node.remapped([values], into: shape) { index in
                 var position = index
