@@ -18,24 +18,27 @@ extension Kernels {
         return low <= high ? low..<(high + 1) : 0..<0
     }
 
-    /// Calls `body(o, c, y, inputRow, i, j, columns, offset)` for every output channel `o` (of
-    /// input channel `c = o / multiplier`), output row `y`, tap `(i, j)` whose input row
-    /// `inputRow` is inside the image, with the output columns it reaches and its column offset.
+    /// Calls `body(n, o, c, y, inputRow, tap, columns, offset)` for every sample `n`, output
+    /// channel `o` (of input channel `c = o / multiplier`), output row `y` and tap (its flat
+    /// index in the `kH × kW` kernel) whose input row `inputRow` is inside the image, with the
+    /// output columns it reaches and its column offset.
     @inline(__always)
     static func forEachDepthwiseTap(
-        outputs: Int, multiplier: Int, height: Int, width: Int, outHeight: Int, outWidth: Int, window: SlidingWindow,
-        _ body: (_ o: Int, _ c: Int, _ y: Int, _ inputRow: Int, _ i: Int, _ j: Int, _ columns: Range<Int>, _ offset: Int) -> Void
+        batch: Int, channels: Int, height: Int, width: Int, outputs: Int, outHeight: Int, outWidth: Int, window: SlidingWindow,
+        _ body: (_ n: Int, _ o: Int, _ c: Int, _ y: Int, _ inputRow: Int, _ tap: Int, _ columns: Range<Int>, _ offset: Int) -> Void
     ) {
-        let (kH, kW) = (window.size(0), window.size(1))
-        for o in 0..<outputs {
-            for y in 0..<outHeight {
-                for i in 0..<kH {
-                    let row = y * window.stride(0) - window.padBefore(0) + i * window.dilation(0)
-                    guard row >= 0 && row < height else { continue }
-                    for j in 0..<kW {
-                        let offset = j * window.dilation(1) - window.padBefore(1)
-                        let columns = validColumns(offset: offset, stride: window.stride(1), width: width, outWidth: outWidth)
-                        body(o, o / multiplier, y, row, i, j, columns, offset)
+        let (kH, kW, multiplier) = (window.size(0), window.size(1), outputs / channels)
+        for n in 0..<batch {
+            for o in 0..<outputs {
+                for y in 0..<outHeight {
+                    for i in 0..<kH {
+                        let row = y * window.stride(0) - window.padBefore(0) + i * window.dilation(0)
+                        guard row >= 0 && row < height else { continue }
+                        for j in 0..<kW {
+                            let offset = j * window.dilation(1) - window.padBefore(1)
+                            let columns = validColumns(offset: offset, stride: window.stride(1), width: width, outWidth: outWidth)
+                            body(n, o, o / multiplier, y, row, i * kW + j, columns, offset)
+                        }
                     }
                 }
             }
@@ -50,21 +53,16 @@ extension Kernels {
     ) {
         let (taps, stride) = (window.size(0) * window.size(1), window.stride(1))
         let (plane, outPlane) = (height * width, outHeight * outWidth)
-        for n in 0..<batch {
-            let out = output + n * outputs * outPlane
-            for o in 0..<outputs {
-                (out + o * outPlane).initialize(repeating: bias?[o] ?? 0, count: outPlane)
-            }
-            forEachDepthwiseTap(outputs: outputs, multiplier: outputs / channels, height: height, width: width,
-                                outHeight: outHeight, outWidth: outWidth, window: window) { o, c, y, row, i, j, columns, offset in
-                let w = weight[o * taps + i * window.size(1) + j]
-                let to = out + o * outPlane + y * outWidth
-                let from = input + (n * channels + c) * plane + row * width + offset
-                if stride == 1 {
-                    for x in columns { to[x] += w * from[x] }
-                } else {
-                    for x in columns { to[x] += w * from[x * stride] }
-                }
+        for outputPlane in 0..<(batch * outputs) { (output + outputPlane * outPlane).initialize(repeating: bias?[outputPlane % outputs] ?? 0, count: outPlane) }
+        forEachDepthwiseTap(batch: batch, channels: channels, height: height, width: width, outputs: outputs, outHeight: outHeight,
+                            outWidth: outWidth, window: window) { n, o, c, y, row, tap, columns, offset in
+            let w = weight[o * taps + tap]
+            let to = output + (n * outputs + o) * outPlane + y * outWidth
+            let from = input + (n * channels + c) * plane + row * width + offset
+            if stride == 1 {
+                for x in columns { to[x] += w * from[x] }
+            } else {
+                for x in columns { to[x] += w * from[x * stride] }
             }
         }
     }
@@ -77,17 +75,15 @@ extension Kernels {
     ) {
         let (taps, stride) = (window.size(0) * window.size(1), window.stride(1))
         let (plane, outPlane) = (height * width, outHeight * outWidth)
-        for n in 0..<batch {
-            forEachDepthwiseTap(outputs: outputs, multiplier: outputs / channels, height: height, width: width,
-                                outHeight: outHeight, outWidth: outWidth, window: window) { o, c, y, row, i, j, columns, offset in
-                let w = weight[o * taps + i * window.size(1) + j]
-                let from = gradient + (n * outputs + o) * outPlane + y * outWidth
-                let to = inputGradient + (n * channels + c) * plane + row * width + offset
-                if stride == 1 {
-                    for x in columns { to[x] += w * from[x] }
-                } else {
-                    for x in columns { to[x * stride] += w * from[x] }
-                }
+        forEachDepthwiseTap(batch: batch, channels: channels, height: height, width: width, outputs: outputs, outHeight: outHeight,
+                            outWidth: outWidth, window: window) { n, o, c, y, row, tap, columns, offset in
+            let w = weight[o * taps + tap]
+            let from = gradient + (n * outputs + o) * outPlane + y * outWidth
+            let to = inputGradient + (n * channels + c) * plane + row * width + offset
+            if stride == 1 {
+                for x in columns { to[x] += w * from[x] }
+            } else {
+                for x in columns { to[x * stride] += w * from[x] }
             }
         }
     }
@@ -100,19 +96,17 @@ extension Kernels {
     ) {
         let (taps, stride) = (window.size(0) * window.size(1), window.stride(1))
         let (plane, outPlane) = (height * width, outHeight * outWidth)
-        for n in 0..<batch {
-            forEachDepthwiseTap(outputs: outputs, multiplier: outputs / channels, height: height, width: width,
-                                outHeight: outHeight, outWidth: outWidth, window: window) { o, c, y, row, i, j, columns, offset in
-                let g = gradient + (n * outputs + o) * outPlane + y * outWidth
-                let x = input + (n * channels + c) * plane + row * width + offset
-                var sum: Float = 0
-                if stride == 1 {
-                    for k in columns { sum += g[k] * x[k] }
-                } else {
-                    for k in columns { sum += g[k] * x[k * stride] }
-                }
-                weightGradient[o * taps + i * window.size(1) + j] += sum
+        forEachDepthwiseTap(batch: batch, channels: channels, height: height, width: width, outputs: outputs, outHeight: outHeight,
+                            outWidth: outWidth, window: window) { n, o, c, y, row, tap, columns, offset in
+            let g = gradient + (n * outputs + o) * outPlane + y * outWidth
+            let x = input + (n * channels + c) * plane + row * width + offset
+            var sum: Float = 0
+            if stride == 1 {
+                for k in columns { sum += g[k] * x[k] }
+            } else {
+                for k in columns { sum += g[k] * x[k * stride] }
             }
+            weightGradient[o * taps + tap] += sum
         }
     }
 }
