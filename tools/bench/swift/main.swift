@@ -6,7 +6,7 @@ import Synapse
 // `bench=<name> impl=synapse <metric>=<value> <unit> key=value …`, matching the keys of the
 // PyTorch script of the same name in tools/bench/pytorch. Always built with -c release.
 
-let usage = "usage: synapse-bench xor|op_overhead|mlp_digits|cnn|char_lstm|char_transformer|sgemm|file_io|ddp_mlp [--threads N] [--seed S] [--iters N] [--variant digits|lenet]"
+let usage = "usage: synapse-bench xor|op_overhead|mlp_digits|cnn|char_lstm|char_transformer|sgemm|file_io|ddp_mlp|resnet18_train|gpt_train|lstm_lm_train|resnet18_infer [--threads N] [--seed S] [--iters N] [--variant digits|lenet] [--batch B] [--steps S]"
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard let workload = arguments.first else {
     FileHandle.standardError.write(Data((usage + "\n").utf8))
@@ -55,6 +55,9 @@ do {
     case "char_transformer": try benchmarkCharTransformer(iterations: option("--iters", default: 500))
     case "sgemm": benchmarkSgemm()
     case "file_io": try benchmarkFileIO()
+    case "resnet18_train", "gpt_train", "lstm_lm_train", "resnet18_infer":
+        try benchmarkRealSize(workload: workload, batch: arguments.contains("--batch") ? option("--batch", default: 1) : nil,
+                              steps: option("--steps", default: 20))
     case "ddp_mlp": try benchmarkDataParallel(epochs: option("--epochs", default: 20))
     case "ddp_mlp_worker": try dataParallelWorker(epochs: option("--epochs", default: 20), independent: arguments.contains("--independent"))
     case "allreduce_worker": try allreduceWorker(floats: option("--floats", default: 8_780), calls: option("--calls", default: 2_000))
