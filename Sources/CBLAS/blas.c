@@ -70,6 +70,10 @@ static void load(void) {
     corename_ptr = (string_fn)symbol(library, "openblas_get_corename");
     get_threads_ptr = (get_int_fn)symbol(library, "openblas_get_num_threads");
     set_threads_ptr = (set_int_fn)symbol(library, "openblas_set_num_threads");
+    // Synapse cuts large products into tasks of its own thread pool (synapse_parallel.h), each
+    // one single-threaded OpenBLAS call: the results then do not depend on the thread count,
+    // and a product never starts OpenBLAS' threads on top of Synapse's.
+    set_threads_ptr(1);
 }
 
 static inline void ensure_loaded(void) { pthread_once(&once, load); }

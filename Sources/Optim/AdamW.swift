@@ -93,12 +93,14 @@ func adamStep(
         gradient.withUnsafeBufferPointer { g in
             m.withUnsafeMutableBufferPointer { m in
                 v.withUnsafeMutableBufferPointer { v in
-                    for i in p.indices {
-                        let gi = g[i] + l2 * p[i]
-                        m[i] = m[i] + weight1 * (gi - m[i])
-                        v[i] = v[i] * beta2 + weight2 * gi * gi
-                        let denominator = v[i].squareRoot() / correction2Root + epsilon
-                        p[i] = p[i] - stepSize * (m[i] / denominator)
+                    Threads.forEachPiece(of: p.count) { piece in
+                        for i in piece {
+                            let gi = g[i] + l2 * p[i]
+                            m[i] = m[i] + weight1 * (gi - m[i])
+                            v[i] = v[i] * beta2 + weight2 * gi * gi
+                            let denominator = v[i].squareRoot() / correction2Root + epsilon
+                            p[i] = p[i] - stepSize * (m[i] / denominator)
+                        }
                     }
                 }
             }

@@ -67,16 +67,20 @@ public final class SGD: ParameterwiseOptimizer, DeclaredOptimizer {
             parameter.withUnsafeMutableBufferPointer { p in
                 gradient.withUnsafeBufferPointer { g in
                     guard let buffer else {
-                        for i in p.indices { p[i] -= rate * (g[i] + decay * p[i]) }
+                        Threads.forEachPiece(of: p.count) { piece in
+                            for i in piece { p[i] -= rate * (g[i] + decay * p[i]) }
+                        }
                         return
                     }
                     let firstStep = buffer.isNew
                     buffer.tensor.withUnsafeMutableBufferPointer { b in
-                        for i in p.indices {
-                            var d = g[i] + decay * p[i]
-                            b[i] = firstStep ? d : mu * b[i] + d
-                            d = nesterov ? d + mu * b[i] : b[i]
-                            p[i] -= rate * d
+                        Threads.forEachPiece(of: p.count) { piece in
+                            for i in piece {
+                                var d = g[i] + decay * p[i]
+                                b[i] = firstStep ? d : mu * b[i] + d
+                                d = nesterov ? d + mu * b[i] : b[i]
+                                p[i] -= rate * d
+                            }
                         }
                     }
                 }

@@ -27,7 +27,7 @@ const char *synapse_blas_core(void);
 /// needed none.
 const char *synapse_blas_chosen_coretype(void);
 
-/// Threads OpenBLAS uses for large products.
+/// Threads OpenBLAS uses for one product: 1 (Synapse's pool runs products as several calls).
 int synapse_blas_threads(void);
 void synapse_blas_set_threads(int threads);
 

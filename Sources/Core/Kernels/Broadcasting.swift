@@ -105,13 +105,19 @@ extension Tensor {
         let pb = b.storage.pointer
         let out = result.storage.pointer
         if a.shape == b.shape {
-            for i in 0..<result.count { out[i] = F.apply(pa[i], pb[i]) }
+            Kernels.parallelChunks(result.count, grain: Kernels.elementGrain) { piece in
+                for i in piece { out[i] = F.apply(pa[i], pb[i]) }
+            }
         } else if b.count == 1 {
             let scalar = pb[0]
-            for i in 0..<result.count { out[i] = F.apply(pa[i], scalar) }
+            Kernels.parallelChunks(result.count, grain: Kernels.elementGrain) { piece in
+                for i in piece { out[i] = F.apply(pa[i], scalar) }
+            }
         } else if a.count == 1 {
             let scalar = pa[0]
-            for i in 0..<result.count { out[i] = F.apply(scalar, pb[i]) }
+            Kernels.parallelChunks(result.count, grain: Kernels.elementGrain) { piece in
+                for i in piece { out[i] = F.apply(scalar, pb[i]) }
+            }
         } else {
             let stridesA = broadcastStrides(of: a.shape, to: shape)
             let stridesB = broadcastStrides(of: b.shape, to: shape)

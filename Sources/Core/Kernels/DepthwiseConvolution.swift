@@ -18,18 +18,19 @@ extension Kernels {
         return low <= high ? low..<(high + 1) : 0..<0
     }
 
-    /// Calls `body(n, o, c, y, inputRow, tap, columns, offset)` for every sample `n`, output
-    /// channel `o` (of input channel `c = o / multiplier`), output row `y` and tap (its flat
+    /// Calls `body(n, o, c, y, inputRow, tap, columns, offset)` for every sample `n` of
+    /// `samples`, output channel `o` of `chosen` (of input channel `c = o / multiplier`), output
+    /// row `y` and tap (its flat
     /// index in the `kH × kW` kernel) whose input row `inputRow` is inside the image, with the
     /// output columns it reaches and its column offset.
     @inline(__always)
     static func forEachDepthwiseTap(
-        batch: Int, channels: Int, height: Int, width: Int, outputs: Int, outHeight: Int, outWidth: Int, window: SlidingWindow,
-        _ body: (_ n: Int, _ o: Int, _ c: Int, _ y: Int, _ inputRow: Int, _ tap: Int, _ columns: Range<Int>, _ offset: Int) -> Void
+        samples: Range<Int>, chosen: Range<Int>, channels: Int, height: Int, width: Int, outputs: Int, outHeight: Int, outWidth: Int,
+        window: SlidingWindow, _ body: (_ n: Int, _ o: Int, _ c: Int, _ y: Int, _ inputRow: Int, _ tap: Int, _ columns: Range<Int>, _ offset: Int) -> Void
     ) {
         let (kH, kW, multiplier) = (window.size(0), window.size(1), outputs / channels)
-        for n in 0..<batch {
-            for o in 0..<outputs {
+        for n in samples {
+            for o in chosen {
                 for y in 0..<outHeight {
                     for i in 0..<kH {
                         let row = y * window.stride(0) - window.padBefore(0) + i * window.dilation(0)
@@ -53,16 +54,22 @@ extension Kernels {
     ) {
         let (taps, stride) = (window.size(0) * window.size(1), window.stride(1))
         let (plane, outPlane) = (height * width, outHeight * outWidth)
-        for outputPlane in 0..<(batch * outputs) { (output + outputPlane * outPlane).initialize(repeating: bias?[outputPlane % outputs] ?? 0, count: outPlane) }
-        forEachDepthwiseTap(batch: batch, channels: channels, height: height, width: width, outputs: outputs, outHeight: outHeight,
-                            outWidth: outWidth, window: window) { n, o, c, y, row, tap, columns, offset in
-            let w = weight[o * taps + tap]
-            let to = output + (n * outputs + o) * outPlane + y * outWidth
-            let from = input + (n * channels + c) * plane + row * width + offset
-            if stride == 1 {
-                for x in columns { to[x] += w * from[x] }
-            } else {
-                for x in columns { to[x] += w * from[x * stride] }
+        // One output plane per task: planes are disjoint.
+        Kernels.parallelChunks(batch * outputs, grain: Kernels.channelGrain(outPlane * taps)) { planes in
+            for outputPlane in planes {
+                let (n, o) = outputPlane.quotientAndRemainder(dividingBy: outputs)
+                (output + outputPlane * outPlane).initialize(repeating: bias?[o] ?? 0, count: outPlane)
+                forEachDepthwiseTap(samples: n..<n + 1, chosen: o..<o + 1, channels: channels, height: height, width: width, outputs: outputs,
+                                    outHeight: outHeight, outWidth: outWidth, window: window) { n, o, c, y, row, tap, columns, offset in
+                    let w = weight[o * taps + tap]
+                    let to = output + (n * outputs + o) * outPlane + y * outWidth
+                    let from = input + (n * channels + c) * plane + row * width + offset
+                    if stride == 1 {
+                        for x in columns { to[x] += w * from[x] }
+                    } else {
+                        for x in columns { to[x] += w * from[x * stride] }
+                    }
+                }
             }
         }
     }
@@ -75,15 +82,22 @@ extension Kernels {
     ) {
         let (taps, stride) = (window.size(0) * window.size(1), window.stride(1))
         let (plane, outPlane) = (height * width, outHeight * outWidth)
-        forEachDepthwiseTap(batch: batch, channels: channels, height: height, width: width, outputs: outputs, outHeight: outHeight,
-                            outWidth: outWidth, window: window) { n, o, c, y, row, tap, columns, offset in
-            let w = weight[o * taps + tap]
-            let from = gradient + (n * outputs + o) * outPlane + y * outWidth
-            let to = inputGradient + (n * channels + c) * plane + row * width + offset
-            if stride == 1 {
-                for x in columns { to[x] += w * from[x] }
-            } else {
-                for x in columns { to[x * stride] += w * from[x] }
+        // One input plane (with the outputs that read it) per task, in the serial order.
+        let multiplier = outputs / channels
+        Kernels.parallelChunks(batch * channels, grain: Kernels.channelGrain(outPlane * taps * multiplier)) { planes in
+            for inputPlane in planes {
+                let (n, c) = inputPlane.quotientAndRemainder(dividingBy: channels)
+                forEachDepthwiseTap(samples: n..<n + 1, chosen: c * multiplier..<(c + 1) * multiplier, channels: channels, height: height, width: width,
+                                    outputs: outputs, outHeight: outHeight, outWidth: outWidth, window: window) { n, o, c, y, row, tap, columns, offset in
+                    let w = weight[o * taps + tap]
+                    let from = gradient + (n * outputs + o) * outPlane + y * outWidth
+                    let to = inputGradient + (n * channels + c) * plane + row * width + offset
+                    if stride == 1 {
+                        for x in columns { to[x] += w * from[x] }
+                    } else {
+                        for x in columns { to[x * stride] += w * from[x] }
+                    }
+                }
             }
         }
     }
@@ -96,17 +110,20 @@ extension Kernels {
     ) {
         let (taps, stride) = (window.size(0) * window.size(1), window.stride(1))
         let (plane, outPlane) = (height * width, outHeight * outWidth)
-        forEachDepthwiseTap(batch: batch, channels: channels, height: height, width: width, outputs: outputs, outHeight: outHeight,
-                            outWidth: outWidth, window: window) { n, o, c, y, row, tap, columns, offset in
-            let g = gradient + (n * outputs + o) * outPlane + y * outWidth
-            let x = input + (n * channels + c) * plane + row * width + offset
-            var sum: Float = 0
-            if stride == 1 {
-                for k in columns { sum += g[k] * x[k] }
-            } else {
-                for k in columns { sum += g[k] * x[k * stride] }
+        // One output channel (all samples, in order) per task.
+        Kernels.parallelChunks(outputs, grain: Kernels.channelGrain(batch * outPlane * taps)) { chosen in
+            forEachDepthwiseTap(samples: 0..<batch, chosen: chosen, channels: channels, height: height, width: width, outputs: outputs,
+                                outHeight: outHeight, outWidth: outWidth, window: window) { n, o, c, y, row, tap, columns, offset in
+                let g = gradient + (n * outputs + o) * outPlane + y * outWidth
+                let x = input + (n * channels + c) * plane + row * width + offset
+                var sum: Float = 0
+                if stride == 1 {
+                    for k in columns { sum += g[k] * x[k] }
+                } else {
+                    for k in columns { sum += g[k] * x[k * stride] }
+                }
+                weightGradient[o * taps + tap] += sum
             }
-            weightGradient[o * taps + tap] += sum
         }
     }
 }

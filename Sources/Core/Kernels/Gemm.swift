@@ -18,9 +18,43 @@ extension Kernels {
             }
             return
         }
-        synapse_sgemm(
-            transposeA ? 1 : 0, transposeB ? 1 : 0, Int32(m), Int32(n), Int32(k),
-            alpha, a, Int32(max(lda, 1)), b, Int32(max(ldb, 1)), beta, c, Int32(max(ldc, 1)))
+        // Large products run as column (or row) blocks of C, one single-threaded OpenBLAS call
+        // each, on the pool. The blocks depend on the shape alone, so the bits do not depend on
+        // the thread count. A block is at least 256 wide: each call repacks the whole other
+        // operand, which costs about 1/256 of its arithmetic then.
+        let splitColumns = n >= m
+        let blocks = productBlocks(split: splitColumns ? n : m, work: Double(m) * Double(n) * Double(k))
+        guard blocks.count > 1 else {
+            return synapse_sgemm(
+                transposeA ? 1 : 0, transposeB ? 1 : 0, Int32(m), Int32(n), Int32(k),
+                alpha, a, Int32(max(lda, 1)), b, Int32(max(ldb, 1)), beta, c, Int32(max(ldc, 1)))
+        }
+        parallelFor(blocks.count) { block in
+            let start = block * blocks.size
+            let size = Swift.min(blocks.size, (splitColumns ? n : m) - start)
+            if splitColumns {
+                synapse_sgemm(
+                    transposeA ? 1 : 0, transposeB ? 1 : 0, Int32(m), Int32(size), Int32(k),
+                    alpha, a, Int32(max(lda, 1)), b + (transposeB ? start * ldb : start), Int32(max(ldb, 1)),
+                    beta, c + start, Int32(max(ldc, 1)))
+            } else {
+                synapse_sgemm(
+                    transposeA ? 1 : 0, transposeB ? 1 : 0, Int32(size), Int32(n), Int32(k),
+                    alpha, a + (transposeA ? start : start * lda), Int32(max(lda, 1)), b, Int32(max(ldb, 1)),
+                    beta, c + start * ldc, Int32(max(ldc, 1)))
+            }
+        }
+    }
+
+    /// How a product of `work` multiply-adds splits its `split` rows or columns: blocks of at
+    /// least 256 (and a multiple of 16, the kernels' register width) and at least 2²¹
+    /// multiply-adds (~40 µs) each, balanced.
+    static func productBlocks(split: Int, work: Double) -> (count: Int, size: Int) {
+        let byWork = Int(Swift.min(work / 2_097_152, 1_048_576))
+        let count = Swift.max(1, Swift.min(split / 256, byWork))
+        guard count > 1 else { return (1, split) }
+        let size = ((split + count - 1) / count + 15) / 16 * 16
+        return ((split + size - 1) / size, size)
     }
 }
 
@@ -38,9 +72,10 @@ public enum BLAS {
     /// The kernel OpenBLAS runs (`Haswell`, `SkylakeX`, `Zen`, …).
     public static var core: String { String(cString: synapse_blas_core()) }
 
-    /// The threads OpenBLAS may use for one large product.
+    /// The threads matrix products use: Synapse's one setting, `Threads.count` (OpenBLAS
+    /// itself always runs single-threaded calls from Synapse's pool).
     public static var threads: Int {
-        get { Int(synapse_blas_threads()) }
-        set { synapse_blas_set_threads(Int32(max(newValue, 1))) }
+        get { Threads.count }
+        set { Threads.count = newValue }
     }
 }

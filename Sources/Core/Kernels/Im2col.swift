@@ -10,8 +10,8 @@ extension Kernels {
         outHeight: Int, outWidth: Int, into cols: UnsafeMutablePointer<Float>
     ) {
         let step = window.stride(1)
-        forEachPatchBlock(batch: batch, channels: channels, height: height, width: width, window: window,
-                          outHeight: outHeight, outWidth: outWidth) { block, image, rows, columns, offset in
+        forEachPatchBlockInParallel(batch: batch, channels: channels, height: height, width: width, window: window,
+                                    outHeight: outHeight, outWidth: outWidth) { block, image, rows, columns, offset in
             // Lines of padding above and below, then the lines that read the image.
             var line = cols + block
             for _ in 0..<rows.lowerBound { zero(line, outWidth); line += outWidth }
@@ -38,8 +38,8 @@ extension Kernels {
         outHeight: Int, outWidth: Int, into input: UnsafeMutablePointer<Float>
     ) {
         let step = window.stride(1)
-        forEachPatchBlock(batch: batch, channels: channels, height: height, width: width, window: window,
-                          outHeight: outHeight, outWidth: outWidth) { block, image, rows, columns, offset in
+        forEachPatchBlockInParallel(batch: batch, channels: channels, height: height, width: width, window: window,
+                                    outHeight: outHeight, outWidth: outWidth) { block, image, rows, columns, offset in
             var line = cols + block + rows.lowerBound * outWidth
             for y in rows {
                 let target = input + image + y.row
@@ -75,20 +75,35 @@ extension Kernels {
         }
     }
 
-    /// Calls `body` once per patch row `(c, i, j)` and sample: the offsets of the block of
+    /// `forEachPatchBlock` with the channels cut into pieces run on the pool: a channel's
+    /// patch rows and input planes belong to one piece, so pieces write disjoint memory (in
+    /// col2im as well) and each input position sums its patch entries in the serial order.
+    @inline(__always)
+    private static func forEachPatchBlockInParallel(
+        batch: Int, channels: Int, height: Int, width: Int, window: SlidingWindow, outHeight: Int, outWidth: Int,
+        _ body: (_ block: Int, _ image: Int, _ rows: PatchLines, _ columns: Range<Int>, _ offset: Int) -> Void
+    ) {
+        let perChannel = Swift.max(1, batch * outHeight * outWidth * window.size(0) * window.size(1))
+        parallelChunks(channels, grain: Swift.max(1, elementGrain / perChannel)) { piece in
+            forEachPatchBlock(batch: batch, channels: channels, only: piece, height: height, width: width, window: window,
+                              outHeight: outHeight, outWidth: outWidth, body)
+        }
+    }
+
+    /// Calls `body` once per patch row `(c, i, j)` of the `chosen` channels and sample: the offsets of the block of
     /// `outHeight · outWidth` columns it fills and of the sample's channel-`c` image, the output lines that read
     /// inside the image (each with the offset of its input row), the output columns that do,
     /// and the input column of output column 0 (`x · stride + offset` is that of `x`).
     @inline(__always)
     private static func forEachPatchBlock(
-        batch: Int, channels: Int, height: Int, width: Int, window: SlidingWindow, outHeight: Int, outWidth: Int,
+        batch: Int, channels: Int, only chosen: Range<Int>, height: Int, width: Int, window: SlidingWindow, outHeight: Int, outWidth: Int,
         _ body: (_ block: Int, _ image: Int, _ rows: PatchLines, _ columns: Range<Int>, _ offset: Int) -> Void
     ) {
         let plane = outHeight * outWidth
         let columnsPerRow = batch * plane
         let (taps0, taps1) = (window.size(0), window.size(1))
         let (step0, step1) = (window.stride(0), window.stride(1))
-        for c in 0..<channels {
+        for c in chosen {
             for i in 0..<taps0 {
                 // Output lines y whose input row y·s − pad + i·d lies in 0..<height.
                 let rowOffset = i * window.dilation(0) - window.padBefore(0)

@@ -86,8 +86,22 @@ enum VectorMath {
     /// `output[i] = F(input[i])` for `count` scalars, eight at a time; the tail goes through a
     /// zero-padded vector. Generic over the function's type so each use is specialised and
     /// the function inlined into the loop.
+    /// Large arrays are cut into `Kernels.elementGrain` pieces run on the pool (a multiple of
+    /// eight, so each element takes the same path as in one serial pass).
     @inline(__always)
     static func map<F: VectorFunction>(
+        _ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, count: Int, _: F.Type
+    ) {
+        guard count <= Kernels.elementGrain else {
+            return Kernels.parallelChunks(count, grain: Kernels.elementGrain) { piece in
+                serialMap(input + piece.lowerBound, output + piece.lowerBound, count: piece.count, F.self)
+            }
+        }
+        serialMap(input, output, count: count, F.self)
+    }
+
+    @inline(__always)
+    private static func serialMap<F: VectorFunction>(
         _ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, count: Int, _: F.Type
     ) {
         let f = F.apply

@@ -36,25 +36,30 @@ extension Tensor {
         let inverse = mean + channels
         if useBatch {
             var variances = [Float](repeating: 0, count: channels)
-            for c in 0..<channels {
-                var total: Double = 0
-                for o in 0..<outer {
-                    let run = x + (o * channels + c) * inner
-                    var part: Float = 0
-                    for i in 0..<inner { part += run[i] }
-                    total += Double(part)
+            variances.withUnsafeMutableBufferPointer { variances in
+                // One channel's statistics per task: the same sums in the same order at any thread count.
+                Kernels.parallelChunks(channels, grain: Kernels.channelGrain(perChannel)) { piece in
+                    for c in piece {
+                        var total: Double = 0
+                        for o in 0..<outer {
+                            let run = x + (o * channels + c) * inner
+                            var part: Float = 0
+                            for i in 0..<inner { part += run[i] }
+                            total += Double(part)
+                        }
+                        let m = Float(total / Double(perChannel))
+                        var squares: Double = 0
+                        for o in 0..<outer {
+                            let run = x + (o * channels + c) * inner
+                            var part: Float = 0
+                            for i in 0..<inner { let d = run[i] - m; part += d * d }
+                            squares += Double(part)
+                        }
+                        variances[c] = Float(squares / Double(perChannel))
+                        mean[c] = m
+                        inverse[c] = 1 / (variances[c] + epsilon).squareRoot()
+                    }
                 }
-                let m = Float(total / Double(perChannel))
-                var squares: Double = 0
-                for o in 0..<outer {
-                    let run = x + (o * channels + c) * inner
-                    var part: Float = 0
-                    for i in 0..<inner { let d = run[i] - m; part += d * d }
-                    squares += Double(part)
-                }
-                variances[c] = Float(squares / Double(perChannel))
-                mean[c] = m
-                inverse[c] = 1 / (variances[c] + epsilon).squareRoot()
             }
             if training, let runningMean, let runningVar {
                 let correction = Float(perChannel) / Float(perChannel - 1)
@@ -77,12 +82,12 @@ extension Tensor {
         let y = result.storage.pointer
         let w = weight.storage.pointer
         let b = bias.storage.pointer
-        for o in 0..<outer {
-            for c in 0..<channels {
+        Kernels.parallelChunks(outer * channels, grain: Kernels.channelGrain(inner)) { runs in
+            for run in runs {
+                let c = run % channels
                 let scale = inverse[c] * w[c]
                 let shift = b[c] - mean[c] * scale
-                let from = x + (o * channels + c) * inner
-                let to = y + (o * channels + c) * inner
+                let (from, to) = (x + run * inner, y + run * inner)
                 for i in 0..<inner { to[i] = from[i] * scale + shift }
             }
         }
@@ -108,33 +113,43 @@ extension Tensor {
         let w = creators[1].storage.pointer
         var sumG = [Float](repeating: 0, count: channels)
         var sumGX = [Float](repeating: 0, count: channels)
-        for o in 0..<outer {
-            for c in 0..<channels {
-                let base = (o * channels + c) * inner
-                let (m, s) = (mean[c], inverse[c])
-                var a: Float = 0, b: Float = 0
-                for i in 0..<inner {
-                    a += g[base + i]
-                    b += g[base + i] * (x[base + i] - m) * s
+        sumG.withUnsafeMutableBufferPointer { sumG in
+            sumGX.withUnsafeMutableBufferPointer { sumGX in
+                Kernels.parallelChunks(channels, grain: Kernels.channelGrain(outer * inner)) { piece in
+                    for c in piece {
+                        let (m, s) = (mean[c], inverse[c])
+                        for o in 0..<outer {
+                            let base = (o * channels + c) * inner
+                            var a: Float = 0, b: Float = 0
+                            for i in 0..<inner {
+                                a += g[base + i]
+                                b += g[base + i] * (x[base + i] - m) * s
+                            }
+                            sumG[c] += a
+                            sumGX[c] += b
+                        }
+                    }
                 }
-                sumG[c] += a
-                sumGX[c] += b
             }
         }
         var inputGradient: Tensor?
         if input.requiresGrad {
             let dx = Tensor.uninitialized(input.shape)
             let out = dx.storage.pointer
-            for o in 0..<outer {
-                for c in 0..<channels {
-                    let base = (o * channels + c) * inner
-                    let (m, s) = (mean[c], inverse[c])
-                    let k = w[c] * s
-                    if batchStatistics {
-                        let (meanG, meanGX) = (sumG[c] / count, sumGX[c] / count)
-                        for i in 0..<inner { out[base + i] = k * (g[base + i] - meanG - (x[base + i] - m) * s * meanGX) }
-                    } else {
-                        for i in 0..<inner { out[base + i] = k * g[base + i] }
+            sumG.withUnsafeBufferPointer { sumG in
+                sumGX.withUnsafeBufferPointer { sumGX in
+                    Kernels.parallelChunks(outer * channels, grain: Kernels.channelGrain(inner)) { runs in
+                        for run in runs {
+                            let (c, base) = (run % channels, run * inner)
+                            let (m, s) = (mean[c], inverse[c])
+                            let k = w[c] * s
+                            if batchStatistics {
+                                let (meanG, meanGX) = (sumG[c] / count, sumGX[c] / count)
+                                for i in 0..<inner { out[base + i] = k * (g[base + i] - meanG - (x[base + i] - m) * s * meanGX) }
+                            } else {
+                                for i in 0..<inner { out[base + i] = k * g[base + i] }
+                            }
+                        }
                     }
                 }
             }

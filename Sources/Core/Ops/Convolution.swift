@@ -2,7 +2,8 @@
 // patches of every sample become the columns of one matrix, so a batch of small images is
 // one large product rather than many tiny ones. Backward is two more products per group and
 // a col2im. Depthwise convolutions (groups == channels) run a direct kernel instead
-// (Kernels/DepthwiseConvolution.swift).
+// (Kernels/DepthwiseConvolution.swift), and 3×3 stride-1 ones Winograd's F(2×2, 3×3)
+// (Kernels/Winograd.swift) for the output and the input's gradient.
 
 extension Tensor {
     /// 2-D convolution (PyTorch's `conv2d`, really cross-correlation) of `[N, C, H, W]` with
@@ -39,6 +40,12 @@ extension Tensor {
                                          outHeight: plan.outHeight, outWidth: plan.outWidth, window: window)
             return result.recorded(.convolution(window, groups: groups), creators)
         }
+        if let winograd = plan.winograd {
+            let transformed = Tensor.uninitialized([16, plan.outputs, plan.channels])
+            Kernels.winogradWeights(weight.storage.pointer, outputs: plan.outputs, channels: plan.channels, flipped: false, into: transformed.storage.pointer)
+            Kernels.winogradConvolution(storage.pointer, transformedWeight: transformed.storage.pointer, bias: b, into: result.storage.pointer, plan: winograd)
+            return result.recorded(.convolution(window, groups: groups), creators)
+        }
         var lastCols: Tensor?
         for samples in plan.chunks {
             let columns = samples.count * plan.plane
@@ -53,15 +60,17 @@ extension Tensor {
                     beta: 0, c: product.storage.pointer + group * plan.outputsPerGroup * columns, ldc: columns)
             }
             // [O, n·P] → [n, O, P], adding the bias on the way.
-            for (offset, sample) in samples.enumerated() {
-                for o in 0..<plan.outputs {
-                    let from = product.storage.pointer + o * columns + offset * plan.plane
-                    let to = result.storage.pointer + (sample * plan.outputs + o) * plan.plane
+            let (from, to) = (product.storage.pointer, result.storage.pointer)
+            Kernels.parallelChunks(samples.count * plan.outputs, grain: Kernels.channelGrain(plan.plane)) { planes in
+                for index in planes {
+                    let (offset, o) = index.quotientAndRemainder(dividingBy: plan.outputs)
+                    let source = from + o * columns + offset * plan.plane
+                    let target = to + ((samples.lowerBound + offset) * plan.outputs + o) * plan.plane
                     if let b {
                         let shift = b[o]
-                        for p in 0..<plan.plane { to[p] = from[p] + shift }
+                        for p in 0..<plan.plane { target[p] = source[p] + shift }
                     } else {
-                        to.update(from: from, count: plan.plane)
+                        target.update(from: source, count: plan.plane)
                     }
                 }
             }
@@ -130,23 +139,38 @@ extension Tensor {
             }
             return [dx, dw] + (hasBias ? [db] : [])
         }
+        // F(2×2, 3×3) for the input's gradient too: a convolution of dY with the flipped,
+        // transposed kernel and pads 2 − p. The weight's gradient stays im2col + sgemm.
+        let winograd = plan.winograd
+        if let winograd, let dx {
+            let flipped = WinogradPlan(
+                batch: plan.batch, channels: plan.outputs, height: plan.outHeight, width: plan.outWidth, outputs: plan.channels,
+                outHeight: plan.height, outWidth: plan.width, padTop: 2 - winograd.padTop, padLeft: 2 - winograd.padLeft)
+            let transformed = Tensor.uninitialized([16, plan.channels, plan.outputs])
+            Kernels.winogradWeights(weight.storage.pointer, outputs: plan.outputs, channels: plan.channels, flipped: true, into: transformed.storage.pointer)
+            Kernels.winogradConvolution(g, transformedWeight: transformed.storage.pointer, bias: nil, into: dx.storage.pointer, plan: flipped)
+        }
+        guard dw != nil || db != nil || (dx != nil && winograd == nil) else { return [dx, dw] + (hasBias ? [db] : []) }
         for samples in plan.chunks {
             let columns = samples.count * plan.plane
             // dY of these samples as [O, n·P], the layout of the forward product.
             let upstream = Tensor.uninitialized([plan.outputs, columns])
             let u = upstream.storage.pointer
-            for (offset, sample) in samples.enumerated() {
-                for o in 0..<plan.outputs {
-                    (u + o * columns + offset * plan.plane).update(from: g + (sample * plan.outputs + o) * plan.plane, count: plan.plane)
+            Kernels.parallelChunks(samples.count * plan.outputs, grain: Kernels.channelGrain(plan.plane)) { planes in
+                for index in planes {
+                    let (offset, o) = index.quotientAndRemainder(dividingBy: plan.outputs)
+                    (u + o * columns + offset * plan.plane).update(from: g + ((samples.lowerBound + offset) * plan.outputs + o) * plan.plane, count: plan.plane)
                 }
             }
             if let db {
                 let total = db.storage.pointer
-                for o in 0..<plan.outputs {
-                    let row = u + o * columns
-                    var sum: Float = 0
-                    for p in 0..<columns { sum += row[p] }
-                    total[o] += sum
+                Kernels.parallelChunks(plan.outputs, grain: Kernels.channelGrain(columns)) { outputs in
+                    for o in outputs {
+                        let row = u + o * columns
+                        var sum: Float = 0
+                        for p in 0..<columns { sum += row[p] }
+                        total[o] += sum
+                    }
                 }
             }
             if let dw {
@@ -165,7 +189,7 @@ extension Tensor {
                         beta: 1, c: dw.storage.pointer + group * plan.outputsPerGroup * plan.rowsPerGroup, ldc: plan.rowsPerGroup)
                 }
             }
-            if let dx {
+            if let dx, winograd == nil {
                 let dcols = Tensor.uninitialized([plan.rows, columns])
                 for group in 0..<groups {
                     Kernels.gemm(
@@ -206,6 +230,16 @@ package struct ConvolutionPlan {
     /// One input channel per group (`groups == channels`, more than one): the direct kernel
     /// (`Kernels.depthwiseConvolution`) instead of im2col + sgemm.
     var isDepthwise: Bool { groups > 1 && groups == channels }
+    /// Whether 3×3 stride-1 convolutions may run as Winograd F(2×2, 3×3); tests turn it off
+    /// for a scope to compare with im2col + sgemm.
+    @TaskLocal package static var allowsWinograd = true
+
+    /// The F(2×2, 3×3) plan when this convolution runs that way (`WinogradPlan.applies`).
+    var winograd: WinogradPlan? {
+        guard Self.allowsWinograd, WinogradPlan.applies(channels: channels, outputs: outputs, window: window, groups: groups) else { return nil }
+        return WinogradPlan(batch: batch, channels: channels, height: height, width: width, outputs: outputs, outHeight: outHeight,
+                            outWidth: outWidth, padTop: window.padBefore(0), padLeft: window.padBefore(1))
+    }
 
     /// The samples of each chunk, in order.
     var chunks: [Range<Int>] {

@@ -88,16 +88,18 @@ extension Tensor {
         let x = creators[0].storage.pointer
         let y = storage.pointer
         let out = result.storage.pointer
-        var i = 0
-        while i + 8 <= count {
-            let load = { (p: UnsafePointer<Float>) in UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self) }
-            let product = load(g) * F.derivative(x: load(x), y: load(y))
-            UnsafeMutableRawPointer(out + i).storeBytes(of: product, as: SIMD8<Float>.self)
-            i += 8
-        }
-        while i < count {
-            out[i] = g[i] * F.derivative(x: x[i], y: y[i])
-            i += 1
+        Kernels.parallelChunks(count, grain: Kernels.elementGrain) { piece in
+            var i = piece.lowerBound
+            while i + 8 <= piece.upperBound {
+                let load = { (p: UnsafePointer<Float>) in UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self) }
+                let product = load(g) * F.derivative(x: load(x), y: load(y))
+                UnsafeMutableRawPointer(out + i).storeBytes(of: product, as: SIMD8<Float>.self)
+                i += 8
+            }
+            while i < piece.upperBound {
+                out[i] = g[i] * F.derivative(x: x[i], y: y[i])
+                i += 1
+            }
         }
         return result
     }

@@ -25,16 +25,18 @@ extension Tensor {
         let result = Tensor.uninitialized(shape)
         let (x, y, s) = (storage.pointer, result.storage.pointer, saved.storage.pointer)
         let (w, b) = (weight.storage.pointer, bias.storage.pointer)
-        for row in 0..<rows {
-            let input = x + row * width
-            let mean = Kernels.sum(width, vector: { Kernels.load(input, $0) }, scalar: { input[$0] }) / Float(width)
-            let squares = Kernels.sum(
-                width, vector: { let d = Kernels.load(input, $0) - mean; return d * d }, scalar: { (input[$0] - mean) * (input[$0] - mean) })
-            let inverse = 1 / (squares / Float(width) + epsilon).squareRoot()
-            s[2 * row] = mean
-            s[2 * row + 1] = inverse
-            let output = y + row * width
-            for i in 0..<width { output[i] = (input[i] - mean) * inverse * w[i] + b[i] }
+        Kernels.parallelChunks(rows, grain: Kernels.channelGrain(width)) { chosen in
+            for row in chosen {
+                let input = x + row * width
+                let mean = Kernels.sum(width, vector: { Kernels.load(input, $0) }, scalar: { input[$0] }) / Float(width)
+                let squares = Kernels.sum(
+                    width, vector: { let d = Kernels.load(input, $0) - mean; return d * d }, scalar: { (input[$0] - mean) * (input[$0] - mean) })
+                let inverse = 1 / (squares / Float(width) + epsilon).squareRoot()
+                s[2 * row] = mean
+                s[2 * row + 1] = inverse
+                let output = y + row * width
+                for i in 0..<width { output[i] = (input[i] - mean) * inverse * w[i] + b[i] }
+            }
         }
         let recorded = result.recorded(.layerNorm(epsilon: epsilon, dims: dims), [self, weight, bias])
         if recorded.requiresGrad { recorded.savedForBackward = saved }
@@ -52,24 +54,39 @@ extension Tensor {
         let dw = Tensor(shape: weight.shape, repeating: 0)
         let db = Tensor(shape: weight.shape, repeating: 0)
         let (dwp, dbp) = (dw.storage.pointer, db.storage.pointer)
-        for row in 0..<rows {
-            let (mean, inverse) = (s[2 * row], s[2 * row + 1])
-            let (xr, gr) = (x + row * width, g + row * width)
-            let sumG = Kernels.sum(width, vector: { Kernels.load(gr, $0) * Kernels.load(w, $0) }, scalar: { gr[$0] * w[$0] })
-            let sumGX = Kernels.sum(
-                width, vector: { Kernels.load(gr, $0) * Kernels.load(w, $0) * ((Kernels.load(xr, $0) - mean) * inverse) },
-                scalar: { gr[$0] * w[$0] * ((xr[$0] - mean) * inverse) })
-            for i in 0..<width {
-                dwp[i] += gr[i] * ((xr[i] - mean) * inverse)
-                dbp[i] += gr[i]
-            }
-            if let dx {
-                let out = dx.storage.pointer + row * width
-                let (meanG, meanGX) = (sumG / Float(width), sumGX / Float(width))
+        // Rows in pieces fixed by the sizes; each piece sums its rows' weight and bias
+        // gradients into a partial of its own, and the partials are added in piece order.
+        let grain = Kernels.channelGrain(width)
+        let pieces = (rows + grain - 1) / grain
+        let partials = Tensor(shape: [Swift.max(pieces, 1), 2, width], repeating: 0)
+        let p = partials.storage.pointer
+        Kernels.parallelChunks(rows, grain: grain) { chosen in
+            let (pdw, pdb) = (p + chosen.lowerBound / grain * 2 * width, p + (chosen.lowerBound / grain * 2 + 1) * width)
+            for row in chosen {
+                let (mean, inverse) = (s[2 * row], s[2 * row + 1])
+                let (xr, gr) = (x + row * width, g + row * width)
                 for i in 0..<width {
-                    let normalized = (xr[i] - mean) * inverse
-                    out[i] = inverse * (gr[i] * w[i] - meanG - normalized * meanGX)
+                    pdw[i] += gr[i] * ((xr[i] - mean) * inverse)
+                    pdb[i] += gr[i]
                 }
+                if let dx {
+                    let sumG = Kernels.sum(width, vector: { Kernels.load(gr, $0) * Kernels.load(w, $0) }, scalar: { gr[$0] * w[$0] })
+                    let sumGX = Kernels.sum(
+                        width, vector: { Kernels.load(gr, $0) * Kernels.load(w, $0) * ((Kernels.load(xr, $0) - mean) * inverse) },
+                        scalar: { gr[$0] * w[$0] * ((xr[$0] - mean) * inverse) })
+                    let out = dx.storage.pointer + row * width
+                    let (meanG, meanGX) = (sumG / Float(width), sumGX / Float(width))
+                    for i in 0..<width {
+                        let normalized = (xr[i] - mean) * inverse
+                        out[i] = inverse * (gr[i] * w[i] - meanG - normalized * meanGX)
+                    }
+                }
+            }
+        }
+        for piece in 0..<pieces {
+            for i in 0..<width {
+                dwp[i] += p[piece * 2 * width + i]
+                dbp[i] += p[(piece * 2 + 1) * width + i]
             }
         }
         return [dx, dw, db]

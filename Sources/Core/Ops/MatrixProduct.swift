@@ -66,23 +66,24 @@ extension Tensor {
         let stridesA = broadcastStrides(of: batchA, to: batch)
         let stridesB = broadcastStrides(of: batchB, to: batch)
         let (sizeA, sizeB) = (a.shape.suffix(2).reduce(1, *), b.shape.suffix(2).reduce(1, *))
-        var index = [Int](repeating: 0, count: batch.count)
-        for item in 0..<batch.reduce(1, *) {
-            var (offsetA, offsetB) = (0, 0)
-            for d in 0..<batch.count {
-                offsetA += index[d] * stridesA[d]
-                offsetB += index[d] * stridesB[d]
-            }
-            Kernels.gemm(
-                transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1,
-                a: a.storage.pointer + offsetA * sizeA, lda: lda, b: b.storage.pointer + offsetB * sizeB, ldb: ldb,
-                beta: 0, c: result.storage.pointer + item * m * n, ldc: n)
-            var d = batch.count - 1
-            while d >= 0 {
-                index[d] += 1
-                if index[d] < batch[d] { break }
-                index[d] = 0
-                d -= 1
+        // Several products per task when each is small (attention's per-head products); a
+        // product that splits into blocks itself runs them on the task's thread.
+        let items = batch.reduce(1, *)
+        let work: Double = Double(m) * Double(n) * Double(k)
+        let grain = Swift.max(1, Int(Swift.min(2_097_152 / Swift.max(work, 1), 1_048_576)))
+        Kernels.parallelChunks(items, grain: grain) { chosen in
+            for item in chosen {
+                var (offsetA, offsetB, rest) = (0, 0, item)
+                for d in (0..<batch.count).reversed() {
+                    let index = rest % batch[d]
+                    rest /= batch[d]
+                    offsetA += index * stridesA[d]
+                    offsetB += index * stridesB[d]
+                }
+                Kernels.gemm(
+                    transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1,
+                    a: a.storage.pointer + offsetA * sizeA, lda: lda, b: b.storage.pointer + offsetB * sizeB, ldb: ldb,
+                    beta: 0, c: result.storage.pointer + item * m * n, ldc: n)
             }
         }
         return result

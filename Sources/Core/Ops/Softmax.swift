@@ -13,23 +13,27 @@ extension Tensor {
         let y = result.storage.pointer
         if inner == 1 {
             // Rows are contiguous: vectorised exponentials, with y as scratch.
-            for o in 0..<outer {
-                let row = x + o * n
-                let out = y + o * n
-                let shift = VectorMath.logSumExp(row, count: n, scratch: out)
-                for k in 0..<n { out[k] = row[k] - shift }
+            Kernels.parallelChunks(outer, grain: Kernels.channelGrain(n * inner)) { rows in
+                for o in rows {
+                    let row = x + o * n
+                    let out = y + o * n
+                    let shift = VectorMath.logSumExp(row, count: n, scratch: out)
+                    for k in 0..<n { out[k] = row[k] - shift }
+                }
             }
             return result
         }
-        for o in 0..<outer {
-            for i in 0..<inner {
-                let base = o * n * inner + i
-                var maximum = -Float.infinity
-                for k in 0..<n { maximum = Swift.max(maximum, x[base + k * inner]) }
-                var total: Float = 0
-                for k in 0..<n { total += expf(x[base + k * inner] - maximum) }
-                let shift = maximum + logf(total)
-                for k in 0..<n { y[base + k * inner] = x[base + k * inner] - shift }
+        Kernels.parallelChunks(outer, grain: Kernels.channelGrain(n * inner)) { rows in
+            for o in rows {
+                for i in 0..<inner {
+                    let base = o * n * inner + i
+                    var maximum = -Float.infinity
+                    for k in 0..<n { maximum = Swift.max(maximum, x[base + k * inner]) }
+                    var total: Float = 0
+                    for k in 0..<n { total += expf(x[base + k * inner] - maximum) }
+                    let shift = maximum + logf(total)
+                    for k in 0..<n { y[base + k * inner] = x[base + k * inner] - shift }
+                }
             }
         }
         return result
@@ -44,22 +48,26 @@ extension Tensor {
         let out = result.storage.pointer
         if inner == 1 {
             VectorMath.map(y, out, count: count, VectorExp.self)
-            for o in 0..<outer {
-                let row = o * n
-                var total: Float = 0
-                for k in 0..<n { total += g[row + k] }
-                for k in 0..<n { out[row + k] = g[row + k] - out[row + k] * total }
+            Kernels.parallelChunks(outer, grain: Kernels.channelGrain(n * inner)) { rows in
+                for o in rows {
+                    let row = o * n
+                    var total: Float = 0
+                    for k in 0..<n { total += g[row + k] }
+                    for k in 0..<n { out[row + k] = g[row + k] - out[row + k] * total }
+                }
             }
             return result
         }
-        for o in 0..<outer {
-            for i in 0..<inner {
-                let base = o * n * inner + i
-                var total: Float = 0
-                for k in 0..<n { total += g[base + k * inner] }
-                for k in 0..<n {
-                    let at = base + k * inner
-                    out[at] = g[at] - expf(y[at]) * total
+        Kernels.parallelChunks(outer, grain: Kernels.channelGrain(n * inner)) { rows in
+            for o in rows {
+                for i in 0..<inner {
+                    let base = o * n * inner + i
+                    var total: Float = 0
+                    for k in 0..<n { total += g[base + k * inner] }
+                    for k in 0..<n {
+                        let at = base + k * inner
+                        out[at] = g[at] - expf(y[at]) * total
+                    }
                 }
             }
         }
@@ -83,17 +91,19 @@ extension Tensor {
         // Contiguous rows (attention's last dimension): one exponential per element.
         let result = Tensor.uninitialized(shape)
         let (x, y) = (storage.pointer, result.storage.pointer)
-        for o in 0..<outer {
-            let (row, out) = (x + o * n, y + o * n)
-            var maximum = -Float.infinity
-            for k in 0..<n { maximum = Swift.max(maximum, row[k]) }
-            let shift = maximum.isFinite ? maximum : 0
-            for k in 0..<n { out[k] = row[k] - shift }
-            VectorMath.map(out, out, count: n, VectorExp.self)
-            var total: Float = 0
-            for k in 0..<n { total += out[k] }
-            let scale = 1 / total
-            for k in 0..<n { out[k] *= scale }
+        Kernels.parallelChunks(outer, grain: Kernels.channelGrain(n * inner)) { rows in
+            for o in rows {
+                let (row, out) = (x + o * n, y + o * n)
+                var maximum = -Float.infinity
+                for k in 0..<n { maximum = Swift.max(maximum, row[k]) }
+                let shift = maximum.isFinite ? maximum : 0
+                for k in 0..<n { out[k] = row[k] - shift }
+                VectorMath.map(out, out, count: n, VectorExp.self)
+                var total: Float = 0
+                for k in 0..<n { total += out[k] }
+                let scale = 1 / total
+                for k in 0..<n { out[k] *= scale }
+            }
         }
         return result.recorded(.softmax(dim: dim), [self])
     }
@@ -105,14 +115,16 @@ extension Tensor {
         let g = gradient.storage.pointer
         let y = storage.pointer
         let out = result.storage.pointer
-        for o in 0..<outer {
-            for i in 0..<inner {
-                let base = o * n * inner + i
-                var total: Float = 0
-                for k in 0..<n { total += g[base + k * inner] * y[base + k * inner] }
-                for k in 0..<n {
-                    let at = base + k * inner
-                    out[at] = y[at] * (g[at] - total)
+        Kernels.parallelChunks(outer, grain: Kernels.channelGrain(n * inner)) { rows in
+            for o in rows {
+                for i in 0..<inner {
+                    let base = o * n * inner + i
+                    var total: Float = 0
+                    for k in 0..<n { total += g[base + k * inner] * y[base + k * inner] }
+                    for k in 0..<n {
+                        let at = base + k * inner
+                        out[at] = y[at] * (g[at] - total)
+                    }
                 }
             }
         }

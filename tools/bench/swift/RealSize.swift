@@ -1,3 +1,4 @@
+import ExampleTasks
 import Foundation
 import Synapse
 
@@ -152,4 +153,29 @@ enum BenchError: Error, CustomStringConvertible {
         case .unknownWorkload(let name): "unknown real-size workload \(name) (resnet18_train, gpt_train, lstm_lm_train, resnet18_infer)"
         }
     }
+}
+
+/// Two LeNet-5 trainings (`steps` steps each, batch 64) one after the other and then at once
+/// in two threads of the caller's: with one pool for every kernel the concurrent run takes
+/// about as long as the sequential one instead of multiplying threads (oversubscription).
+func benchmarkConcurrentTraining(steps: Int) {
+    _ = LeNet.timeTraining(steps: 5, seed: seed)  // warm-up
+    let sequential = timed {
+        _ = LeNet.timeTraining(steps: steps, seed: seed)
+        _ = LeNet.timeTraining(steps: steps, seed: seed + 1)
+    }
+    let concurrent = timed {
+        let group = DispatchGroup()
+        for offset in 0..<2 {
+            group.enter()
+            Thread.detachNewThread {
+                _ = LeNet.timeTraining(steps: steps, seed: seed + UInt64(offset))
+                group.leave()
+            }
+        }
+        group.wait()
+    }
+    emit("concurrent_training", "concurrent_s", concurrent, "s", [
+        ("sequential_s", sequential), ("ratio", concurrent / sequential), ("steps", steps),
+    ])
 }

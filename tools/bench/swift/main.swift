@@ -6,7 +6,7 @@ import Synapse
 // `bench=<name> impl=synapse <metric>=<value> <unit> key=value …`, matching the keys of the
 // PyTorch script of the same name in tools/bench/pytorch. Always built with -c release.
 
-let usage = "usage: synapse-bench xor|op_overhead|mlp_digits|cnn|char_lstm|char_transformer|sgemm|file_io|ddp_mlp|resnet18_train|gpt_train|lstm_lm_train|resnet18_infer [--threads N] [--seed S] [--iters N] [--variant digits|lenet] [--batch B] [--steps S]"
+let usage = "usage: synapse-bench xor|op_overhead|mlp_digits|cnn|char_lstm|char_transformer|sgemm|file_io|ddp_mlp|resnet18_train|gpt_train|lstm_lm_train|resnet18_infer|concurrent_training [--threads N] [--seed S] [--iters N] [--variant digits|lenet] [--batch B] [--steps S]"
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard let workload = arguments.first else {
     FileHandle.standardError.write(Data((usage + "\n").utf8))
@@ -58,6 +58,7 @@ do {
     case "resnet18_train", "gpt_train", "lstm_lm_train", "resnet18_infer":
         try benchmarkRealSize(workload: workload, batch: arguments.contains("--batch") ? option("--batch", default: 1) : nil,
                               steps: option("--steps", default: 20))
+    case "concurrent_training": benchmarkConcurrentTraining(steps: option("--steps", default: 100))
     case "ddp_mlp": try benchmarkDataParallel(epochs: option("--epochs", default: 20))
     case "ddp_mlp_worker": try dataParallelWorker(epochs: option("--epochs", default: 20), independent: arguments.contains("--independent"))
     case "allreduce_worker": try allreduceWorker(floats: option("--floats", default: 8_780), calls: option("--calls", default: 2_000))
