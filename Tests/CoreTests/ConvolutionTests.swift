@@ -16,9 +16,11 @@ struct ConvolutionTests {
         // Depthwise (the direct kernel): strides, dilations and asymmetric pads, and a channel multiplier of 3.
         ([2, 4, 7, 6], [4, 1, 3, 3], SlidingWindow(size: (3, 3), stride: (2, 2), dilation: (1, 2), padding: (1, 0, 2, 1)), 4),
         ([1, 2, 5, 6], [6, 1, 2, 3], SlidingWindow(size: (2, 3), stride: (1, 2), padding: (0, 2, 1, 0)), 2),
+        // Pointwise (1×1, stride 1, no padding: one product per sample, no patches).
+        ([3, 4, 3, 5], [6, 4, 1, 1], SlidingWindow(size: (1, 1)), 1),
     ]
 
-    @Test("conv2d gradients match finite differences", arguments: 0..<7)
+    @Test("conv2d gradients match finite differences", arguments: ConvolutionTests.convolutions.indices)
     func convolutionGradients(index: Int) {
         let (inputShape, weightShape, window, groups) = Self.convolutions[index]
         let x = parameter(inputShape, seed: 1)
@@ -27,6 +29,17 @@ struct ConvolutionTests {
         expectGradientsMatchFiniteDifferences([x, w, b]) { $0[0].conv2d(weight: $0[1], bias: $0[2], window: window, groups: groups) }
         let (x2, w2) = (fresh(x), fresh(w))
         expectGradientsMatchFiniteDifferences([x2, w2]) { $0[0].conv2d(weight: $0[1], window: window, groups: groups) }
+    }
+
+    @Test("a 1×1 convolution is W · x[n] for each sample")
+    func pointwiseIsAProductPerSample() {
+        let x = parameter([3, 4, 3, 5], seed: 4)
+        let w = parameter([6, 4, 1, 1], seed: 5)
+        let b = parameter([6], seed: 6)
+        let y = x.conv2d(weight: w, bias: b)
+        let expected = w.reshaped([6, 4]).matmul(x.reshaped([3, 4, 15])) + b.reshaped([1, 6, 1])
+        #expect(y.shape == [3, 6, 3, 5])
+        #expect(close(y.scalars, expected.scalars, tolerance: 1e-6))
     }
 
     static let depthwiseWindows = [

@@ -42,14 +42,17 @@ extension Kernels {
     static func winogradWeights(_ weight: UnsafePointer<Float>, outputs: Int, channels: Int, flipped: Bool, into u: UnsafeMutablePointer<Float>) {
         let (rows, columns) = flipped ? (channels, outputs) : (outputs, channels)
         let planeSize = rows * columns
-        parallelChunks(outputs, grain: channelGrain(channels * 16)) { chosen in
-            for o in chosen {
-                for c in 0..<channels {
+        // Rows of U (o, or c when flipped) per task, columns inner: the 16 stores run along
+        // contiguous memory.
+        parallelChunks(rows, grain: channelGrain(columns * 16)) { chosen in
+            for row in chosen {
+                for column in 0..<columns {
+                    let (o, c) = flipped ? (column, row) : (row, column)
                     let g = weight + (o * channels + c) * 9
                     let (r0, r1, r2) = flipped
                         ? (SIMD4(g[8], g[7], g[6], 0), SIMD4(g[5], g[4], g[3], 0), SIMD4(g[2], g[1], g[0], 0))
                         : (SIMD4(g[0], g[1], g[2], 0), SIMD4(g[3], g[4], g[5], 0), SIMD4(g[6], g[7], g[8], 0))
-                    let at = flipped ? c * columns + o : o * columns + c
+                    let at = row * columns + column
                     // Each row (a, b, c) of G g becomes the row (a, (a + b + c)/2, (a − b + c)/2, c).
                     func store(_ w: SIMD4<Float>, row r: Int) {
                         let (a, b, c) = (w[0], w[1], w[2])
@@ -93,79 +96,125 @@ extension Kernels {
         }
     }
 
-    /// V_ξ[c, t] = (Bᵀ d B)_ξ for each tile `t` of `tiles` and channel, with
-    /// Bᵀ = [[1, 0, −1, 0], [0, 1, 1, 0], [0, −1, 1, 0], [0, 1, 0, −1]]; positions outside the
-    /// image read zero.
-    private static func transformInputs(_ input: UnsafePointer<Float>, plan: WinogradPlan, tiles: Range<Int>, into v: UnsafeMutablePointer<Float>) {
-        let block = plan.blockSize
-        let stride = plan.channels * block
-        for (column, tile) in tiles.enumerated() {
-            let (n, inImage) = tile.quotientAndRemainder(dividingBy: plan.tilesPerImage)
-            let (ty, tx) = inImage.quotientAndRemainder(dividingBy: plan.tilesAcross)
-            let (top, left) = (2 * ty - plan.padTop, 2 * tx - plan.padLeft)
-            let inside = top >= 0 && left >= 0 && top + 4 <= plan.height && left + 4 <= plan.width
-            for c in 0..<plan.channels {
-                let image = input + (n * plan.channels + c) * plan.height * plan.width
-                var d = SIMD16<Float>()
-                if inside {
-                    for r in 0..<4 {
-                        let row = image + (top + r) * plan.width + left
-                        d[r * 4] = row[0]; d[r * 4 + 1] = row[1]; d[r * 4 + 2] = row[2]; d[r * 4 + 3] = row[3]
-                    }
-                } else {
-                    for r in 0..<4 where top + r >= 0 && top + r < plan.height {
-                        let row = image + (top + r) * plan.width
-                        for s in 0..<4 where left + s >= 0 && left + s < plan.width { d[r * 4 + s] = row[left + s] }
-                    }
-                }
-                let transformed = inputTransform(d)
-                let target = v + c * block + column
-                for xi in 0..<16 { target[xi * stride] = transformed[xi] }
+    /// Where each tile of a block reads: its sample's image offset plus its top-left corner
+    /// (possibly outside the image), and whether all 16 positions are inside.
+    private struct TileOrigins {
+        var offsets: [Int] = [], tops: [Int] = [], lefts: [Int] = [], inside: [Bool] = []
+
+        init(plan: WinogradPlan, tiles: Range<Int>, channels: Int, height: Int, width: Int, padTop: Int, padLeft: Int, span: Int) {
+            for tile in tiles {
+                let (n, inImage) = tile.quotientAndRemainder(dividingBy: plan.tilesPerImage)
+                let (ty, tx) = inImage.quotientAndRemainder(dividingBy: plan.tilesAcross)
+                let (top, left) = (2 * ty - padTop, 2 * tx - padLeft)
+                offsets.append(n * channels * height * width)
+                tops.append(top)
+                lefts.append(left)
+                inside.append(top >= 0 && left >= 0 && top + span <= height && left + span <= width)
             }
         }
     }
 
-    /// Bᵀ d B for a 4×4 tile in row-major lanes.
+    /// V_ξ[c, t] = (Bᵀ d B)_ξ for each tile `t` of `tiles` and channel, with
+    /// Bᵀ = [[1, 0, −1, 0], [0, 1, 1, 0], [0, −1, 1, 0], [0, 1, 0, −1]]; positions outside the
+    /// image read zero. Eight tiles at a time, one per lane, so the stores are contiguous.
+    private static func transformInputs(_ input: UnsafePointer<Float>, plan: WinogradPlan, tiles: Range<Int>, into v: UnsafeMutablePointer<Float>) {
+        let (block, height, width) = (plan.blockSize, plan.height, plan.width)
+        let stride = plan.channels * block
+        let origins = TileOrigins(plan: plan, tiles: tiles, channels: plan.channels, height: height, width: width,
+                                  padTop: plan.padTop, padLeft: plan.padLeft, span: 4)
+        let count = tiles.count
+        for c in 0..<plan.channels {
+            let channel = input + c * height * width
+            var column = 0
+            while column < count {
+                let lanes = Swift.min(8, count - column)
+                var d = InlineArray<16, SIMD8<Float>>(repeating: .zero)
+                for lane in 0..<lanes {
+                    let t = column + lane
+                    let image = channel + origins.offsets[t]
+                    let (top, left) = (origins.tops[t], origins.lefts[t])
+                    if origins.inside[t] {
+                        for r in 0..<4 {
+                            let row = image + (top + r) * width + left
+                            d[r * 4][lane] = row[0]; d[r * 4 + 1][lane] = row[1]; d[r * 4 + 2][lane] = row[2]; d[r * 4 + 3][lane] = row[3]
+                        }
+                    } else {
+                        for r in 0..<4 where top + r >= 0 && top + r < height {
+                            let row = image + (top + r) * width
+                            for q in 0..<4 where left + q >= 0 && left + q < width { d[r * 4 + q][lane] = row[left + q] }
+                        }
+                    }
+                }
+                let transformed = inputTransform(d)
+                // The block holds `block` (a multiple of 16) columns: whole vectors always fit,
+                // and lanes past the block's tiles are never read.
+                let target = v + c * block + column
+                for xi in 0..<16 { UnsafeMutableRawPointer(target + xi * stride).storeBytes(of: transformed[xi], as: SIMD8<Float>.self) }
+                column += 8
+            }
+        }
+    }
+
+    /// Bᵀ d B for 4×4 tiles (row-major positions, one tile per lane).
     @inline(__always)
-    static func inputTransform(_ d: SIMD16<Float>) -> SIMD16<Float> {
-        // Rows of Bᵀ d.
-        let r0 = d.lowHalf.lowHalf - d.highHalf.lowHalf
-        let r1 = d.lowHalf.highHalf + d.highHalf.lowHalf
-        let r2 = d.highHalf.lowHalf - d.lowHalf.highHalf
-        let r3 = d.lowHalf.highHalf - d.highHalf.highHalf
-        func right(_ w: SIMD4<Float>) -> SIMD4<Float> { SIMD4(w[0] - w[2], w[1] + w[2], w[2] - w[1], w[1] - w[3]) }
-        return SIMD16(lowHalf: SIMD8(lowHalf: right(r0), highHalf: right(r1)), highHalf: SIMD8(lowHalf: right(r2), highHalf: right(r3)))
+    static func inputTransform(_ d: InlineArray<16, SIMD8<Float>>) -> InlineArray<16, SIMD8<Float>> {
+        var w = d
+        for q in 0..<4 {
+            let (a0, a1, a2, a3) = (d[q], d[4 + q], d[8 + q], d[12 + q])
+            w[q] = a0 - a2; w[4 + q] = a1 + a2; w[8 + q] = a2 - a1; w[12 + q] = a1 - a3
+        }
+        var result = w
+        for r in 0..<4 {
+            let (a0, a1, a2, a3) = (w[4 * r], w[4 * r + 1], w[4 * r + 2], w[4 * r + 3])
+            result[4 * r] = a0 - a2; result[4 * r + 1] = a1 + a2; result[4 * r + 2] = a2 - a1; result[4 * r + 3] = a1 - a3
+        }
+        return result
     }
 
     /// Y = Aᵀ M A + bias for each tile, with Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]], written where
     /// the 2×2 outputs lie inside the output (the last row or column of tiles may hang over).
+    /// Eight tiles at a time, one per lane, so the loads are contiguous.
     private static func transformOutputs(
         _ m: UnsafePointer<Float>, bias: UnsafePointer<Float>?, plan: WinogradPlan, tiles: Range<Int>, into output: UnsafeMutablePointer<Float>
     ) {
-        let block = plan.blockSize
+        let (block, outHeight, outWidth) = (plan.blockSize, plan.outHeight, plan.outWidth)
         let stride = plan.outputs * block
-        let plane = plan.outHeight * plan.outWidth
-        for (column, tile) in tiles.enumerated() {
-            let (n, inImage) = tile.quotientAndRemainder(dividingBy: plan.tilesPerImage)
-            let (ty, tx) = inImage.quotientAndRemainder(dividingBy: plan.tilesAcross)
-            let (y, x) = (2 * ty, 2 * tx)
-            let (rows, columns) = (Swift.min(2, plan.outHeight - y), Swift.min(2, plan.outWidth - x))
-            for o in 0..<plan.outputs {
+        let origins = TileOrigins(plan: plan, tiles: tiles, channels: plan.outputs, height: outHeight, width: outWidth,
+                                  padTop: 0, padLeft: 0, span: 2)
+        let count = tiles.count
+        for o in 0..<plan.outputs {
+            let shift = SIMD8<Float>(repeating: bias?[o] ?? 0)
+            let channel = output + o * outHeight * outWidth
+            var column = 0
+            while column < count {
                 let source = m + o * block + column
-                var t = SIMD16<Float>()
-                for xi in 0..<16 { t[xi] = source[xi * stride] }
-                let s0 = t.lowHalf.lowHalf + t.lowHalf.highHalf + t.highHalf.lowHalf
-                let s1 = t.lowHalf.highHalf - t.highHalf.lowHalf - t.highHalf.highHalf
-                let shift = bias?[o] ?? 0
+                var t = InlineArray<16, SIMD8<Float>>(repeating: .zero)
+                for xi in 0..<16 { t[xi] = UnsafeRawPointer(source + xi * stride).loadUnaligned(as: SIMD8<Float>.self) }
+                var s0 = InlineArray<4, SIMD8<Float>>(repeating: .zero), s1 = s0
+                for q in 0..<4 {
+                    s0[q] = t[q] + t[4 + q] + t[8 + q]
+                    s1[q] = t[4 + q] - t[8 + q] - t[12 + q]
+                }
                 let y00 = s0[0] + s0[1] + s0[2] + shift, y01 = s0[1] - s0[2] - s0[3] + shift
                 let y10 = s1[0] + s1[1] + s1[2] + shift, y11 = s1[1] - s1[2] - s1[3] + shift
-                let target = output + (n * plan.outputs + o) * plane + y * plan.outWidth + x
-                target[0] = y00
-                if columns == 2 { target[1] = y01 }
-                if rows == 2 {
-                    target[plan.outWidth] = y10
-                    if columns == 2 { target[plan.outWidth + 1] = y11 }
+                for lane in 0..<Swift.min(8, count - column) {
+                    let tile = column + lane
+                    let (y, x) = (origins.tops[tile], origins.lefts[tile])
+                    let target = channel + origins.offsets[tile] + y * outWidth + x
+                    target[0] = y00[lane]
+                    if origins.inside[tile] {
+                        target[1] = y01[lane]
+                        target[outWidth] = y10[lane]
+                        target[outWidth + 1] = y11[lane]
+                    } else {
+                        if x + 1 < outWidth { target[1] = y01[lane] }
+                        if y + 1 < outHeight {
+                            target[outWidth] = y10[lane]
+                            if x + 1 < outWidth { target[outWidth + 1] = y11[lane] }
+                        }
+                    }
                 }
+                column += 8
             }
         }
     }

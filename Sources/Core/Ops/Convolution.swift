@@ -40,6 +40,20 @@ extension Tensor {
                                          outHeight: plan.outHeight, outWidth: plan.outWidth, window: window)
             return result.recorded(.convolution(window, groups: groups), creators)
         }
+        if plan.isPointwise {
+            // 1×1, stride 1, no padding: out[n] = W · x[n] on the NCHW data, no patches.
+            if let b {
+                Kernels.parallelChunks(plan.batch * plan.outputs, grain: Kernels.channelGrain(plan.plane)) { planes in
+                    for index in planes { (result.storage.pointer + index * plan.plane).update(repeating: b[index % plan.outputs], count: plan.plane) }
+                }
+            }
+            plan.forEachSample { n in
+                Kernels.gemm(transposeA: false, transposeB: false, m: plan.outputs, n: plan.plane, k: plan.channels, alpha: 1,
+                             a: weight.storage.pointer, lda: plan.channels, b: storage.pointer + n * plan.channels * plan.plane, ldb: plan.plane,
+                             beta: b == nil ? 0 : 1, c: result.storage.pointer + n * plan.outputs * plan.plane, ldc: plan.plane)
+            }
+            return result.recorded(.convolution(window, groups: groups), creators)
+        }
         if let winograd = plan.winograd {
             let transformed = Tensor.uninitialized([16, plan.outputs, plan.channels])
             Kernels.winogradWeights(weight.storage.pointer, outputs: plan.outputs, channels: plan.channels, flipped: false, into: transformed.storage.pointer)
@@ -80,6 +94,21 @@ extension Tensor {
         // One chunk: keep its patches for the weight gradient; several: recompute them then.
         if recorded.requiresGrad && weight.requiresGrad && plan.chunks.count == 1 { recorded.savedForBackward = lastCols }
         return recorded
+    }
+
+    /// `total[o] += Σₙ Σₚ gradient[n, o, p]` (a bias's gradient), each channel summed plane by
+    /// plane in sample order on one thread.
+    static func sumPlanes(_ gradient: UnsafePointer<Float>, batch: Int, outputs: Int, plane: Int, into total: UnsafeMutablePointer<Float>) {
+        Kernels.parallelChunks(outputs, grain: Kernels.channelGrain(batch * plane)) { chosen in
+            for o in chosen {
+                for n in 0..<batch {
+                    let row = gradient + (n * outputs + o) * plane
+                    var sum: Float = 0
+                    for p in 0..<plane { sum += row[p] }
+                    total[o] += sum
+                }
+            }
+        }
     }
 
     /// Why `input`, `weight`, `bias`, `window` and `groups` do not make a convolution, or
@@ -127,16 +156,26 @@ extension Tensor {
                                                 height: plan.height, width: plan.width, outputs: plan.outputs, outHeight: plan.outHeight,
                                                 outWidth: plan.outWidth, window: window)
             }
-            if let db {
-                for n in 0..<plan.batch {
-                    for o in 0..<plan.outputs {
-                        let row = g + (n * plan.outputs + o) * plan.plane
-                        var sum: Float = 0
-                        for p in 0..<plan.plane { sum += row[p] }
-                        db.storage.pointer[o] += sum
-                    }
+            if let db { Tensor.sumPlanes(g, batch: plan.batch, outputs: plan.outputs, plane: plan.plane, into: db.storage.pointer) }
+            return [dx, dw] + (hasBias ? [db] : [])
+        }
+        if plan.isPointwise {
+            // dx[n] = Wᵀ · dY[n]; dW = Σₙ dY[n] · x[n]ᵀ, added in sample order; db = Σ dY.
+            if let dx {
+                plan.forEachSample { n in
+                    Kernels.gemm(transposeA: true, transposeB: false, m: plan.channels, n: plan.plane, k: plan.outputs, alpha: 1,
+                                 a: weight.storage.pointer, lda: plan.channels, b: g + n * plan.outputs * plan.plane, ldb: plan.plane,
+                                 beta: 0, c: dx.storage.pointer + n * plan.channels * plan.plane, ldc: plan.plane)
                 }
             }
+            if let dw {
+                for n in 0..<plan.batch {
+                    Kernels.gemm(transposeA: false, transposeB: true, m: plan.outputs, n: plan.channels, k: plan.plane, alpha: 1,
+                                 a: g + n * plan.outputs * plan.plane, lda: plan.plane, b: input.storage.pointer + n * plan.channels * plan.plane,
+                                 ldb: plan.plane, beta: 1, c: dw.storage.pointer, ldc: plan.channels)
+                }
+            }
+            if let db { Tensor.sumPlanes(g, batch: plan.batch, outputs: plan.outputs, plane: plan.plane, into: db.storage.pointer) }
             return [dx, dw] + (hasBias ? [db] : [])
         }
         // F(2×2, 3×3) for the input's gradient too: a convolution of dY with the flipped,
@@ -230,6 +269,21 @@ package struct ConvolutionPlan {
     /// One input channel per group (`groups == channels`, more than one): the direct kernel
     /// (`Kernels.depthwiseConvolution`) instead of im2col + sgemm.
     var isDepthwise: Bool { groups > 1 && groups == channels }
+    /// A 1×1 kernel, stride 1, no padding, one group: a product per sample on the NCHW data.
+    var isPointwise: Bool {
+        window.size(0) == 1 && window.size(1) == 1 && window.stride(0) == 1 && window.stride(1) == 1 && groups == 1
+            && window.padBefore(0) == 0 && window.padBefore(1) == 0 && window.padAfter(0) == 0 && window.padAfter(1) == 0
+    }
+
+    /// Calls `body(n)` for every sample, several samples per task of the pool when one
+    /// sample's product is small (a large one splits into blocks itself).
+    func forEachSample(_ body: (Int) -> Void) {
+        let work = Double(outputs) * Double(channels) * Double(plane)
+        Kernels.parallelChunks(batch, grain: Swift.max(1, Int(Swift.min(2_097_152 / Swift.max(work, 1), 1_048_576)))) { samples in
+            for n in samples { body(n) }
+        }
+    }
+
     /// Whether 3×3 stride-1 convolutions may run as Winograd F(2×2, 3×3); tests turn it off
     /// for a scope to compare with im2col + sgemm.
     @TaskLocal package static var allowsWinograd = true

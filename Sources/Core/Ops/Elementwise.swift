@@ -23,6 +23,7 @@ enum SigmoidFunction: ElementwiseFunction {
     @inline(__always) static func value(_ x: Float) -> Float { 1 / (1 + expf(-x)) }
     @inline(__always) static func apply(_ x: SIMD8<Float>) -> SIMD8<Float> { VectorMath.sigmoid(x) }
     @inline(__always) static func derivative(x: Float, y: Float) -> Float { y * (1 - y) }
+    @inline(__always) static func derivative(x: SIMD8<Float>, y: SIMD8<Float>) -> SIMD8<Float> { y * (1 - y) }
 }
 
 /// tanh' = 1 − y².
@@ -30,6 +31,7 @@ enum TanhFunction: ElementwiseFunction {
     @inline(__always) static func value(_ x: Float) -> Float { tanhf(x) }
     @inline(__always) static func apply(_ x: SIMD8<Float>) -> SIMD8<Float> { VectorMath.tanh(x) }
     @inline(__always) static func derivative(x: Float, y: Float) -> Float { 1 - y * y }
+    @inline(__always) static func derivative(x: SIMD8<Float>, y: SIMD8<Float>) -> SIMD8<Float> { 1 - y * y }
 }
 
 /// max(x, 0); its derivative is taken as 0 at x = 0, as PyTorch does.
@@ -37,6 +39,9 @@ enum ReLUFunction: ElementwiseFunction {
     @inline(__always) static func value(_ x: Float) -> Float { x > 0 ? x : 0 }
     @inline(__always) static func apply(_ x: SIMD8<Float>) -> SIMD8<Float> { x.replacing(with: 0, where: x .< 0) }
     @inline(__always) static func derivative(x: Float, y: Float) -> Float { x > 0 ? 1 : 0 }
+    @inline(__always) static func derivative(x: SIMD8<Float>, y: SIMD8<Float>) -> SIMD8<Float> {
+        SIMD8<Float>(repeating: 0).replacing(with: 1, where: x .> 0)
+    }
 }
 
 /// eˣ; its derivative is itself.
