@@ -14,6 +14,9 @@ struct WinogradTests {
         ([2, 17, 9, 4], 16, (2, 1, 0, 2)),
         ([1, 32, 3, 3], 16, (2, 2, 2, 2)),
         ([2, 16, 1, 11], 18, (1, 0, 1, 2)),
+        // Wide rows: groups of eight tiles side by side, at the padded edges and inside.
+        ([1, 16, 5, 41], 16, (1, 1, 1, 1)),
+        ([2, 16, 6, 35], 16, (0, 2, 1, 0)),
     ]
 
     @Test("agrees with im2col + sgemm", arguments: cases.indices)

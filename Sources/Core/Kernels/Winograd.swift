@@ -19,8 +19,9 @@ struct WinogradPlan {
     var tilesPerImage: Int { tilesDown * tilesAcross }
     var tiles: Int { batch * tilesPerImage }
     /// Tiles per block: the block's transformed inputs and products (16 · (C + O) · block
-    /// floats) stay within about 2 MiB.
-    var blockSize: Int { Swift.max(16, Swift.min(256, (1 << 15) / Swift.max(channels + outputs, 1) / 16 * 16)) }
+    /// floats) stay within about 4 MiB, and each of the 16 products has at least 64 columns
+    /// (it repacks U_ξ, C · O floats, for every block).
+    var blockSize: Int { Swift.max(64, Swift.min(256, (1 << 16) / Swift.max(channels + outputs, 1) / 16 * 16)) }
     var blocks: Int { (tiles + blockSize - 1) / blockSize }
 
     /// Whether a convolution of these sizes runs as F(2×2, 3×3): a 3×3 kernel, stride and
@@ -123,34 +124,60 @@ extension Kernels {
         let origins = TileOrigins(plan: plan, tiles: tiles, channels: plan.channels, height: height, width: width,
                                   padTop: plan.padTop, padLeft: plan.padLeft, span: 4)
         let count = tiles.count
+        // Groups of eight tiles side by side in one tile row read 18 consecutive columns of
+        // four input rows: even and odd lanes of two 16-float loads give the four columns of
+        // each row. Other groups gather lane by lane through `scratch`.
+        let groups = (count + 7) / 8
+        let sideBySide = (0..<groups).map { group -> Bool in
+            let first = group * 8
+            guard first + 8 <= count else { return false }
+            return (1..<8).allSatisfy { lane in
+                origins.offsets[first + lane] == origins.offsets[first] && origins.tops[first + lane] == origins.tops[first]
+                    && origins.lefts[first + lane] == origins.lefts[first] + 2 * lane
+            }
+        }
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 16 * 8 + 18)
+        defer { scratch.deallocate() }
+        let paddedRow = scratch + 16 * 8
         for c in 0..<plan.channels {
             let channel = input + c * height * width
-            var column = 0
-            while column < count {
-                let lanes = Swift.min(8, count - column)
+            for group in 0..<groups {
+                let column = group * 8
                 var d = InlineArray<16, SIMD8<Float>>(repeating: .zero)
-                for lane in 0..<lanes {
-                    let t = column + lane
-                    let image = channel + origins.offsets[t]
-                    let (top, left) = (origins.tops[t], origins.lefts[t])
-                    if origins.inside[t] {
-                        for r in 0..<4 {
-                            let row = image + (top + r) * width + left
-                            d[r * 4][lane] = row[0]; d[r * 4 + 1][lane] = row[1]; d[r * 4 + 2][lane] = row[2]; d[r * 4 + 3][lane] = row[3]
+                if sideBySide[group] {
+                    let (top, left) = (origins.tops[column], origins.lefts[column])
+                    let image = channel + origins.offsets[column]
+                    for r in 0..<4 where top + r >= 0 && top + r < height {
+                        var row = UnsafePointer(image + (top + r) * width + left)
+                        if left < 0 || left + 18 > width {
+                            for q in 0..<18 { paddedRow[q] = left + q >= 0 && left + q < width ? row[q] : 0 }
+                            row = UnsafePointer(paddedRow)
                         }
-                    } else {
+                        let low = UnsafeRawPointer(row).loadUnaligned(as: SIMD16<Float>.self)
+                        let high = UnsafeRawPointer(row + 2).loadUnaligned(as: SIMD16<Float>.self)
+                        d[r * 4] = low.evenHalf
+                        d[r * 4 + 1] = low.oddHalf
+                        d[r * 4 + 2] = high.evenHalf
+                        d[r * 4 + 3] = high.oddHalf
+                    }
+                } else {
+                    scratch.update(repeating: 0, count: 16 * 8)
+                    for lane in 0..<Swift.min(8, count - column) {
+                        let t = column + lane
+                        let image = channel + origins.offsets[t]
+                        let (top, left) = (origins.tops[t], origins.lefts[t])
                         for r in 0..<4 where top + r >= 0 && top + r < height {
                             let row = image + (top + r) * width
-                            for q in 0..<4 where left + q >= 0 && left + q < width { d[r * 4 + q][lane] = row[left + q] }
+                            for q in 0..<4 where left + q >= 0 && left + q < width { scratch[(r * 4 + q) * 8 + lane] = row[left + q] }
                         }
                     }
+                    for xi in 0..<16 { d[xi] = UnsafeRawPointer(scratch + xi * 8).loadUnaligned(as: SIMD8<Float>.self) }
                 }
                 let transformed = inputTransform(d)
                 // The block holds `block` (a multiple of 16) columns: whole vectors always fit,
                 // and lanes past the block's tiles are never read.
                 let target = v + c * block + column
                 for xi in 0..<16 { UnsafeMutableRawPointer(target + xi * stride).storeBytes(of: transformed[xi], as: SIMD8<Float>.self) }
-                column += 8
             }
         }
     }
