@@ -1,7 +1,8 @@
 # make run       — build in release and run the XOR example
 # make test      — build and run every test
 # make check     — the inner loop: build and run the Swift unit tests (no MPI, no Python, no fuzzing)
-# make bench     — benchmarks beside PyTorch, with ratios (tools/bench)
+# make bench     — benchmarks beside PyTorch, with ratios (tools/bench); the real-size ones at 1 thread and all cores
+# make bench-real — only the real-size workloads (ResNet-18, GPT, LSTM LM training; ResNet-18 inference)
 # make bench-against REV=…  — the same, plus a build of commit REV in the same rounds
 # make fuzz      — coverage-guided fuzzing of every reader (FUZZ_SECONDS each; tools/fuzz)
 # make fixtures  — regenerate the PyTorch reference values the tests compare against
@@ -19,7 +20,7 @@ PYTHON := $(VENV)/bin/python
 # the package index pulls several GB of CUDA libraries.
 TORCH_WHEEL := $(firstword $(wildcard /opt/wheels/torch-*+cpu-*.whl))
 
-.PHONY: check onnx-schemas op-table onnx-conformance zoo docs docs-preview mpi-test deps run test bench bench-against bench-io-debug fixtures fuzz fuzz-build fuzz-smoke fuzz-corpus proto python-env python-test-env plugin-check c-reader c-memcheck
+.PHONY: check onnx-schemas op-table onnx-conformance zoo docs docs-preview mpi-test deps run test bench bench-real bench-against bench-io-debug fixtures fuzz fuzz-build fuzz-smoke fuzz-corpus proto python-env python-test-env plugin-check c-reader c-memcheck
 
 deps:
 	@command -v dpkg >/dev/null 2>&1 || { echo "dpkg not found: install $(APT_PACKAGES) yourself"; exit 0; }; \
@@ -105,6 +106,13 @@ python-env:
 bench: deps python-env
 	$(SWIFT) build -c release --product synapse-bench
 	$(PYTHON) tools/bench/run.py $(BENCH_ARGS)
+
+# The workloads of real_size.py (tools/bench/pytorch, from shared/bench) at 1 thread and at
+# every core, alternating with PyTorch; BENCH_ARGS=--unset-openblas runs both sides with
+# OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed.
+bench-real: deps python-env
+	$(SWIFT) build -c release --product synapse-bench
+	$(PYTHON) tools/bench/run.py $(BENCH_ARGS) resnet18_train gpt_train lstm_lm_train resnet18_infer_b1 resnet18_infer_b64
 
 # Saving and loading files in a debug build (what `swift run` and `swift test` use), beside
 # PyTorch: the integrity checks must stay cheap there too.

@@ -24,13 +24,13 @@ struct WinogradTests {
         let (shape, outputs, pads) = Self.cases[index]
         let window = SlidingWindow(size: (3, 3), padding: pads)
         let plan = ConvolutionPlan(input: shape, weight: [outputs, shape[1], 3, 3], window: window, groups: 1)
-        #expect(plan.winograd != nil)
+        #expect(ConvolutionPlan.$forcesWinograd.withValue(true) { plan.winograd != nil })
         let (x, w, b) = Random.withSeed(UInt64(index)) {
             (Tensor.normal(shape, requiresGrad: true), Tensor.normal([outputs, shape[1], 3, 3], requiresGrad: true), Tensor.normal([outputs], requiresGrad: true))
         }
         let upstream = Random.withSeed(99) { Tensor.normal(x.conv2d(weight: w, bias: b, window: window).shape) }
         func run(winograd: Bool) -> [[Float]] {
-            ConvolutionPlan.$allowsWinograd.withValue(winograd) {
+            ConvolutionPlan.$forcesWinograd.withValue(winograd) {
                 for t in [x, w, b] { t.grad = nil }
                 let y = x.conv2d(weight: w, bias: b, window: window)
                 y.backward(gradient: upstream)
@@ -51,7 +51,10 @@ struct WinogradTests {
         func chosen(_ input: [Int], _ weight: [Int], _ window: SlidingWindow, groups: Int = 1) -> Bool {
             ConvolutionPlan(input: input, weight: weight, window: window, groups: groups).winograd != nil
         }
-        #expect(chosen([1, 16, 8, 8], [16, 16, 3, 3], SlidingWindow(size: (3, 3), padding: (1, 1, 1, 1))))
+        #expect(chosen([1, 16, 32, 32], [16, 16, 3, 3], SlidingWindow(size: (3, 3), padding: (1, 1, 1, 1))))
+        #expect(chosen([32, 16, 8, 8], [16, 16, 3, 3], SlidingWindow(size: (3, 3), padding: (1, 1, 1, 1))))
+        // Too few tiles for the weight's transform to pay.
+        #expect(!chosen([1, 16, 8, 8], [16, 16, 3, 3], SlidingWindow(size: (3, 3), padding: (1, 1, 1, 1))))
         #expect(!chosen([1, 16, 8, 8], [16, 16, 3, 3], SlidingWindow(size: (3, 3), stride: (2, 2), padding: (1, 1, 1, 1))))
         #expect(!chosen([1, 16, 8, 8], [16, 16, 3, 3], SlidingWindow(size: (3, 3), dilation: (2, 2), padding: (1, 1, 1, 1))))
         #expect(!chosen([1, 16, 8, 8], [16, 8, 3, 3], SlidingWindow(size: (3, 3), padding: (1, 1, 1, 1)), groups: 2))

@@ -120,6 +120,7 @@ def main():
     parser.add_argument("--baseline", help="another synapse-bench to compare this build with, in the same run")
     parser.add_argument("--threads", default=f"1,{os.cpu_count()}",
                         help="thread counts for the real-size workloads (the others run on 1 thread)")
+    parser.add_argument("--steps", type=int, help="timed steps of the real-size training workloads (default: the scripts' 20)")
     parser.add_argument("--unset-openblas", action="store_true", help="remove OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE")
     parser.add_argument("workloads", nargs="*", default=WORKLOADS)
     args = parser.parse_args()
@@ -143,6 +144,8 @@ def main():
         workload, extra = VARIANTS.get(name, (name, []))
         script, script_extra = script_and_arguments(name, workload, extra)
         t = ["--threads", str(threads)]
+        if args.steps and name in REAL_SIZE and not name.startswith("resnet18_infer"):
+            extra, script_extra = extra + ["--steps", str(args.steps)], script_extra + ["--steps", str(args.steps)]
         for _ in range(args.rounds):
             ours.append(run([args.synapse, workload] + t + extra, env))
             theirs.append(run([args.python, os.path.join(HERE, "pytorch", script)] + t + script_extra, env))

@@ -24,7 +24,14 @@ struct WinogradPlan {
     var blockSize: Int { Swift.max(64, Swift.min(256, (1 << 16) / Swift.max(channels + outputs, 1) / 16 * 16)) }
     var blocks: Int { (tiles + blockSize - 1) / blockSize }
 
-    /// Whether a convolution of these sizes runs as F(2×2, 3×3): a 3×3 kernel, stride and
+    /// Whether F(2×2, 3×3) beats im2col + sgemm here: it saves 20 of every 36 multiply-adds
+    /// per tile and channel pair, but transforms the weight (about 100 cycles per channel
+    /// pair, twice in a training step) on every call; with 32 multiply-adds a cycle that pays
+    /// from about 256 tiles (a batch of 32 at 8×8, one image at 32×32). Measured on
+    /// ResNet-18: at batch 1 the transform alone took 3× the products' time.
+    var pays: Bool { tiles >= 256 }
+
+    /// Whether a convolution of these sizes may run as F(2×2, 3×3): a 3×3 kernel, stride and
     /// dilation 1, one group, pads of at most 2 (its input gradient is then the same algorithm
     /// with pads 2 − p) and enough channels that the transforms are cheap next to the products.
     static func applies(channels: Int, outputs: Int, window: SlidingWindow, groups: Int) -> Bool {

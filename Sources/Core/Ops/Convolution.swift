@@ -284,15 +284,16 @@ package struct ConvolutionPlan {
         }
     }
 
-    /// Whether 3×3 stride-1 convolutions may run as Winograd F(2×2, 3×3); tests turn it off
-    /// for a scope to compare with im2col + sgemm.
-    @TaskLocal package static var allowsWinograd = true
+    /// When 3×3 stride-1 convolutions run as Winograd F(2×2, 3×3): `nil` chooses by size
+    /// (`WinogradPlan.pays`); tests set `true` or `false` for a scope to compare the two.
+    @TaskLocal package static var forcesWinograd: Bool? = nil
 
     /// The F(2×2, 3×3) plan when this convolution runs that way (`WinogradPlan.applies`).
     var winograd: WinogradPlan? {
-        guard Self.allowsWinograd, WinogradPlan.applies(channels: channels, outputs: outputs, window: window, groups: groups) else { return nil }
-        return WinogradPlan(batch: batch, channels: channels, height: height, width: width, outputs: outputs, outHeight: outHeight,
-                            outWidth: outWidth, padTop: window.padBefore(0), padLeft: window.padBefore(1))
+        guard Self.forcesWinograd != false, WinogradPlan.applies(channels: channels, outputs: outputs, window: window, groups: groups) else { return nil }
+        let plan = WinogradPlan(batch: batch, channels: channels, height: height, width: width, outputs: outputs, outHeight: outHeight,
+                                outWidth: outWidth, padTop: window.padBefore(0), padLeft: window.padBefore(1))
+        return Self.forcesWinograd == true || plan.pays ? plan : nil
     }
 
     /// The samples of each chunk, in order.
