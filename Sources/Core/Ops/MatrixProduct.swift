@@ -167,27 +167,38 @@ extension Tensor {
         let y = result.storage.pointer
         if rank == 2 {
             let (rows, columns) = (newShape[0], newShape[1])
-            for r in 0..<rows {
-                for c in 0..<columns { y[r * columns + c] = x[r * strides[0] + c * strides[1]] }
+            Kernels.parallelChunks(rows, grain: Kernels.channelGrain(columns)) { chosen in
+                for r in chosen {
+                    for c in 0..<columns { y[r * columns + c] = x[r * strides[0] + c * strides[1]] }
+                }
             }
             return result
         }
+        // Output rows (the last dimension) in pieces; each piece finds its first row's input
+        // offset and walks on from there.
         let inner = newShape[rank - 1]
         let innerStride = strides[rank - 1]
-        var index = [Int](repeating: 0, count: rank)
-        var offset = 0
-        var written = 0
-        while written < count {
-            for j in 0..<inner { y[written + j] = x[offset + j * innerStride] }
-            written += inner
-            var d = rank - 2
-            while d >= 0 {
-                index[d] += 1
-                offset += strides[d]
-                if index[d] < newShape[d] { break }
-                offset -= strides[d] * newShape[d]
-                index[d] = 0
-                d -= 1
+        Kernels.parallelChunks(count / inner, grain: Kernels.channelGrain(inner)) { rows in
+            var index = [Int](repeating: 0, count: rank)
+            var (offset, rest) = (0, rows.lowerBound)
+            for d in stride(from: rank - 2, through: 0, by: -1) {
+                index[d] = rest % newShape[d]
+                rest /= newShape[d]
+                offset += index[d] * strides[d]
+            }
+            var written = rows.lowerBound * inner
+            for _ in rows {
+                for j in 0..<inner { y[written + j] = x[offset + j * innerStride] }
+                written += inner
+                var d = rank - 2
+                while d >= 0 {
+                    index[d] += 1
+                    offset += strides[d]
+                    if index[d] < newShape[d] { break }
+                    offset -= strides[d] * newShape[d]
+                    index[d] = 0
+                    d -= 1
+                }
             }
         }
         return result
