@@ -46,11 +46,19 @@ extension Kernels {
         }
     }
 
+    /// The multiply-adds one task of a product should do at least: 2²¹, about 40 µs.
+    static let productTaskWork: Double = 2_097_152
+
+    /// How many products of `work` multiply-adds each one task takes (at least one).
+    static func productsPerTask(work: Double) -> Int {
+        Swift.max(1, Int(Swift.min(productTaskWork / Swift.max(work, 1), 1_048_576)))
+    }
+
     /// How a product of `work` multiply-adds splits its `split` rows or columns: blocks of at
     /// least 256 (and a multiple of 16, the kernels' register width) and at least 2²¹
     /// multiply-adds (~40 µs) each, balanced.
     static func productBlocks(split: Int, work: Double) -> (count: Int, size: Int) {
-        let byWork = Int(Swift.min(work / 2_097_152, 1_048_576))
+        let byWork = Int(Swift.min(work / productTaskWork, 1_048_576))
         let count = Swift.max(1, Swift.min(split / 256, byWork))
         guard count > 1 else { return (1, split) }
         let size = ((split + count - 1) / count + 15) / 16 * 16

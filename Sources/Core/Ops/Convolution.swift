@@ -279,7 +279,7 @@ package struct ConvolutionPlan {
     /// sample's product is small (a large one splits into blocks itself).
     func forEachSample(_ body: (Int) -> Void) {
         let work = Double(outputs) * Double(channels) * Double(plane)
-        Kernels.parallelChunks(batch, grain: Swift.max(1, Int(Swift.min(2_097_152 / Swift.max(work, 1), 1_048_576)))) { samples in
+        Kernels.parallelChunks(batch, grain: Kernels.productsPerTask(work: work)) { samples in
             for n in samples { body(n) }
         }
     }

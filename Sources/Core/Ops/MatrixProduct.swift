@@ -70,7 +70,7 @@ extension Tensor {
         // product that splits into blocks itself runs them on the task's thread.
         let items = batch.reduce(1, *)
         let work: Double = Double(m) * Double(n) * Double(k)
-        let grain = Swift.max(1, Int(Swift.min(2_097_152 / Swift.max(work, 1), 1_048_576)))
+        let grain = Kernels.productsPerTask(work: work)
         Kernels.parallelChunks(items, grain: grain) { chosen in
             for item in chosen {
                 var (offsetA, offsetB, rest) = (0, 0, item)
