@@ -2,7 +2,8 @@
 // cuDNN and PyTorch's fused nn.LSTM compute it: the input projection of every time step is
 // one sgemm, each step runs only the recurrent product and the gate arithmetic, and the
 // backward collects the gates' gradients of all steps so that the weight gradients and the
-// input gradient are again single sgemm calls. Only the recurrent product runs per step.
+// input gradient are again single sgemm calls. Only the recurrent product runs per step, with
+// the recurrent weight packed once per sequence (Kernels.PackedOperand), not once per step.
 
 /// The cell a `recurrence` runs, with PyTorch's equations and gate orders.
 public enum RecurrentKind: String, Equatable, Sendable, CaseIterable {
@@ -69,14 +70,21 @@ extension Tensor {
         let hiddenProduct = Tensor.uninitialized([batch, width])
         let (out, keep, hw) = (result.storage.pointer, saved.storage.pointer, hiddenProduct.storage.pointer)
         let savedRow = kind.savedWidth * size
+        // The recurrent weight, packed once for all the steps' products (a state [N, H] times Wₕᵀ).
+        let packedHidden = Kernels.PackedOperand.pays(rows: batch)
+            ? Kernels.PackedOperand(columns: width, depth: size, b: whh.storage.pointer, strideColumns: size, strideDepth: 1) : nil
         var previousHidden = UnsafePointer(h0.storage.pointer)
         // The previous cell state of row n: c0, or the `c` block saved at the previous step.
         var previousCell: (base: UnsafePointer<Float>, stride: Int) = (UnsafePointer(c0?.storage.pointer ?? h0.storage.pointer), size)
         for step in 0..<steps {
             let t = reverse ? steps - 1 - step : step
             for n in 0..<batch { (hw + n * width).update(from: bhh.storage.pointer, count: width) }
-            Kernels.gemm(transposeA: false, transposeB: true, m: batch, n: width, k: size, alpha: 1,
-                         a: previousHidden, lda: size, b: whh.storage.pointer, ldb: size, beta: 1, c: hw, ldc: width)
+            if let packedHidden {
+                packedHidden.multiply(rows: batch, a: previousHidden, lda: size, beta: 1, c: hw, ldc: width)
+            } else {
+                Kernels.gemm(transposeA: false, transposeB: true, m: batch, n: width, k: size, alpha: 1,
+                             a: previousHidden, lda: size, b: whh.storage.pointer, ldb: size, beta: 1, c: hw, ldc: width)
+            }
             for n in 0..<batch {
                 let pre = xw + (t * batch + n) * width
                 let hidden = hw + n * width
@@ -172,6 +180,9 @@ extension Tensor {
         if isLSTM { dcNext.update(from: g + steps * batch * size, count: batch * size) }
         let scratch = Tensor.uninitialized([size])
         let tanhC = scratch.storage.pointer
+        // Wₕ as it is ([G·H, H]), packed once for the steps' dGₕ·Wₕ.
+        let packedHidden = Kernels.PackedOperand.pays(rows: batch)
+            ? Kernels.PackedOperand(columns: size, depth: width, b: whh.storage.pointer, strideColumns: 1, strideDepth: size) : nil
 
         for k in (0..<steps).reversed() {
             let t = reverse ? steps - 1 - k : k
@@ -220,8 +231,12 @@ extension Tensor {
                 }
             }
             // dh₋₁ (+)= dGₕ · Wₕ for the whole batch.
-            Kernels.gemm(transposeA: false, transposeB: false, m: batch, n: size, k: width, alpha: 1,
-                         a: dgh + t * batch * width, lda: width, b: whh.storage.pointer, ldb: size, beta: 1, c: dhNext, ldc: size)
+            if let packedHidden {
+                packedHidden.multiply(rows: batch, a: dgh + t * batch * width, lda: width, beta: 1, c: dhNext, ldc: size)
+            } else {
+                Kernels.gemm(transposeA: false, transposeB: false, m: batch, n: size, k: width, alpha: 1,
+                             a: dgh + t * batch * width, lda: width, b: whh.storage.pointer, ldb: size, beta: 1, c: dhNext, ldc: size)
+            }
         }
 
         var dx: Tensor?
