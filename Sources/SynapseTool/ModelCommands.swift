@@ -17,9 +17,11 @@ struct PredictCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let graph = try ModelFile.load(model)
+        // The graph rewritten for inference (folded batch norms, fused activations).
+        let session = try ModelFile.loadForInference(model)
+        let graph = session.graph
         let feeds = try graphFeeds(input, flag: "--input", graph: graph, model: model)
-        let outputs = try Tensor.withoutGradients { try graph.run(values: feeds) }
+        let outputs = try session.run(feeds)
         if json || outputs.count > 1 {
             let body = graph.outputNames.map { "\"\($0)\": \(TensorInput.json(outputs[$0]!))" }.joined(separator: ", ")
             print("{\(body)}")

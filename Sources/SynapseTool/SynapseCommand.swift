@@ -10,7 +10,7 @@ struct SynapseCommand: ParsableCommand {
         commandName: "synapse",
         abstract: "Train, checkpoint, resume and inspect Synapse models.",
         version: "synapse \(SynapseVersion.string) (BLAS: \(BLAS.configuration))",
-        subcommands: [TrainCommand.self, InspectCommand.self, ExportCommand.self, ImportCommand.self, PredictCommand.self, FineTuneCommand.self, StressSaveCommand.self, CollectivesCheckCommand.self, OperatorTableCommand.self])
+        subcommands: [TrainCommand.self, InspectCommand.self, ExportCommand.self, ImportCommand.self, PredictCommand.self, BenchmarkCommand.self, FineTuneCommand.self, StressSaveCommand.self, CollectivesCheckCommand.self, OperatorTableCommand.self])
 
     /// Runs the command. Every error prints one line on standard error, never a backtrace:
     /// files, data and training that cannot go on (a damaged checkpoint, a full disk, a

@@ -219,19 +219,9 @@ public final class GraphModel: Module, Layer {
     public func run(values feeds: [String: GraphValue]) throws -> [String: GraphValue] {
         var values = constants.merging(folded) { a, _ in a }
         for (name, tensor) in namedState { values[name] = .tensor(tensor) }
-        for (name, shape) in inputs {
-            guard let feed = feeds[name] else {
-                throw ModelFileError.invalid(file: file, place: "input \"\(name)\"", problem: "no value was given for it")
-            }
-            let fits = feed.shape.count == shape.count && zip(feed.shape, shape).allSatisfy { $1 == nil || $0 == $1 }
-            guard fits || shape.isEmpty else {
-                throw ModelFileError.invalid(
-                    file: file, place: "input \"\(name)\"",
-                    problem: "got shape \(describe(feed.shape)), the graph expects [\(shape.map { $0.map(String.init) ?? "batch" }.joined(separator: ", "))]")
-            }
-            values[name] = try typed(feed, as: inputTypes[name] ?? .float32, input: name)
-        }
+        values.merge(try preparedInputs(feeds)) { _, input in input }
         let shapes = inputs.map { values[$0.name]!.shape }
+
         var first = 0
         if let known = shapeValuesLock.withLock({ shapeValues[shapes] }) {
             values.merge(known) { a, _ in a }
@@ -257,6 +247,25 @@ public final class GraphModel: Module, Layer {
             outputs[name] = value
         }
         return outputs
+    }
+
+    /// The graph's inputs from `feeds`, each checked against its declared shape and
+    /// converted to its declared element type; every input must be given.
+    func preparedInputs(_ feeds: [String: GraphValue]) throws -> [String: GraphValue] {
+        var prepared: [String: GraphValue] = [:]
+        for (name, shape) in inputs {
+            guard let feed = feeds[name] else {
+                throw ModelFileError.invalid(file: file, place: "input \"\(name)\"", problem: "no value was given for it")
+            }
+            let fits = feed.shape.count == shape.count && zip(feed.shape, shape).allSatisfy { $1 == nil || $0 == $1 }
+            guard fits || shape.isEmpty else {
+                throw ModelFileError.invalid(
+                    file: file, place: "input \"\(name)\"",
+                    problem: "got shape \(describe(feed.shape)), the graph expects [\(shape.map { $0.map(String.init) ?? "batch" }.joined(separator: ", "))]")
+            }
+            prepared[name] = try typed(feed, as: inputTypes[name] ?? .float32, input: name)
+        }
+        return prepared
     }
 
     /// `value` as input `name` of type `type` takes it: whole numbers for an integer or bool

@@ -1,0 +1,74 @@
+/// An activation applied to a tensor in place, for inference graphs that fuse it into the
+/// node producing its input (a convolution, a product, a residual addition): one pass over
+/// a buffer that was just written, and no new buffer. Never recorded for autograd.
+package enum FusedActivation: Equatable, Sendable, CustomStringConvertible {
+    /// max(x, 0)
+    case relu
+    /// min(max(x, low), high) (ONNX's Clip; ReLU6 is clip(0, 6))
+    case clip(low: Float, high: Float)
+    /// x ≥ 0 ? x : alpha·x
+    case leakyRelu(alpha: Float)
+    /// 1 / (1 + e⁻ˣ)
+    case sigmoid
+    /// x·σ(x) (SiLU, Swish)
+    case silu
+    /// x·min(max(x + 3, 0), 6) / 6 (ONNX's HardSwish)
+    case hardSwish
+
+    package var description: String {
+        switch self {
+        case .relu: return "Relu"
+        case .clip: return "Clip"
+        case .leakyRelu: return "LeakyRelu"
+        case .sigmoid: return "Sigmoid"
+        case .silu: return "SiLU"
+        case .hardSwish: return "HardSwish"
+        }
+    }
+}
+
+extension Tensor {
+    /// Applies `activation` to every scalar in place, in pieces on the pool, when no other
+    /// tensor shares this one's storage (a node's fresh output) and it records no graph;
+    /// returns whether it did.
+    package func activateInPlace(_ activation: FusedActivation) -> Bool {
+        guard !requiresGrad, isKnownUniquelyReferenced(&storage) else { return false }
+        let (pointer, total) = (storage.pointer, count)
+        switch activation {
+        case .relu: VectorMath.map(pointer, pointer, count: total, ReLUFunction.self)
+        case .sigmoid: VectorMath.map(pointer, pointer, count: total, SigmoidFunction.self)
+        case .silu: VectorMath.map(pointer, pointer, count: total, SiLUVector.self)
+        case .hardSwish: VectorMath.map(pointer, pointer, count: total, HardSwishVector.self)
+        case .clip(let low, let high):
+            Kernels.parallelChunks(total, grain: Kernels.elementGrain) { piece in
+                for i in piece { pointer[i] = Swift.min(Swift.max(pointer[i], low), high) }
+            }
+        case .leakyRelu(let alpha):
+            Kernels.parallelChunks(total, grain: Kernels.elementGrain) { piece in
+                for i in piece where pointer[i] < 0 { pointer[i] *= alpha }
+            }
+        }
+        storage.version &+= 1
+        return true
+    }
+
+    /// `activation` of this tensor, as a new tensor (no graph recorded).
+    package func activated(_ activation: FusedActivation) -> Tensor {
+        let result = Tensor(scalars, shape: shape)
+        _ = result.activateInPlace(activation)
+        return result
+    }
+}
+
+/// x·σ(x) on eight lanes, with the sigmoid Synapse's Sigmoid op computes.
+enum SiLUVector: VectorFunction {
+    @inline(__always) static func apply(_ x: SIMD8<Float>) -> SIMD8<Float> { x * VectorMath.sigmoid(x) }
+}
+
+/// x·clip(x + 3, 0, 6)/6 on eight lanes.
+enum HardSwishVector: VectorFunction {
+    @inline(__always) static func apply(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        let gate = (x + 3).clamped(lowerBound: SIMD8(repeating: 0), upperBound: SIMD8(repeating: 6))
+        return x * gate / 6
+    }
+}

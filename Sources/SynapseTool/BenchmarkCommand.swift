@@ -1,0 +1,59 @@
+import ArgumentParser
+import Foundation
+import Synapse
+
+/// `synapse benchmark NAME.onnx --input NAME=FILE …`: how fast a model file runs. Loads it
+/// once, runs `--warmup` untimed and `--runs` timed inferences, and prints one line in the
+/// shape of `tools/bench/onnxruntime_predict.py`'s, so that the two compare line for line.
+struct BenchmarkCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "benchmark",
+        abstract: "Time a model file's inference: one line with the median, minimum and 90th percentile of the runs, the load time and the peak memory.")
+
+    @Argument(help: "A model: NAME.onnx (with NAME.h5 beside it) or a self-contained ONNX file.")
+    var model: String
+
+    @Option(help: "An input, as for `synapse predict`: NAME=VALUE, VALUE being JSON, a .csv or a .npy file.")
+    var input: [String] = []
+
+    @Option(help: "Timed runs (at least 1).")
+    var runs = 20
+
+    @Option(help: "Untimed runs before them.")
+    var warmup = 3
+
+    @Option(help: "Threads (default: SYNAPSE_NUM_THREADS, else every CPU this process may use).")
+    var threads: Int?
+
+    func validate() throws {
+        guard runs >= 1 else { throw ValidationError("--runs must be at least 1, got \(runs)") }
+        guard warmup >= 0 else { throw ValidationError("--warmup must be 0 or more, got \(warmup)") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+    }
+
+    func run() throws {
+        if let threads { Threads.count = threads }
+        let loadStart = DispatchTime.now().uptimeNanoseconds
+        let session = try ModelFile.loadForInference(model)
+        let loadMilliseconds = Double(DispatchTime.now().uptimeNanoseconds - loadStart) / 1e6
+        let feeds = try graphFeeds(input, flag: "--input", graph: session.graph, model: model)
+        for _ in 0..<warmup { _ = try session.run(feeds) }
+        var times: [Double] = []
+        for _ in 0..<runs {
+            let start = DispatchTime.now().uptimeNanoseconds
+            _ = try session.run(feeds)
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+        }
+        times.sort()
+        let median = times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
+        let p90 = times[min(times.count - 1, Int((0.9 * Double(times.count - 1)).rounded(.up)))]
+        let batch = session.graph.inputs.compactMap { feeds[$0.name]?.shape.first }.first ?? 1
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        let name = URL(fileURLWithPath: model).deletingPathExtension().lastPathComponent
+        func figure(_ value: Double) -> String { String(format: "%.3f", value) }
+        print("bench=predict impl=synapse model=\(name) batch=\(batch) median_ms=\(figure(median)) min_ms=\(figure(times[0])) "
+              + "p90_ms=\(figure(p90)) load_ms=\(figure(loadMilliseconds)) peak_rss_mb=\(figure(Double(usage.ru_maxrss) / 1024)) "
+              + "runs=\(runs) threads=\(Threads.count)")
+    }
+}
