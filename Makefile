@@ -20,7 +20,7 @@ PYTHON := $(VENV)/bin/python
 # the package index pulls several GB of CUDA libraries.
 TORCH_WHEEL := $(firstword $(wildcard /opt/wheels/torch-*+cpu-*.whl))
 
-.PHONY: check onnx-schemas op-table onnx-conformance zoo docs docs-preview mpi-test deps run test bench bench-real bench-against bench-io-debug fixtures fuzz fuzz-build fuzz-smoke fuzz-corpus proto python-env python-test-env plugin-check c-reader c-memcheck
+.PHONY: check onnx-schemas op-table onnx-conformance zoo bench-inference docs docs-preview mpi-test deps run test bench bench-real bench-against bench-io-debug fixtures fuzz fuzz-build fuzz-smoke fuzz-corpus proto python-env python-test-env plugin-check c-reader c-memcheck
 
 deps:
 	@command -v dpkg >/dev/null 2>&1 || { echo "dpkg not found: install $(APT_PACKAGES) yourself"; exit 0; }; \
@@ -249,6 +249,12 @@ op-table: deps
 zoo: deps python-test-env
 	$(SWIFT) build -c release --product synapse
 	$(PYTHON) tools/zoo/zoo.py --synapse .build/release/synapse --size 224
+
+# synapse benchmark beside onnxruntime on the zoo's models (exported with the dynamo exporter),
+# at batch 1 and 8, 1 thread and every core; BENCH_ARGS="--size 64 --only resnet18" shortens it.
+bench-inference: deps python-test-env
+	$(SWIFT) build -c release --product synapse
+	$(PYTHON) tools/bench/inference.py --synapse .build/release/synapse $(BENCH_ARGS)
 
 onnx-conformance: deps python-test-env
 	$(SWIFT) build -c release --product synapse

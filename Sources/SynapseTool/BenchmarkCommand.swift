@@ -25,6 +25,9 @@ struct BenchmarkCommand: ParsableCommand {
     @Option(help: "Threads (default: SYNAPSE_NUM_THREADS, else every CPU this process may use).")
     var threads: Int?
 
+    @Flag(help: "Run the graph as written (no inference rewrites, every value kept to the end), as fine-tuning runs it: the rewrites' effect, in the same line (impl=synapse-as-written).")
+    var asWritten = false
+
     func validate() throws {
         guard runs >= 1 else { throw ValidationError("--runs must be at least 1, got \(runs)") }
         guard warmup >= 0 else { throw ValidationError("--warmup must be 0 or more, got \(warmup)") }
@@ -34,25 +37,34 @@ struct BenchmarkCommand: ParsableCommand {
     func run() throws {
         if let threads { Threads.count = threads }
         let loadStart = DispatchTime.now().uptimeNanoseconds
-        let session = try ModelFile.loadForInference(model)
+        let graph: GraphModel
+        let infer: ([String: GraphValue]) throws -> [String: GraphValue]
+        if asWritten {
+            graph = try ModelFile.load(model)
+            infer = { feeds in try Tensor.withoutGradients { try graph.run(values: feeds) } }
+        } else {
+            let session = try ModelFile.loadForInference(model)
+            graph = session.graph
+            infer = session.run
+        }
         let loadMilliseconds = Double(DispatchTime.now().uptimeNanoseconds - loadStart) / 1e6
-        let feeds = try graphFeeds(input, flag: "--input", graph: session.graph, model: model)
-        for _ in 0..<warmup { _ = try session.run(feeds) }
+        let feeds = try graphFeeds(input, flag: "--input", graph: graph, model: model)
+        for _ in 0..<warmup { _ = try infer(feeds) }
         var times: [Double] = []
         for _ in 0..<runs {
             let start = DispatchTime.now().uptimeNanoseconds
-            _ = try session.run(feeds)
+            _ = try infer(feeds)
             times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
         }
         times.sort()
         let median = times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
         let p90 = times[min(times.count - 1, Int((0.9 * Double(times.count - 1)).rounded(.up)))]
-        let batch = session.graph.inputs.compactMap { feeds[$0.name]?.shape.first }.first ?? 1
+        let batch = graph.inputs.compactMap { feeds[$0.name]?.shape.first }.first ?? 1
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         let name = URL(fileURLWithPath: model).deletingPathExtension().lastPathComponent
         func figure(_ value: Double) -> String { String(format: "%.3f", value) }
-        print("bench=predict impl=synapse model=\(name) batch=\(batch) median_ms=\(figure(median)) min_ms=\(figure(times[0])) "
+        print("bench=predict impl=\(asWritten ? "synapse-as-written" : "synapse") model=\(name) batch=\(batch) median_ms=\(figure(median)) min_ms=\(figure(times[0])) "
               + "p90_ms=\(figure(p90)) load_ms=\(figure(loadMilliseconds)) peak_rss_mb=\(figure(Double(usage.ru_maxrss) / 1024)) "
               + "runs=\(runs) threads=\(Threads.count)")
     }

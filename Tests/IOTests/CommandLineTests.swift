@@ -191,6 +191,29 @@ struct CommandLineTests {
         }
     }
 
+    @Test("benchmark prints one line of figures for a model file; bad counts are usage errors")
+    func benchmark() throws {
+        let folder = temporaryFolder()
+        #expect(try synapse(["train", "xor", "--epochs", "20", "--checkpoint", "xor.h5"], in: folder).status == 0)
+        #expect(try synapse(["export", "xor.h5", "-o", "xor"], in: folder).status == 0)
+        let run = try synapse(["benchmark", "xor.onnx", "--input", "[[0,0],[0,1],[1,0]]", "--runs", "5", "--warmup", "1", "--threads", "1"], in: folder)
+        #expect(run.status == 0, "\(run.error)")
+        let lines = run.output.split(separator: "\n")
+        #expect(lines.count == 1 && lines[0].hasPrefix("bench=predict impl=synapse model=xor batch=3 median_ms="), "\(run.output)")
+        var fields: [String: String] = [:]
+        for pair in lines.first?.split(separator: " ") ?? [] {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            if parts.count == 2 { fields[String(parts[0])] = String(parts[1]) }
+        }
+        let (minimum, median, p90) = (Double(fields["min_ms"] ?? "") ?? -1, Double(fields["median_ms"] ?? "") ?? -1, Double(fields["p90_ms"] ?? "") ?? -1)
+        #expect(minimum >= 0 && minimum <= median && median <= p90)
+        #expect((Double(fields["peak_rss_mb"] ?? "") ?? 0) > 1 && fields["runs"] == "5" && fields["threads"] == "1")
+        for bad in [["--runs", "0"], ["--warmup", "-1"], ["--threads", "0"]] {
+            let failed = try synapse(["benchmark", "xor.onnx", "--input", "[[0,0]]"] + bad, in: folder)
+            #expect(failed.status == 64 && failed.error.hasPrefix("synapse: "), "\(failed.error)")
+        }
+    }
+
     @Test("a save killed at random instants always leaves a whole, consistent checkpoint")
     func crashSafety() throws {
         let folder = temporaryFolder()

@@ -3,7 +3,8 @@ exported once (PyTorch's default dynamo exporter), then `synapse benchmark` and
 tools/bench/onnxruntime/predict.py run the same file and inputs, alternating, at batch 1 and 8,
 at 1 thread and at every core. Prints each pair of lines, then one row per model, batch and
 thread count with the speed ratio (onnxruntime's median / Synapse's: above 1 Synapse is
-faster), load times and peak memory, and the geometric mean of the ratios.
+faster), the speed-up of Synapse's inference rewrites (`synapse benchmark --as-written` runs
+the graph as written), load times and peak memory, and the geometric mean of the ratios.
 
 Run: make bench-inference, or
      python3 tools/bench/inference.py [--synapse .build/release/synapse] [--size 224] [--rounds 2]
@@ -83,10 +84,11 @@ def main():
                 flags += ["--input", f"{key}={file}"]
             for threads in [int(t) for t in args.threads.split(",")]:
                 common = flags + ["--runs", str(args.runs), "--warmup", str(args.warmup), "--threads", str(threads)]
-                ours, theirs = [], []
+                ours, theirs, written = [], [], []
                 for _ in range(args.rounds):
                     try:
                         ours.append(run([args.synapse, "benchmark", path] + common))
+                        written.append(run([args.synapse, "benchmark", path, "--as-written"] + common))
                     except RuntimeError as error:
                         print(f"synapse: {name}: {error}", flush=True)
                         break
@@ -94,14 +96,17 @@ def main():
                 if not ours or not theirs:
                     continue
                 best = lambda lines, key: min(float(line[key]) for line in lines)  # noqa: E731
-                rows.append((name, batch, threads, best(theirs, "median_ms") / best(ours, "median_ms"), best(ours, "median_ms"),
+                rows.append((name, batch, threads, best(theirs, "median_ms") / best(ours, "median_ms"),
+                             best(written, "median_ms") / best(ours, "median_ms"), best(written, "peak_rss_mb"), best(ours, "median_ms"),
                              best(theirs, "median_ms"), best(ours, "load_ms"), best(theirs, "load_ms"),
                              best(ours, "peak_rss_mb"), best(theirs, "peak_rss_mb")))
     print()
-    print(f"| model | batch | threads | speed vs onnxruntime | synapse ms | onnxruntime ms | load ms (synapse / ort) | peak MiB (synapse / ort) |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
-    for name, batch, threads, ratio, ours, theirs, load, their_load, peak, their_peak in rows:
-        print(f"| {name} | {batch} | {threads} | {ratio:.2f}x | {ours:.2f} | {theirs:.2f} | {load:.0f} / {their_load:.0f} | {peak:.0f} / {their_peak:.0f} |")
+    print("| model | batch | threads | speed vs onnxruntime | rewrites' speed-up | synapse ms | onnxruntime ms "
+          "| load ms (synapse / ort) | peak MiB (synapse / as written / ort) |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for name, batch, threads, ratio, gain, written_peak, ours, theirs, load, their_load, peak, their_peak in rows:
+        print(f"| {name} | {batch} | {threads} | {ratio:.2f}x | {gain:.2f}x | {ours:.2f} | {theirs:.2f} | {load:.0f} / {their_load:.0f} "
+              f"| {peak:.0f} / {written_peak:.0f} / {their_peak:.0f} |")
     for threads in sorted({row[2] for row in rows}):
         ratios = [row[3] for row in rows if row[2] == threads]
         print(f"geometric mean at {threads} thread(s): {math.exp(sum(map(math.log, ratios)) / len(ratios)):.3f}x onnxruntime "
