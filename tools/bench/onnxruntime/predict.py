@@ -45,7 +45,12 @@ def main():
     median = times[n // 2] if n % 2 else (times[n // 2 - 1] + times[n // 2]) / 2
     p90 = times[min(n - 1, math.ceil(0.9 * (n - 1)))]
     batch = next(iter(feeds.values())).shape[0] if feeds else 1
+    # VmHWM starts anew at exec; ru_maxrss would report a large parent's peak.
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                peak = int(line.split()[1]) / 1024
     name = os.path.splitext(os.path.basename(args.model))[0]
     print(f"bench=predict impl=onnxruntime model={name} batch={batch} median_ms={median:.3f} min_ms={times[0]:.3f} "
           f"p90_ms={p90:.3f} load_ms={load_ms:.3f} peak_rss_mb={peak:.3f} runs={args.runs} threads={args.threads}")
