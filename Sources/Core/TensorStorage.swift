@@ -9,6 +9,9 @@ final class TensorStorage {
     /// Bumped by every write through the public mutation API, so that caches derived from
     /// these scalars (an LSTM's packed weights) know when to rebuild.
     @usableFromInline var version = 0
+    /// Forms of these scalars that kernels prepared for inference (`PreparedWeights`), made
+    /// when first asked for; `nil` for nearly every storage.
+    var preparedForms: PreparedForms?
 
     /// Allocates `count` scalars, uninitialised.
     @usableFromInline

@@ -16,7 +16,9 @@ import Synchronization
 /// only read and no `grad` is written; the module tree's members are found once, here; the
 /// first call runs alone, so that layers that cache derived weights (`LSTMCell`'s packed gate
 /// weights) fill their caches before calls overlap; kernels take their scratch memory from
-/// per-thread pools; imported graphs (`GraphModel`) guard their own cache of shape values.
+/// per-thread pools; imported graphs (`GraphModel`) guard their own cache of shape values;
+/// weights that kernels prepare once (`PreparedWeights`: Winograd-transformed convolution
+/// weights) are kept behind one lock, checked against the weight's version.
 ///
 /// What must not happen while a session is in use: training the model, `train()`/`eval()`,
 /// `Checkpoint.load` into it, or changing its parameters in any other way — the session
@@ -40,11 +42,11 @@ public final class InferenceSession<Model: Module>: @unchecked Sendable {
     /// (run it); what it returns belongs to the calling task.
     public func run<R>(_ body: (Model) throws -> R) rethrows -> R {
         if warmed.load(ordering: .acquiring) {
-            return try Tensor.withoutGradients { try body(model) }
+            return try Tensor.withoutGradients { try PreparedWeights.withPreparedWeights { try body(model) } }
         }
         firstCall.lock()
         defer { firstCall.unlock() }
-        let result = try Tensor.withoutGradients { try body(model) }
+        let result = try Tensor.withoutGradients { try PreparedWeights.withPreparedWeights { try body(model) } }
         warmed.store(true, ordering: .releasing)
         return result
     }

@@ -61,5 +61,32 @@ struct WinogradTests {
         #expect(!chosen([1, 3, 8, 8], [16, 3, 3, 3], SlidingWindow(size: (3, 3), padding: (1, 1, 1, 1))))
         #expect(!chosen([1, 16, 8, 8], [16, 16, 3, 3], SlidingWindow(size: (3, 3), padding: (3, 3, 3, 3))))
         #expect(!chosen([1, 16, 8, 8], [16, 16, 1, 1], SlidingWindow(size: (1, 1))))
+        // With the transformed weight kept (inference), from 16 tiles.
+        PreparedWeights.withPreparedWeights {
+            #expect(chosen([1, 16, 8, 8], [16, 16, 3, 3], SlidingWindow(size: (3, 3), padding: (1, 1, 1, 1))))
+            #expect(!chosen([1, 16, 6, 6], [16, 16, 3, 3], SlidingWindow(size: (3, 3), padding: (1, 1, 1, 1))))
+        }
+    }
+
+    @Test("inference keeps the transformed weight, and transforms it again once the weight changes")
+    func keptWeight() {
+        let window = SlidingWindow(size: (3, 3), padding: (1, 1, 1, 1))
+        let (x, w, b) = Random.withSeed(5) { (Tensor.normal([1, 16, 8, 8]), Tensor.normal([16, 16, 3, 3]), Tensor.normal([16])) }
+        func expectClose(_ a: [Float], _ r: [Float]) {
+            let scale = max(r.map(abs).max() ?? 1, 1)
+            let worst = zip(a, r).map { abs($0 - $1) }.max() ?? 0
+            #expect(worst <= 2e-6 * scale, "largest difference \(worst) against values up to \(scale)")
+        }
+        func direct() -> [Float] { ConvolutionPlan.$forcesWinograd.withValue(false) { x.conv2d(weight: w, bias: b, window: window).scalars } }
+        func inference() -> [Float] { Tensor.withoutGradients { PreparedWeights.withPreparedWeights { x.conv2d(weight: w, bias: b, window: window).scalars } } }
+        let first = inference()
+        expectClose(first, direct())
+        #expect(inference() == first)
+        w.withUnsafeMutableBufferPointer { $0[0] += 1 }
+        let changed = inference()
+        #expect(changed != first)
+        expectClose(changed, direct())
+        w.replaceScalars(with: w.scalars.map { -$0 })
+        expectClose(inference(), direct())
     }
 }

@@ -10,37 +10,12 @@ import Testing
 struct HostileInputTests {
     let folder = temporaryFolder()
 
-    func node(_ op: String, _ inputs: [String], _ output: String) -> Onnx_NodeProto {
-        var node = Onnx_NodeProto()
-        node.opType = op
-        node.input = inputs
-        node.output = [output]
-        return node
-    }
+    func node(_ op: String, _ inputs: [String], _ output: String) -> Onnx_NodeProto { onnxNode(op, inputs, [output]) }
 
-    func value(_ name: String, _ dims: [Int64?]) -> Onnx_ValueInfoProto {
-        var info = Onnx_ValueInfoProto()
-        info.name = name
-        info.type.tensorType.elemType = 1
-        info.type.tensorType.shape.dim = dims.map { size in
-            var dim = Onnx_TensorShapeProto.Dimension()
-            if let size { dim.dimValue = size } else { dim.dimParam = "batch" }
-            return dim
-        }
-        return info
-    }
+    func value(_ name: String, _ dims: [Int64?]) -> Onnx_ValueInfoProto { onnxValue(name, dims) }
 
     func model(_ nodes: [Onnx_NodeProto], initializers: [Onnx_TensorProto] = [], output: String) -> Onnx_ModelProto {
-        var model = Onnx_ModelProto()
-        model.irVersion = 10
-        var opset = Onnx_OperatorSetIdProto()
-        opset.version = 21
-        model.opsetImport = [opset]
-        model.graph.node = nodes
-        model.graph.initializer = initializers
-        model.graph.input = [value("x", [nil, 2])]
-        model.graph.output = [value(output, [nil, 2])]
-        return model
+        onnxModel(nodes, initializers: initializers, inputs: [value("x", [nil, 2])], outputs: [value(output, [nil, 2])], opset: 21)
     }
 
     func load(_ model: Onnx_ModelProto) throws -> GraphModel {

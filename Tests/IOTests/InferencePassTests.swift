@@ -11,12 +11,7 @@ struct InferencePassTests {
     let folder = temporaryFolder()
 
     func node(_ op: String, _ inputs: [String], _ outputs: [String], _ attributes: [Onnx_AttributeProto] = []) -> Onnx_NodeProto {
-        var node = Onnx_NodeProto()
-        node.opType = op
-        node.input = inputs
-        node.output = outputs
-        node.attribute = attributes
-        return node
+        onnxNode(op, inputs, outputs, attributes)
     }
 
     func ints(_ name: String, _ values: [Int64]) -> Onnx_AttributeProto {
@@ -33,18 +28,6 @@ struct InferencePassTests {
         a.f = value
         a.type = .float
         return a
-    }
-
-    func value(_ name: String, _ dims: [Int64]) -> Onnx_ValueInfoProto {
-        var info = Onnx_ValueInfoProto()
-        info.name = name
-        info.type.tensorType.elemType = 1
-        info.type.tensorType.shape.dim = dims.map { size in
-            var dim = Onnx_TensorShapeProto.Dimension()
-            dim.dimValue = size
-            return dim
-        }
-        return info
     }
 
     /// Random initializers of a 3×3 convolution (2 → 4 channels) and a batch norm of 4.
@@ -66,15 +49,8 @@ struct InferencePassTests {
     /// Loads the graph, runs it as written and rewritten on the same input, and returns the
     /// inference graph after checking that every output agrees.
     func check(_ nodes: [Onnx_NodeProto], outputs: [String], seed: UInt64 = 1) throws -> InferenceGraph {
-        var model = Onnx_ModelProto()
-        model.irVersion = 10
-        var opset = Onnx_OperatorSetIdProto()
-        opset.version = 17
-        model.opsetImport = [opset]
-        model.graph.node = nodes
-        model.graph.initializer = weights(seed: seed)
-        model.graph.input = [value("x", [2, 2, 5, 5])]
-        model.graph.output = outputs.map { value($0, []) }
+        let model = onnxModel(nodes, initializers: weights(seed: seed), inputs: [onnxValue("x", [2, 2, 5, 5])],
+                              outputs: outputs.map { onnxValue($0, []) }, opset: 17)
         let graph = try ModelFile.load(onnxBytes: try model.serializedBytes(), path: folder + "/passes.onnx")
         let session = try InferenceGraph(graph)
         let x = Random.withSeed(seed + 7) { Tensor.normal([2, 2, 5, 5]) }

@@ -55,8 +55,11 @@ extension Tensor {
             return result.recorded(.convolution(window, groups: groups), creators)
         }
         if let winograd = plan.winograd {
-            let transformed = Tensor.uninitialized([16, plan.outputs, plan.channels])
-            Kernels.winogradWeights(weight.storage.pointer, outputs: plan.outputs, channels: plan.channels, flipped: false, into: transformed.storage.pointer)
+            let transformed = PreparedWeights.form(of: weight, .winogradForward(outputs: plan.outputs, channels: plan.channels)) {
+                let transformed = Tensor.uninitialized([16, plan.outputs, plan.channels])
+                Kernels.winogradWeights(weight.storage.pointer, outputs: plan.outputs, channels: plan.channels, flipped: false, into: transformed.storage.pointer)
+                return transformed
+            }
             Kernels.winogradConvolution(storage.pointer, transformedWeight: transformed.storage.pointer, bias: b, into: result.storage.pointer, plan: winograd)
             return result.recorded(.convolution(window, groups: groups), creators)
         }
@@ -293,7 +296,7 @@ package struct ConvolutionPlan {
         guard Self.forcesWinograd != false, WinogradPlan.applies(channels: channels, outputs: outputs, window: window, groups: groups) else { return nil }
         let plan = WinogradPlan(batch: batch, channels: channels, height: height, width: width, outputs: outputs, outHeight: outHeight,
                                 outWidth: outWidth, padTop: window.padBefore(0), padLeft: window.padBefore(1))
-        return Self.forcesWinograd == true || plan.pays ? plan : nil
+        return Self.forcesWinograd == true || plan.pays(weightKept: PreparedWeights.keepsForms) ? plan : nil
     }
 
     /// The samples of each chunk, in order.

@@ -20,31 +20,37 @@ extension Tensor {
             if recorded.requiresGrad { recorded.savedForBackward = positions }
             return recorded
         }
+        if !(GradientMode.isRecording && requiresGrad) {
+            Kernels.maxPoolValues(x, y, planes: n * channels, height: height, width: width, outHeight: outHeight, outWidth: outWidth, window: window)
+            return result
+        }
         let columnTaps = (0..<outWidth).map { window.validTaps(1, output: $0, input: width) }
-        for plane in 0..<(n * channels) {
-            let image = x + plane * height * width
-            let out = y + plane * outHeight * outWidth
-            let at = where_ + plane * outHeight * outWidth
-            for oy in 0..<outHeight {
-                let rows = window.validTaps(0, output: oy, input: height)
-                for ox in 0..<outWidth {
-                    let columns = columnTaps[ox]
-                    var best = -Float.infinity
-                    var position = -1
-                    for i in rows.start..<rows.end {
-                        let row = (rows.origin + i * dy) * width
-                        for j in columns.start..<columns.end {
-                            let index = row + columns.origin + j * dx
-                            let value = image[index]
-                            if value > best || value.isNaN || position < 0 {
-                                best = value
-                                position = index
-                                if value.isNaN { break }
+        Kernels.parallelChunks(n * channels, grain: Kernels.channelGrain(outHeight * outWidth * window.size(0) * window.size(1))) { planes in
+            for plane in planes {
+                let image = x + plane * height * width
+                let out = y + plane * outHeight * outWidth
+                let at = where_ + plane * outHeight * outWidth
+                for oy in 0..<outHeight {
+                    let rows = window.validTaps(0, output: oy, input: height)
+                    for ox in 0..<outWidth {
+                        let columns = columnTaps[ox]
+                        var best = -Float.infinity
+                        var position = -1
+                        for i in rows.start..<rows.end {
+                            let row = (rows.origin + i * dy) * width
+                            for j in columns.start..<columns.end {
+                                let index = row + columns.origin + j * dx
+                                let value = image[index]
+                                if value > best || value.isNaN || position < 0 {
+                                    best = value
+                                    position = index
+                                    if value.isNaN { break }
+                                }
                             }
                         }
+                        out[oy * outWidth + ox] = best
+                        at[oy * outWidth + ox] = Float(position)
                     }
-                    out[oy * outWidth + ox] = best
-                    at[oy * outWidth + ox] = Float(position)
                 }
             }
         }

@@ -36,12 +36,9 @@ public final class GraphModel: Module, Layer {
     let folded: [String: GraphValue]
     /// How many leading entries of `nodes` compute only from the inputs' shapes
     /// (`Shape → Gather → Concat → …`); their results are kept per input shapes.
-    let shapeNodeCount: Int
-    /// Those results for the input shapes seen so far (a few at most), behind a lock: the
-    /// one part of a graph that running it changes, so that an `InferenceSession` may run it
-    /// from several threads at once.
-    private var shapeValues: [[[Int]]: [String: GraphValue]] = [:]
-    private let shapeValuesLock = NSLock()
+    var shapeNodeCount: Int { shapeValues.nodeCount }
+    /// Those results for the input shapes seen so far.
+    let shapeValues: ShapeValueCache
     let file: String
     /// The file's metadata_props.
     public internal(set) var metadata: [String: String] = [:]
@@ -153,7 +150,7 @@ public final class GraphModel: Module, Layer {
         }
         self.folded = folded
         nodes = shapeNodes + rest
-        shapeNodeCount = shapeNodes.count
+        shapeValues = ShapeValueCache(nodes: nodes[..<shapeNodes.count])
         let produced = Set(order.flatMap(\.output)).union(initializerNames).union(inputs.map(\.name))
         if let missing = outputNames.first(where: { !produced.contains($0) }) {
             throw ModelFileError.invalid(file: file, place: "graph output \"\(missing)\"", problem: "no node produces it")
@@ -223,7 +220,7 @@ public final class GraphModel: Module, Layer {
         let shapes = inputs.map { values[$0.name]!.shape }
 
         var first = 0
-        if let known = shapeValuesLock.withLock({ shapeValues[shapes] }) {
+        if let known = shapeValues.values(for: shapes) {
             values.merge(known) { a, _ in a }
             first = shapeNodeCount
         }
@@ -232,13 +229,13 @@ public final class GraphModel: Module, Layer {
             let node = interpreter.node
             let results = try interpreter.run(node.input.map { $0.isEmpty ? nil : values[$0] }, isTraining: isTraining)
             for (name, value) in zip(node.output, results) where !name.isEmpty { values[name] = value }
-            if index + 1 == shapeNodeCount {
-                let known = Dictionary(uniqueKeysWithValues: nodes[..<shapeNodeCount].flatMap(\.node.output).compactMap { name in
-                    values[name].map { (name, $0) }
-                })
-                shapeValuesLock.withLock { if shapeValues.count < 16 { shapeValues[shapes] = known } }
-            }
+            if index + 1 == shapeNodeCount { shapeValues.remember(values, for: shapes) }
         }
+        return try graphOutputs(values)
+    }
+
+    /// The graph's outputs among `values` (every value after the last node ran), by name.
+    func graphOutputs(_ values: [String: GraphValue]) throws -> [String: GraphValue] {
         var outputs: [String: GraphValue] = [:]
         for name in outputNames {
             guard let value = values[name] else {

@@ -13,7 +13,8 @@ import Foundation
 /// The folded weights are computed from the graph's weights when the session is made: a
 /// session made before the weights change (training, `Checkpoint.load`) keeps computing
 /// with the old ones in its folded nodes — make a new one then. `run` may be called from
-/// several threads at once: it changes nothing but a lock-guarded cache of shape values.
+/// several threads at once: it changes nothing but the graph's lock-guarded cache of shape
+/// values (`ShapeValueCache`).
 public final class InferenceGraph: @unchecked Sendable {
     /// The graph as loaded (its inputs, outputs and weights).
     public let graph: GraphModel
@@ -28,10 +29,8 @@ public final class InferenceGraph: @unchecked Sendable {
     let fixed: [String: GraphValue]
     /// The values each step is the last reader of (or that nothing reads), dropped after it.
     let releases: [[String]]
-    /// The leading steps that compute only from the inputs' shapes, as in `GraphModel`.
-    let shapeStepCount: Int
-    private var shapeValues: [[[Int]]: [String: GraphValue]] = [:]
-    private let shapeValuesLock = NSLock()
+    /// The leading steps that compute only from the inputs' shapes: the graph's, as written.
+    var shapeStepCount: Int { graph.shapeNodeCount }
 
     /// Prepares `graph` (put in evaluation mode) for inference.
     public init(_ graph: GraphModel) throws {
@@ -45,32 +44,33 @@ public final class InferenceGraph: @unchecked Sendable {
             outputs: Set(graph.outputNames), file: graph.file)
         try passes.run()
         steps = shapeSteps + passes.steps
-        shapeStepCount = shapeSteps.count
         self.fixed = passes.fixed
         rewrites = passes.rewrites
-        releases = Self.releases(steps, keeping: Set(graph.outputNames).union(passes.fixed.keys))
+        releases = Self.releases(steps, keeping: Set(graph.outputNames).union(passes.fixed.keys), shapeSteps: shapeSteps.count)
     }
 
     /// For each step, the values it reads or writes last, except graph outputs and fixed values.
-    static func releases(_ steps: [InferenceStep], keeping kept: Set<String>) -> [[String]] {
+    /// None goes before the last of the `shapeSteps` leading ones: the shape-value cache,
+    /// which the graph as written shares, keeps all of theirs.
+    static func releases(_ steps: [InferenceStep], keeping kept: Set<String>, shapeSteps: Int) -> [[String]] {
         var last: [String: Int] = [:]
         for (index, step) in steps.enumerated() {
             for name in step.inputs + step.outputs where !name.isEmpty && !kept.contains(name) { last[name] = index }
         }
         var releases = [[String]](repeating: [], count: steps.count)
-        for (name, index) in last { releases[index].append(name) }
+        for (name, index) in last { releases[Swift.max(index, shapeSteps - 1)].append(name) }
         return releases
     }
 
     /// Runs the graph on named inputs in their own element types (as `GraphModel.run(values:)`);
     /// returns every graph output by name.
     public func run(_ feeds: [String: GraphValue]) throws -> [String: GraphValue] {
-        try Tensor.withoutGradients {
+        try Tensor.withoutGradients { try PreparedWeights.withPreparedWeights {
             var values = fixed
             values.merge(try graph.preparedInputs(feeds)) { _, input in input }
             let shapes = graph.inputs.map { values[$0.name]!.shape }
             var first = 0
-            if shapeStepCount > 0, let known = shapeValuesLock.withLock({ shapeValues[shapes] }) {
+            if let known = graph.shapeValues.values(for: shapes) {
                 values.merge(known) { a, _ in a }
                 first = shapeStepCount
             }
@@ -78,23 +78,11 @@ public final class InferenceGraph: @unchecked Sendable {
                 let step = steps[index]
                 let results = try step.run(step.inputs.map { $0.isEmpty ? nil : values[$0] })
                 for (name, value) in zip(step.outputs, results) where !name.isEmpty { values[name] = value }
-                if index + 1 == shapeStepCount {
-                    let known = Dictionary(uniqueKeysWithValues: steps[..<shapeStepCount].flatMap(\.outputs).compactMap { name in
-                        values[name].map { (name, $0) }
-                    })
-                    shapeValuesLock.withLock { if shapeValues.count < 16 { shapeValues[shapes] = known } }
-                }
+                if index + 1 == shapeStepCount { graph.shapeValues.remember(values, for: shapes) }
                 for name in releases[index] { values[name] = nil }
             }
-            var outputs: [String: GraphValue] = [:]
-            for name in graph.outputNames {
-                guard let value = values[name] else {
-                    throw ModelFileError.invalid(file: graph.file, place: "graph output \"\(name)\"", problem: "no node produced it")
-                }
-                outputs[name] = value
-            }
-            return outputs
-        }
+            return try graph.graphOutputs(values)
+        } }
     }
 }
 

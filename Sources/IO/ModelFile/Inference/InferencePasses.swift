@@ -113,34 +113,32 @@ struct InferencePasses {
     // MARK: batch norm
 
     mutating func foldBatchNorms() throws {
-        var index = 0
-        while index < steps.count {
-            defer { index += 1 }
+        // The maps are built once: a fold replaces the convolution in place (now writing the
+        // batch norm's output) and marks the batch norm removed, so no index moves.
+        var producers = producers()
+        let readers = readers()
+        var removed = IndexSet()
+        for index in steps.indices {
             let norm = steps[index]
             guard norm.opType == "BatchNormalization", norm.inputs.count == 5, norm.outputs.dropFirst().allSatisfy(\.isEmpty),
                   (norm.interpreter.attributes["training_mode"].map { if case .int(0) = $0 { true } else { false } } ?? true),
-                  let source = producers()[norm.inputs[0]], steps[source].opType == "Conv",
+                  let source = producers[norm.inputs[0]], !removed.contains(source), steps[source].opType == "Conv",
                   case .node(let convolution) = steps[source].action,
-                  onlyRead(norm.inputs[0], by: index, readers()) else { continue }
+                  onlyRead(norm.inputs[0], by: index, readers) else { continue }
             let conv = steps[source]
             guard conv.inputs.count >= 2, let weight = fixedTensor(conv.inputs[1]), weight.shape.count >= 3 else { continue }
             let channels = weight.shape[0]
             let bias = conv.inputs.count > 2 && !conv.inputs[2].isEmpty ? fixedTensor(conv.inputs[2]) : nil
             if conv.inputs.count > 2 && !conv.inputs[2].isEmpty && bias == nil { continue }
-            let parameters = norm.inputs[1...4].map(fixedTensor)
-            guard parameters.allSatisfy({ $0?.shape == [channels] }), bias.map({ $0.shape == [channels] }) ?? true else { continue }
-            var epsilon: Double = 1e-5
-            if case .float(let value)? = norm.interpreter.attributes["epsilon"] { epsilon = Double(value) }
-            let (scale, shift, mean, variance) = (parameters[0]!.scalars, parameters[1]!.scalars, parameters[2]!.scalars, parameters[3]!.scalars)
-            let factors = (0..<channels).map { Double(scale[$0]) / (Double(variance[$0]) + epsilon).squareRoot() }
-            let perChannel = weight.count / channels
-            let w = weight.scalars
-            let foldedWeight = (0..<weight.count).map { Float(Double(w[$0]) * factors[$0 / perChannel]) }
-            let b = bias?.scalars ?? [Float](repeating: 0, count: channels)
-            let foldedBias = (0..<channels).map { Float((Double(b[$0]) - Double(mean[$0])) * factors[$0] + Double(shift[$0])) }
+            let parameters = norm.inputs[1...4].compactMap(fixedTensor)
+            guard parameters.count == 4, parameters.allSatisfy({ $0.shape == [channels] }), bias.map({ $0.shape == [channels] }) ?? true else { continue }
+            var epsilon: Float = 1e-5
+            if case .float(let value)? = norm.interpreter.attributes["epsilon"] { epsilon = value }
+            let (foldedWeight, foldedBias) = Self.foldedConvolution(
+                weight: weight, bias: bias, scale: parameters[0], shift: parameters[1], mean: parameters[2], variance: parameters[3], epsilon: epsilon)
             let base = "synapse::folded::\(norm.outputs[0])"
-            fixed[base + "::weight"] = .tensor(Tensor(foldedWeight, shape: weight.shape))
-            fixed[base + "::bias"] = .tensor(Tensor(foldedBias, shape: [channels]))
+            fixed[base + "::weight"] = .tensor(foldedWeight)
+            fixed[base + "::bias"] = .tensor(foldedBias)
             var proto = convolution.node
             proto.input = [conv.inputs[0], base + "::weight", base + "::bias"]
             proto.output = [norm.outputs[0]]
@@ -148,10 +146,34 @@ struct InferencePasses {
             var step = InferenceStep(folded)
             step.opType = "Conv+BatchNormalization"
             steps[source] = step
-            steps.remove(at: index)
-            index -= 1
+            producers[norm.outputs[0]] = source
+            removed.insert(index)
             rewrites["batch-norm-fold", default: 0] += 1
         }
+        steps = steps.indices.filter { !removed.contains($0) }.map { steps[$0] }
+    }
+
+    /// W′ = W·s and b′ = (b − mean)·s + B with s = scale / √(var + ε), each output channel's
+    /// factor computed in Double and the weights scaled in one pass over their storage.
+    static func foldedConvolution(
+        weight: Tensor, bias: Tensor?, scale: Tensor, shift: Tensor, mean: Tensor, variance: Tensor, epsilon: Float
+    ) -> (weight: Tensor, bias: Tensor) {
+        let channels = weight.shape[0]
+        let perChannel = weight.count / channels
+        let (s, b, m, v) = (scale.scalars, shift.scalars, mean.scalars, variance.scalars)
+        let original = bias?.scalars
+        let factors = (0..<channels).map { Double(s[$0]) / (Double(v[$0]) + Double(epsilon)).squareRoot() }
+        let foldedWeight = Tensor(shape: weight.shape, repeating: 0)
+        weight.withUnsafeBufferPointer { w in
+            foldedWeight.withUnsafeMutableBufferPointer { target in
+                for o in 0..<channels {
+                    let factor = factors[o]
+                    for i in o * perChannel..<(o + 1) * perChannel { target[i] = Float(Double(w[i]) * factor) }
+                }
+            }
+        }
+        let foldedBias = Tensor((0..<channels).map { Float((Double(original?[$0] ?? 0) - Double(m[$0])) * factors[$0] + Double(b[$0])) }, shape: [channels])
+        return (foldedWeight, foldedBias)
     }
 
     // MARK: activations
@@ -184,14 +206,16 @@ struct InferencePasses {
     }
 
     mutating func fuseActivations() {
-        var index = 0
-        while index < steps.count {
-            defer { index += 1 }
+        // As in `foldBatchNorms`: the maps once, fused steps replaced in place, the removed
+        // ones marked and dropped at the end.
+        var producers = producers()
+        var readers = readers()
+        var removed = IndexSet()
+        for index in steps.indices where !removed.contains(index) {
             let step = steps[index]
-            guard let input = step.inputs.first, !input.isEmpty, let source = producers()[input],
+            guard let input = step.inputs.first, !input.isEmpty, let source = producers[input], !removed.contains(source),
                   Self.fusableProducers.contains(steps[source].opType), steps[source].outputs.count == 1,
                   case .node(let producer) = steps[source].action else { continue }
-            let readers = readers()
             var fused: (FusedActivation, output: String, removed: [Int])?
             if step.outputs.count == 1, let activation = activation(of: step), onlyRead(input, by: index, readers) {
                 fused = (activation, step.outputs[0], [index])
@@ -201,16 +225,18 @@ struct InferencePasses {
                       Set(readers[input] ?? []) == [index, multiply] {
                 fused = (.silu, steps[multiply].outputs[0], [index, multiply])
             }
-            guard let (activation, output, removed) = fused else { continue }
+            guard let (activation, output, removedSteps) = fused else { continue }
             // Whole-number Adds run the activation node as written.
-            let fallback = steps[source].opType == "Add" && removed.count == 1 ? step.interpreter : nil
+            let fallback = steps[source].opType == "Add" && removedSteps.count == 1 ? step.interpreter : nil
             if steps[source].opType == "Add" && fallback == nil { continue }
             steps[source].outputs = [output]
             steps[source].opType += "+\(activation)"
             steps[source].action = .activated(producer, activation, fallback: fallback)
-            for position in removed.sorted(by: >) { steps.remove(at: position) }
-            index = source
+            producers[output] = source
+            readers[input] = nil
+            removed.formUnion(IndexSet(removedSteps))
             rewrites["activation-fusion", default: 0] += 1
         }
+        steps = steps.indices.filter { !removed.contains($0) }.map { steps[$0] }
     }
 }

@@ -1,0 +1,160 @@
+// Winograd F(2×2, 3×3) tile transforms (see include/synapse_winograd.h). One source for
+// AVX-512, AVX2 and portable code through Clang vector types and `target` attributes,
+// dispatched once by the CPU's features, as packed_gemm.c does.
+
+#include "synapse_winograd.h"
+#include "synapse_packed_gemm.h"
+
+#include <string.h>
+
+typedef float v8 __attribute__((vector_size(32), aligned(4)));
+typedef float v16 __attribute__((vector_size(64), aligned(4)));
+typedef int vi8 __attribute__((vector_size(32), aligned(4)));
+
+// max(y, 0) as Synapse's ReLU computes it (negative lanes become 0, NaN stays NaN).
+#define RECTIFIED(y) ((v8)((vi8)(y) & ~((y) < (v8){0})))
+
+static inline __attribute__((always_inline)) void input_body(const float *input, int channels, int height, int width,
+                                                             int pad_top, int pad_left, const int *segments,
+                                                             int segment_count, float *v, long v_stride) {
+    float padded[18];
+    for (int c = 0; c < channels; c++) {
+        for (int s = 0; s < segment_count; s++) {
+            const int *segment = segments + 5 * s;
+            int column = segment[0], lanes = segment[1];
+            int top = 2 * segment[3] - pad_top, left = 2 * segment[4] - pad_left;
+            const float *image = input + ((long)segment[2] * channels + c) * height * width;
+            v8 d[16];
+            for (int r = 0; r < 4; r++) {
+                if (top + r < 0 || top + r >= height) {
+                    for (int q = 0; q < 4; q++) d[r * 4 + q] = (v8){0};
+                    continue;
+                }
+                const float *row = image + (long)(top + r) * width + left;
+                if (left < 0 || left + 18 > width) {
+                    for (int q = 0; q < 18; q++) padded[q] = left + q >= 0 && left + q < width ? row[q] : 0;
+                    row = padded;
+                }
+                // Lane l of a tile row's four columns: columns 2l, 2l + 1, 2l + 2, 2l + 3.
+                v16 low = *(const v16 *)row, high = *(const v16 *)(row + 2);
+                d[r * 4] = __builtin_shufflevector(low, low, 0, 2, 4, 6, 8, 10, 12, 14);
+                d[r * 4 + 1] = __builtin_shufflevector(low, low, 1, 3, 5, 7, 9, 11, 13, 15);
+                d[r * 4 + 2] = __builtin_shufflevector(high, high, 0, 2, 4, 6, 8, 10, 12, 14);
+                d[r * 4 + 3] = __builtin_shufflevector(high, high, 1, 3, 5, 7, 9, 11, 13, 15);
+            }
+            // Bᵀ d, then (Bᵀ d) B: rows (a0 − a2, a1 + a2, a2 − a1, a1 − a3) each way.
+            v8 w[16];
+            for (int q = 0; q < 4; q++) {
+                v8 a0 = d[q], a1 = d[4 + q], a2 = d[8 + q], a3 = d[12 + q];
+                w[q] = a0 - a2;
+                w[4 + q] = a1 + a2;
+                w[8 + q] = a2 - a1;
+                w[12 + q] = a1 - a3;
+            }
+            v8 t[16];
+            for (int r = 0; r < 4; r++) {
+                v8 a0 = w[4 * r], a1 = w[4 * r + 1], a2 = w[4 * r + 2], a3 = w[4 * r + 3];
+                t[4 * r] = a0 - a2;
+                t[4 * r + 1] = a1 + a2;
+                t[4 * r + 2] = a2 - a1;
+                t[4 * r + 3] = a1 - a3;
+            }
+            float *target = v + (long)(column / SYNAPSE_PANEL_WIDTH) * SYNAPSE_PANEL_WIDTH * channels
+                            + (long)c * SYNAPSE_PANEL_WIDTH + column % SYNAPSE_PANEL_WIDTH;
+            if (lanes == 8) {
+                for (int xi = 0; xi < 16; xi++) *(v8 *)(target + xi * v_stride) = t[xi];
+            } else {
+                for (int xi = 0; xi < 16; xi++) memcpy(target + xi * v_stride, &t[xi], (size_t)lanes * sizeof(float));
+            }
+        }
+    }
+}
+
+static inline __attribute__((always_inline)) void output_body(const float *m, long m_stride, long ldm, const float *bias,
+                                                              int activation, int outputs, int out_height, int out_width,
+                                                              const int *segments, int segment_count, float *output) {
+    for (int o = 0; o < outputs; o++) {
+        v8 shift = (v8){0} + (bias ? bias[o] : 0);
+        for (int s = 0; s < segment_count; s++) {
+            const int *segment = segments + 5 * s;
+            int column = segment[0], lanes = segment[1];
+            int y = 2 * segment[3], x = 2 * segment[4];
+            const float *source = m + (long)o * ldm + column;
+            v8 t[16];
+            for (int xi = 0; xi < 16; xi++) t[xi] = *(const v8 *)(source + xi * m_stride);
+            // Aᵀ t: rows (t0 + t1 + t2, t1 − t2 − t3), then the same on the columns.
+            v8 s0[4], s1[4];
+            for (int q = 0; q < 4; q++) {
+                s0[q] = t[q] + t[4 + q] + t[8 + q];
+                s1[q] = t[4 + q] - t[8 + q] - t[12 + q];
+            }
+            v8 y00 = s0[0] + s0[1] + s0[2] + shift, y01 = s0[1] - s0[2] - s0[3] + shift;
+            v8 y10 = s1[0] + s1[1] + s1[2] + shift, y11 = s1[1] - s1[2] - s1[3] + shift;
+            if (activation == 1) {
+                y00 = RECTIFIED(y00);
+                y01 = RECTIFIED(y01);
+                y10 = RECTIFIED(y10);
+                y11 = RECTIFIED(y11);
+            }
+            // Output row y holds y00 and y01 of each tile interleaved; row y + 1 y10 and y11.
+            v16 top = __builtin_shufflevector(y00, y01, 0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
+            v16 bottom = __builtin_shufflevector(y10, y11, 0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
+            int count = 2 * lanes < out_width - x ? 2 * lanes : out_width - x;
+            float *target = output + ((long)segment[2] * outputs + o) * out_height * out_width + (long)y * out_width + x;
+            if (count == 16) {
+                *(v16 *)target = top;
+                if (y + 1 < out_height) *(v16 *)(target + out_width) = bottom;
+            } else {
+                memcpy(target, &top, (size_t)count * sizeof(float));
+                if (y + 1 < out_height) memcpy(target + out_width, &bottom, (size_t)count * sizeof(float));
+            }
+        }
+    }
+}
+
+#define DEFINE_TRANSFORMS(SUFFIX, TARGET)                                                                          \
+    TARGET static void input_##SUFFIX(const float *input, int channels, int height, int width, int pad_top,      \
+                                      int pad_left, const int *segments, int segment_count, float *v,             \
+                                      long v_stride) {                                                            \
+        input_body(input, channels, height, width, pad_top, pad_left, segments, segment_count, v, v_stride);      \
+    }                                                                                                             \
+    TARGET static void output_##SUFFIX(const float *m, long m_stride, long ldm, const float *bias, int activation, \
+                                       int outputs, int out_height, int out_width, const int *segments,           \
+                                       int segment_count, float *output) {                                        \
+        output_body(m, m_stride, ldm, bias, activation, outputs, out_height, out_width, segments, segment_count,   \
+                    output);                                                                                      \
+    }
+
+DEFINE_TRANSFORMS(generic, )
+#if defined(__x86_64__)
+DEFINE_TRANSFORMS(avx512, __attribute__((target("avx512f,fma"))))
+DEFINE_TRANSFORMS(avx2, __attribute__((target("avx2,fma"))))
+#endif
+
+// The transforms only add and subtract, in the same order at every level: the same bits.
+void synapse_winograd_input(const float *input, int channels, int height, int width, int pad_top, int pad_left,
+                            const int *segments, int segment_count, float *v, long v_stride) {
+    switch (synapse_packed_gemm_available()) {
+#if defined(__x86_64__)
+    case 2: input_avx512(input, channels, height, width, pad_top, pad_left, segments, segment_count, v, v_stride); return;
+    case 1: input_avx2(input, channels, height, width, pad_top, pad_left, segments, segment_count, v, v_stride); return;
+#endif
+    default: input_generic(input, channels, height, width, pad_top, pad_left, segments, segment_count, v, v_stride);
+    }
+}
+
+void synapse_winograd_output(const float *m, long m_stride, long ldm, const float *bias, int activation, int outputs,
+                             int out_height, int out_width, const int *segments, int segment_count, float *output) {
+    switch (synapse_packed_gemm_available()) {
+#if defined(__x86_64__)
+    case 2:
+        output_avx512(m, m_stride, ldm, bias, activation, outputs, out_height, out_width, segments, segment_count, output);
+        return;
+    case 1:
+        output_avx2(m, m_stride, ldm, bias, activation, outputs, out_height, out_width, segments, segment_count, output);
+        return;
+#endif
+    default:
+        output_generic(m, m_stride, ldm, bias, activation, outputs, out_height, out_width, segments, segment_count, output);
+    }
+}
