@@ -1,8 +1,12 @@
+import CBLAS
+
 // Depthwise convolution (groups == channels: MobileNet, EfficientNet, ConvNeXt) computed
 // directly: each output channel is a few taps of one input channel, so im2col + sgemm would
-// copy every input element kH·kW times to do a product with one row. Here every tap is one
-// pass over an output row — `out[y, x] += w · in[y·s − p + i·d, x·s − p + j·d]` — contiguous
-// in x at stride 1, which the compiler vectorises. Forward, the input's gradient (the same
+// copy every input element kH·kW times to do a product with one row. Forward runs in C
+// (Sources/CBLAS/depthwise.c: a zero-padded copy of each input plane, sixteen outputs of a row
+// in a register across all taps). In the backward passes every tap is one pass over an
+// output row — `out[y, x] += w · in[y·s − p + i·d, x·s − p + j·d]` — contiguous in x at
+// stride 1, which the compiler vectorises. Forward, the input's gradient (the same
 // taps read the other way) and the weight's (a dot product per tap) run in a fixed order, so
 // results do not depend on the machine's threads.
 
@@ -52,25 +56,15 @@ extension Kernels {
         _ input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, into output: UnsafeMutablePointer<Float>,
         batch: Int, channels: Int, height: Int, width: Int, outputs: Int, outHeight: Int, outWidth: Int, window: SlidingWindow
     ) {
-        let (taps, stride) = (window.size(0) * window.size(1), window.stride(1))
-        let (plane, outPlane) = (height * width, outHeight * outWidth)
-        // One output plane per task: planes are disjoint.
-        Kernels.parallelChunks(batch * outputs, grain: Kernels.channelGrain(outPlane * taps)) { planes in
-            for outputPlane in planes {
-                let (n, o) = outputPlane.quotientAndRemainder(dividingBy: outputs)
-                (output + outputPlane * outPlane).initialize(repeating: bias?[o] ?? 0, count: outPlane)
-                forEachDepthwiseTap(samples: n..<n + 1, chosen: o..<o + 1, channels: channels, height: height, width: width, outputs: outputs,
-                                    outHeight: outHeight, outWidth: outWidth, window: window) { n, o, c, y, row, tap, columns, offset in
-                    let w = weight[o * taps + tap]
-                    let to = output + (n * outputs + o) * outPlane + y * outWidth
-                    let from = input + (n * channels + c) * plane + row * width + offset
-                    if stride == 1 {
-                        for x in columns { to[x] += w * from[x] }
-                    } else {
-                        for x in columns { to[x] += w * from[x * stride] }
-                    }
-                }
-            }
+        let taps = window.size(0) * window.size(1)
+        // Output planes in tasks fixed by the sizes (the planes are disjoint); the kernel is C
+        // (Sources/CBLAS/depthwise.c), to run in the CPU's widest vectors.
+        Kernels.parallelChunks(batch * outputs, grain: Kernels.channelGrain(outHeight * outWidth * taps)) { planes in
+            synapse_depthwise_forward(
+                input, weight, bias, output, Int32(channels), Int32(outputs), Int32(height), Int32(width), Int32(outHeight), Int32(outWidth),
+                Int32(window.size(0)), Int32(window.size(1)), Int32(window.stride(0)), Int32(window.stride(1)),
+                Int32(window.padBefore(0)), Int32(window.padBefore(1)), Int32(window.dilation(0)), Int32(window.dilation(1)),
+                Int32(planes.lowerBound), Int32(planes.count))
         }
     }
 

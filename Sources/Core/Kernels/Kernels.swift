@@ -63,15 +63,36 @@ enum Kernels {
         _ source: UnsafePointer<Float>, into destination: UnsafeMutablePointer<Float>,
         outer: Int, n: Int, inner: Int, scale: Float
     ) {
-        for o in 0..<outer {
-            let d = destination + o * inner
-            d.update(repeating: 0, count: inner)
-            for k in 0..<n {
-                let s = source + (o * n + k) * inner
-                for i in 0..<inner { d[i] += s[i] }
-            }
-            if scale != 1 {
-                for i in 0..<inner { d[i] *= scale }
+        parallelChunks(outer, grain: channelGrain(n * inner)) { chosen in
+            for o in chosen {
+                let d = destination + o * inner
+                if inner == 1 {
+                    // A contiguous row (the last dim, a global average pool's planes): eight
+                    // running sums in a vector, added lane by lane at the end, then the tail.
+                    let row = source + o * n
+                    var sums = SIMD8<Float>()
+                    var k = 0
+                    while k + 8 <= n {
+                        sums += UnsafeRawPointer(row + k).loadUnaligned(as: SIMD8<Float>.self)
+                        k += 8
+                    }
+                    var total: Float = 0
+                    for lane in 0..<8 { total += sums[lane] }
+                    while k < n {
+                        total += row[k]
+                        k += 1
+                    }
+                    d[0] = scale != 1 ? total * scale : total
+                    continue
+                }
+                d.update(repeating: 0, count: inner)
+                for k in 0..<n {
+                    let s = source + (o * n + k) * inner
+                    for i in 0..<inner { d[i] += s[i] }
+                }
+                if scale != 1 {
+                    for i in 0..<inner { d[i] *= scale }
+                }
             }
         }
     }

@@ -55,9 +55,10 @@ def load_checkpoint_bytes(path, data):
         return _read(path, sealed, data)
     except SynapseFileError:
         raise
-    except (OSError, RuntimeError, KeyError, ValueError, TypeError, IndexError) as error:
+    except (OSError, RuntimeError, KeyError, ValueError, TypeError, IndexError, OverflowError) as error:
         # Only a version-1 file (no record) can get here damaged: h5py reports the damage in
-        # many ways (found by hypothesis in test_fuzz_reader.py).
+        # many ways (found by hypothesis in test_fuzz_reader.py; OverflowError from h5f.open
+        # on a superblock whose addresses are all ones).
         raise SynapseFileError(path, "the file", f"damaged HDF5 structure ({type(error).__name__}: {error})") from None
 
 

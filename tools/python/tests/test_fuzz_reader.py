@@ -50,6 +50,17 @@ def test_checkpoint_reader(tmp_path_factory, data):
     read_checkpoint(tmp_path_factory.mktemp("ckpt"), data)
 
 
+def test_checkpoint_reader_huge_superblock_address(tmp_path):
+    """Found by the fuzzer: one bit flipped in the version-1 seed's superblock (byte 49, part
+    of an undefined address, all ones) made h5py's open raise OverflowError."""
+    data = bytearray(SEED_LEGACY)
+    data[49] ^= 1
+    path = tmp_path / "flipped.ckpt.h5"
+    path.write_bytes(bytes(data))
+    with pytest.raises(synapse_io.SynapseFileError, match="damaged HDF5 structure"):
+        synapse_io.load_checkpoint(path)
+
+
 @FUZZ
 @given(data=st.one_of(st.binary(max_size=2048), damaged(SEED_MODEL)))
 def test_model_reader(tmp_path_factory, data):

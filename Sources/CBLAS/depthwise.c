@@ -1,0 +1,120 @@
+// Depthwise convolution, forward (see include/synapse_depthwise.h). One source for AVX-512,
+// AVX2 and portable code through Clang vector types and `target` attributes, dispatched by
+// the CPU's features as packed_gemm.c does.
+
+#include "synapse_depthwise.h"
+#include "synapse_packed_gemm.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef float v16 __attribute__((vector_size(64), aligned(4)));
+
+// Sixteen floats from `source` at `stride` into `values` (1 and 2 as vector loads; others
+// gathered). A macro: a vector returned from a function trips -Wpsabi in the portable build.
+#define LOAD_STRIDED16(values, source, stride)                                                                  \
+    do {                                                                                                        \
+        const float *from_ = (source);                                                                          \
+        if ((stride) == 1) {                                                                                    \
+            (values) = *(const v16 *)from_;                                                                     \
+        } else if ((stride) == 2) {                                                                             \
+            v16 low_ = *(const v16 *)from_, high_ = *(const v16 *)(from_ + 16);                                 \
+            (values) = __builtin_shufflevector(low_, high_, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30); \
+        } else {                                                                                                \
+            for (int lane_ = 0; lane_ < 16; lane_++) (values)[lane_] = from_[lane_ * (stride)];                 \
+        }                                                                                                       \
+    } while (0)
+
+static inline __attribute__((always_inline)) void forward_body(
+    const float *input, const float *weight, const float *bias, float *output, int channels, int outputs, int height,
+    int width, int out_height, int out_width, int kernel_h, int kernel_w, int stride_h, int stride_w, int pad_top,
+    int pad_left, int dilation_h, int dilation_w, int first_plane, int plane_count) {
+    int multiplier = outputs / channels;
+    int chunks = (out_width + 15) / 16;
+    // The padded plane: every row and column any output's taps read, and room for the last
+    // chunk's sixteen (or, at stride 2, thirty-two) loads past the row's end.
+    long padded_height = (long)(out_height - 1) * stride_h + (long)(kernel_h - 1) * dilation_h + 1;
+    long padded_width = (long)chunks * 16 * stride_w + (long)(kernel_w - 1) * dilation_w + 32;
+    float *padded = malloc((size_t)(padded_height * padded_width) * sizeof(float));
+    if (!padded) abort();
+    int padded_plane = -1;
+    for (int plane = first_plane; plane < first_plane + plane_count; plane++) {
+        int n = plane / outputs, o = plane % outputs, c = o / multiplier;
+        // Input plane (n, c) is shared by the `multiplier` outputs after one another.
+        int source_plane = n * channels + c;
+        if (source_plane != padded_plane) {
+            memset(padded, 0, (size_t)(padded_height * padded_width) * sizeof(float));
+            const float *image = input + (long)source_plane * height * width;
+            for (long r = 0; r < padded_height; r++) {
+                long row = r - pad_top;
+                if (row < 0 || row >= height) continue;
+                long first = pad_left > 0 ? pad_left : 0, skip = pad_left < 0 ? -pad_left : 0;
+                long count = width - skip < padded_width - first ? width - skip : padded_width - first;
+                if (count > 0) memcpy(padded + r * padded_width + first, image + row * width + skip, (size_t)count * sizeof(float));
+            }
+            padded_plane = source_plane;
+        }
+        const float *taps = weight + (long)o * kernel_h * kernel_w;
+        float shift = bias ? bias[o] : 0;
+        float *out_plane = output + (long)plane * out_height * out_width;
+        for (int y = 0; y < out_height; y++) {
+            const float *rows = padded + (long)y * stride_h * padded_width;
+            float *out = out_plane + (long)y * out_width;
+            for (int chunk = 0; chunk < chunks; chunk++) {
+                int x0 = chunk * 16;
+                v16 sum = (v16){0} + shift;
+                for (int i = 0; i < kernel_h; i++) {
+                    const float *row = rows + (long)i * dilation_h * padded_width + (long)x0 * stride_w;
+                    for (int j = 0; j < kernel_w; j++) {
+                        v16 values;
+                        LOAD_STRIDED16(values, row + j * dilation_w, stride_w);
+                        sum += taps[i * kernel_w + j] * values;
+                    }
+                }
+                int count = out_width - x0 < 16 ? out_width - x0 : 16;
+                if (count == 16) *(v16 *)(out + x0) = sum;
+                else memcpy(out + x0, &sum, (size_t)count * sizeof(float));
+            }
+        }
+    }
+    free(padded);
+}
+
+#define DEFINE_FORWARD(SUFFIX, TARGET)                                                                              \
+    TARGET static void forward_##SUFFIX(const float *input, const float *weight, const float *bias, float *output,  \
+                                        int channels, int outputs, int height, int width, int out_height,           \
+                                        int out_width, int kernel_h, int kernel_w, int stride_h, int stride_w,      \
+                                        int pad_top, int pad_left, int dilation_h, int dilation_w, int first_plane, \
+                                        int plane_count) {                                                          \
+        forward_body(input, weight, bias, output, channels, outputs, height, width, out_height, out_width,         \
+                     kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left, dilation_h, dilation_w,            \
+                     first_plane, plane_count);                                                                     \
+    }
+
+DEFINE_FORWARD(generic, )
+#if defined(__x86_64__)
+DEFINE_FORWARD(avx512, __attribute__((target("avx512f,fma"))))
+DEFINE_FORWARD(avx2, __attribute__((target("avx2,fma"))))
+#endif
+
+void synapse_depthwise_forward(const float *input, const float *weight, const float *bias, float *output, int channels,
+                               int outputs, int height, int width, int out_height, int out_width, int kernel_h,
+                               int kernel_w, int stride_h, int stride_w, int pad_top, int pad_left, int dilation_h,
+                               int dilation_w, int first_plane, int plane_count) {
+    switch (synapse_packed_gemm_available()) {
+#if defined(__x86_64__)
+    case 2:
+        forward_avx512(input, weight, bias, output, channels, outputs, height, width, out_height, out_width, kernel_h,
+                       kernel_w, stride_h, stride_w, pad_top, pad_left, dilation_h, dilation_w, first_plane, plane_count);
+        return;
+    case 1:
+        forward_avx2(input, weight, bias, output, channels, outputs, height, width, out_height, out_width, kernel_h,
+                     kernel_w, stride_h, stride_w, pad_top, pad_left, dilation_h, dilation_w, first_plane, plane_count);
+        return;
+#endif
+    default:
+        forward_generic(input, weight, bias, output, channels, outputs, height, width, out_height, out_width, kernel_h,
+                        kernel_w, stride_h, stride_w, pad_top, pad_left, dilation_h, dilation_w, first_plane,
+                        plane_count);
+    }
+}
