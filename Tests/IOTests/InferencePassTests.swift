@@ -141,6 +141,23 @@ struct InferencePassTests {
         #expect(!session.stepOpTypes.contains("Dropout"))
     }
 
+    @Test("a batch norm that follows no convolution takes the ReLU after it, and so does a Concat")
+    func batchNormAndConcatTakeActivations() throws {
+        var axis = Onnx_AttributeProto()
+        axis.name = "axis"
+        axis.i = 1
+        axis.type = .int
+        let session = try check([
+            node("Conv", ["x", "w", "b"], ["y"], conv),
+            node("Relu", ["y"], ["r"]),
+            node("BatchNormalization", ["r", "scale", "shift", "mean", "variance"], ["n"]),
+            node("Relu", ["n"], ["m"]),
+            node("Concat", ["m", "m"], ["c"], [axis]),
+            node("Relu", ["c"], ["out"]),
+        ], outputs: ["out"])
+        #expect(session.stepOpTypes == ["Conv+Relu", "BatchNormalization+Relu", "Concat+Relu"])
+    }
+
     @Test("each intermediate value is released after its last reader")
     func releases() throws {
         let session = try check([

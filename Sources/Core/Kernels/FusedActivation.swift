@@ -1,3 +1,5 @@
+import CBLAS
+
 /// An activation applied to a tensor in place, for inference graphs that fuse it into the
 /// node producing its input (a convolution, a product, a residual addition): one pass over
 /// a buffer that was just written, and no new buffer. Never recorded for autograd.
@@ -63,6 +65,7 @@ extension Tensor {
 /// x·σ(x) on eight lanes, with the sigmoid Synapse's Sigmoid op computes.
 enum SiLUVector: VectorFunction {
     @inline(__always) static func apply(_ x: SIMD8<Float>) -> SIMD8<Float> { x * VectorMath.sigmoid(x) }
+    static var kernel: Int32? { Int32(SYNAPSE_VECTOR_SILU) }
 }
 
 /// x·clip(x + 3, 0, 6)/6 on eight lanes.

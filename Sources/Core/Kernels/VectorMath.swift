@@ -1,3 +1,5 @@
+import CBLAS
+
 /// exp, tanh and sigmoid on eight lanes at once.
 ///
 /// The C library evaluates these one scalar at a time and they dominated the profile of an
@@ -104,6 +106,9 @@ enum VectorMath {
     private static func serialMap<F: VectorFunction>(
         _ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, count: Int, _: F.Type
     ) {
+        // The same operations in C, in the CPU's widest vectors (Swift code is built for
+        // SSE2): the same bits, 2–3× sooner.
+        if let kernel = F.kernel { return synapse_vector_map(kernel, input, output, count) }
         let f = F.apply
         var i = 0
         while i + 8 <= count {
@@ -137,18 +142,28 @@ extension VectorMath {
 /// A function of eight lanes, as a type (see `VectorMath.map`).
 protocol VectorFunction {
     static func apply(_ x: SIMD8<Float>) -> SIMD8<Float>
+    /// The `SYNAPSE_VECTOR_*` function of Sources/CBLAS/vector_math.c that computes `apply`'s
+    /// bits over whole arrays, or `nil`.
+    static var kernel: Int32? { get }
+}
+
+extension VectorFunction {
+    static var kernel: Int32? { nil }
 }
 
 enum VectorExp: VectorFunction {
     @inline(__always) static func apply(_ x: SIMD8<Float>) -> SIMD8<Float> { VectorMath.exp(x) }
+    static var kernel: Int32? { Int32(SYNAPSE_VECTOR_EXP) }
 }
 
 enum VectorTanh: VectorFunction {
     @inline(__always) static func apply(_ x: SIMD8<Float>) -> SIMD8<Float> { VectorMath.tanh(x) }
+    static var kernel: Int32? { Int32(SYNAPSE_VECTOR_TANH) }
 }
 
 enum VectorSigmoid: VectorFunction {
     @inline(__always) static func apply(_ x: SIMD8<Float>) -> SIMD8<Float> { VectorMath.sigmoid(x) }
+    static var kernel: Int32? { Int32(SYNAPSE_VECTOR_SIGMOID) }
 }
 
 extension SIMD8 where Scalar == Float {

@@ -14,7 +14,8 @@ import Foundation
 ///    weights come from the graph as loaded).
 /// 3. **Activation fusion** (`activation-fusion`): Relu, Clip (ReLU6), LeakyRelu, HardSwish
 ///    and SiLU (x · Sigmoid(x)) applied in place to the output of the Conv, ConvTranspose,
-///    Gemm, MatMul or Add producing their input, when nothing else reads that output.
+///    Gemm, MatMul, Add, Sub, Mul, Concat or BatchNormalization producing their input, when
+///    nothing else reads that output.
 ///
 /// Not yet: Reshape to the same shape (shapes are known only when the graph runs), folding
 /// batch norm into Gemm, the decomposed LayerNorm/GELU/attention subgraphs.
@@ -178,7 +179,14 @@ struct InferencePasses {
 
     // MARK: activations
 
-    static let fusableProducers: Set<String> = ["Conv", "Conv+BatchNormalization", "ConvTranspose", "Gemm", "MatMul", "Add"]
+    static let fusableProducers: Set<String> = [
+        "Conv", "Conv+BatchNormalization", "ConvTranspose", "Gemm", "MatMul", "Add", "Sub", "Mul", "Concat",
+        // Batch norm that no convolution precedes (DenseNet's BN → ReLU → Conv).
+        "BatchNormalization",
+    ]
+    /// Producers that may compute whole numbers: their fused activation falls back to the
+    /// activation node as written when the output is not a float tensor.
+    static let wholeNumberProducers: Set<String> = ["Add", "Sub", "Mul", "Concat"]
 
     /// The activation `step` applies to its first input, or `nil`.
     func activation(of step: InferenceStep) -> FusedActivation? {
@@ -227,8 +235,9 @@ struct InferencePasses {
             }
             guard let (activation, output, removedSteps) = fused else { continue }
             // Whole-number Adds run the activation node as written.
-            let fallback = steps[source].opType == "Add" && removedSteps.count == 1 ? step.interpreter : nil
-            if steps[source].opType == "Add" && fallback == nil { continue }
+            let wholeNumbers = Self.wholeNumberProducers.contains(steps[source].opType)
+            let fallback = wholeNumbers && removedSteps.count == 1 ? step.interpreter : nil
+            if wholeNumbers && fallback == nil { continue }
             steps[source].outputs = [output]
             steps[source].opType += "+\(activation)"
             steps[source].action = .activated(producer, activation, fallback: fallback)

@@ -1,0 +1,27 @@
+#ifndef SYNAPSE_VECTOR_MATH_H
+#define SYNAPSE_VECTOR_MATH_H
+
+// exp, sigmoid, x·sigmoid(x) and tanh over arrays (Sources/Core/Kernels/VectorMath.swift), in
+// C so that they run in AVX2 or AVX-512 registers where the CPU has them. The operations
+// are those of the Swift forms, in the same order and without fused multiply-adds, so both
+// give the same bits at every vector width.
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum {
+    SYNAPSE_VECTOR_EXP = 0,
+    SYNAPSE_VECTOR_SIGMOID = 1,
+    SYNAPSE_VECTOR_SILU = 2,
+    SYNAPSE_VECTOR_TANH = 3,
+};
+
+/// y[i] = f(x[i]) for i in 0 ..< count, f one of SYNAPSE_VECTOR_*; y may be x.
+void synapse_vector_map(int function, const float *x, float *y, long count);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

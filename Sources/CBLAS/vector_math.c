@@ -1,0 +1,119 @@
+// Elementwise exp, sigmoid, SiLU and tanh (see include/synapse_vector_math.h): the
+// polynomial forms of VectorMath.swift, sixteen lanes at a time, one source for AVX-512,
+// AVX2 and portable code, dispatched as packed_gemm.c does.
+
+#include "synapse_vector_math.h"
+#include "synapse_packed_gemm.h"
+
+#include <string.h>
+
+// The Swift forms multiply and add separately: so must these, for the same bits.
+#pragma clang fp contract(off)
+
+typedef float v16 __attribute__((vector_size(64), aligned(4)));
+typedef int vi16 __attribute__((vector_size(64), aligned(4)));
+
+// Lanes of `a` where `mask` is set, of `b` elsewhere.
+#define SELECT(mask, a, b) ((v16)(((vi16)(a) & (mask)) | ((vi16)(b) & ~(mask))))
+#define SPLAT(value) ((v16){0} + (float)(value))
+
+// Macros rather than functions: a vector passed to or returned from a function trips
+// -Wpsabi in the portable build.
+#define VECTOR_EXP(result, input)                                                                                \
+    do {                                                                                                         \
+        v16 in_ = (input);                                                                                       \
+        const float limit_ = 88.3762626647949f;                                                                  \
+        v16 x_ = SELECT(in_ > limit_, SPLAT(limit_), in_);                                                       \
+        x_ = SELECT(in_ < -limit_, SPLAT(-limit_), x_);                                                          \
+        v16 magic_ = SPLAT(0x1.8p23f);                                                                           \
+        v16 shifted_ = x_ * 1.44269504088896341f + magic_;                                                       \
+        v16 n_ = shifted_ - magic_;                                                                              \
+        v16 r_ = x_ - n_ * 0.693359375f;                                                                         \
+        r_ = r_ + n_ * 2.12194440e-4f;                                                                           \
+        v16 r2_ = r_ * r_;                                                                                       \
+        v16 p_ = SPLAT(1.9875691500e-4f);                                                                        \
+        p_ = p_ * r_ + 1.3981999507e-3f;                                                                         \
+        p_ = p_ * r_ + 8.3334519073e-3f;                                                                         \
+        p_ = p_ * r_ + 4.1665795894e-2f;                                                                         \
+        p_ = p_ * r_ + 1.6666665459e-1f;                                                                         \
+        p_ = p_ * r_ + 5.0000001201e-1f;                                                                         \
+        p_ = p_ * r2_ + r_ + 1.0f;                                                                               \
+        vi16 integer_ = (vi16)shifted_ - (vi16)magic_;                                                           \
+        v16 two_to_n_ = (v16)((integer_ + 127) << 23);                                                           \
+        v16 e_ = p_ * two_to_n_;                                                                                 \
+        e_ = SELECT(in_ > limit_, SPLAT(__builtin_inff()), e_);                                                  \
+        e_ = SELECT(in_ < -limit_, SPLAT(0), e_);                                                                \
+        (result) = SELECT(in_ != in_, in_, e_);                                                                  \
+    } while (0)
+
+#define VECTOR_TANH(result, input)                                                                               \
+    do {                                                                                                         \
+        v16 in_ = (input);                                                                                       \
+        const float limit_ = 7.90531110763549805f;                                                               \
+        v16 x_ = SELECT(in_ > limit_, SPLAT(limit_), in_);                                                       \
+        x_ = SELECT(in_ < -limit_, SPLAT(-limit_), x_);                                                          \
+        v16 x2_ = x_ * x_;                                                                                       \
+        v16 p_ = SPLAT(-2.76076847742355e-16f);                                                                  \
+        p_ = p_ * x2_ + 2.00018790482477e-13f;                                                                   \
+        p_ = p_ * x2_ - 8.60467152213735e-11f;                                                                   \
+        p_ = p_ * x2_ + 5.12229709037114e-08f;                                                                   \
+        p_ = p_ * x2_ + 1.48572235717979e-05f;                                                                   \
+        p_ = p_ * x2_ + 6.37261928875436e-04f;                                                                   \
+        p_ = p_ * x2_ + 4.89352455891786e-03f;                                                                   \
+        p_ = p_ * x_;                                                                                            \
+        v16 q_ = SPLAT(1.19825839466702e-06f);                                                                   \
+        q_ = q_ * x2_ + 1.18534705686654e-04f;                                                                   \
+        q_ = q_ * x2_ + 2.26843463243900e-03f;                                                                   \
+        q_ = q_ * x2_ + 4.89352518554385e-03f;                                                                   \
+        v16 t_ = p_ / q_;                                                                                        \
+        vi16 keep_ = ((in_ < 0.0004f) & (in_ > -0.0004f)) | (in_ != in_);                                        \
+        (result) = SELECT(keep_, in_, t_);                                                                       \
+    } while (0)
+
+#define APPLY(function, y, x)                                                                                    \
+    do {                                                                                                         \
+        v16 e_value_;                                                                                            \
+        switch (function) {                                                                                      \
+        case SYNAPSE_VECTOR_EXP: VECTOR_EXP(y, x); break;                                                        \
+        case SYNAPSE_VECTOR_SIGMOID: VECTOR_EXP(e_value_, -(x)); (y) = 1.0f / (1.0f + e_value_); break;          \
+        case SYNAPSE_VECTOR_SILU: VECTOR_EXP(e_value_, -(x)); (y) = (x) * (1.0f / (1.0f + e_value_)); break;     \
+        default: VECTOR_TANH(y, x); break;                                                                       \
+        }                                                                                                        \
+    } while (0)
+
+static inline __attribute__((always_inline)) void map_body(int function, const float *x, float *y, long count) {
+    long i = 0;
+    for (; i + 16 <= count; i += 16) {
+        v16 in = *(const v16 *)(x + i), out;
+        APPLY(function, out, in);
+        *(v16 *)(y + i) = out;
+    }
+    if (i < count) {
+        // The tail through a zero-padded vector, as the Swift form's.
+        float lanes[16] = {0};
+        memcpy(lanes, x + i, (size_t)(count - i) * sizeof(float));
+        v16 in = *(const v16 *)lanes, out;
+        APPLY(function, out, in);
+        memcpy(y + i, &out, (size_t)(count - i) * sizeof(float));
+    }
+}
+
+static void map_generic(int function, const float *x, float *y, long count) { map_body(function, x, y, count); }
+#if defined(__x86_64__)
+__attribute__((target("avx512f"))) static void map_avx512(int function, const float *x, float *y, long count) {
+    map_body(function, x, y, count);
+}
+__attribute__((target("avx2"))) static void map_avx2(int function, const float *x, float *y, long count) {
+    map_body(function, x, y, count);
+}
+#endif
+
+void synapse_vector_map(int function, const float *x, float *y, long count) {
+    switch (synapse_packed_gemm_available()) {
+#if defined(__x86_64__)
+    case 2: map_avx512(function, x, y, count); return;
+    case 1: map_avx2(function, x, y, count); return;
+#endif
+    default: map_generic(function, x, y, count);
+    }
+}
