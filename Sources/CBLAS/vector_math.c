@@ -16,6 +16,8 @@ typedef int vi16 __attribute__((vector_size(64), aligned(4)));
 // Lanes of `a` where `mask` is set, of `b` elsewhere.
 #define SELECT(mask, a, b) ((v16)(((vi16)(a) & (mask)) | ((vi16)(b) & ~(mask))))
 #define SPLAT(value) ((v16){0} + (float)(value))
+// `x` clamped to [−limit, limit] (NaN stays NaN).
+#define CLAMPED(x, limit) SELECT((x) < -(limit), SPLAT(-(limit)), SELECT((x) > (limit), SPLAT(limit), (x)))
 
 // Macros rather than functions: a vector passed to or returned from a function trips
 // -Wpsabi in the portable build.
@@ -23,8 +25,7 @@ typedef int vi16 __attribute__((vector_size(64), aligned(4)));
     do {                                                                                                         \
         v16 in_ = (input);                                                                                       \
         const float limit_ = 88.3762626647949f;                                                                  \
-        v16 x_ = SELECT(in_ > limit_, SPLAT(limit_), in_);                                                       \
-        x_ = SELECT(in_ < -limit_, SPLAT(-limit_), x_);                                                          \
+        v16 x_ = CLAMPED(in_, limit_);                                                                           \
         v16 magic_ = SPLAT(0x1.8p23f);                                                                           \
         v16 shifted_ = x_ * 1.44269504088896341f + magic_;                                                       \
         v16 n_ = shifted_ - magic_;                                                                              \
@@ -50,8 +51,7 @@ typedef int vi16 __attribute__((vector_size(64), aligned(4)));
     do {                                                                                                         \
         v16 in_ = (input);                                                                                       \
         const float limit_ = 7.90531110763549805f;                                                               \
-        v16 x_ = SELECT(in_ > limit_, SPLAT(limit_), in_);                                                       \
-        x_ = SELECT(in_ < -limit_, SPLAT(-limit_), x_);                                                          \
+        v16 x_ = CLAMPED(in_, limit_);                                                                           \
         v16 x2_ = x_ * x_;                                                                                       \
         v16 p_ = SPLAT(-2.76076847742355e-16f);                                                                  \
         p_ = p_ * x2_ + 2.00018790482477e-13f;                                                                   \
