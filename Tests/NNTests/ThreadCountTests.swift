@@ -48,6 +48,25 @@ struct ThreadCountTests {
         return bits
     }
 
+    @Test("Winograd inference gives the same bits at 1, 2 and 3 threads, whatever its blocks")
+    func winogradBlocksDoNotChangeBits() {
+        // 49 and 400 tiles: one block or several, their sizes chosen by the thread count.
+        for (shape, outputs) in [([1, 32, 14, 14], 48), ([1, 16, 40, 40], 24)] {
+            let (x, w, b) = Random.withSeed(3) { (Tensor.normal(shape), Tensor.normal([outputs, shape[1], 3, 3]), Tensor.normal([outputs])) }
+            let window = SlidingWindow(size: (3, 3), padding: (1, 1, 1, 1))
+            func bits(threads: Int) -> [UInt32] {
+                let saved = Threads.count
+                Threads.count = threads
+                defer { Threads.count = saved }
+                return Tensor.withoutGradients {
+                    PreparedWeights.withPreparedWeights { x.conv2d(weight: w, bias: b, window: window).scalars.map(\.bitPattern) }
+                }
+            }
+            let one = bits(threads: 1)
+            for threads in [2, 3] { #expect(bits(threads: threads) == one, "\(shape) at \(threads) threads") }
+        }
+    }
+
     @Test("training gives the same bits at 1, 2 and 3 threads")
     func trainingIsBitIdenticalAtAnyThreadCount() {
         let one = Self.trainedBits(threads: 1)

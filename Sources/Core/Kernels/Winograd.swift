@@ -26,8 +26,16 @@ struct WinogradPlan {
     /// Tiles per block, a multiple of the packed kernel's 32-column panels: the block's
     /// transformed inputs and products (16 · (C + O) · block floats) stay within about
     /// 4 MiB, and each of the 16 products has at least 64 columns.
-    var blockSize: Int { Swift.max(64, Swift.min(256, (1 << 16) / Swift.max(channels + outputs, 1) / 32 * 32)) }
-    var blocks: Int { (tiles + blockSize - 1) / blockSize }
+    ///
+    /// Fewer tiles when that leaves a thread without a block: the bits do not depend on the
+    /// blocks (each tile is transformed alone, and each output of the packed kernel is one
+    /// chain over the channels whatever its column), so here alone the thread count may
+    /// choose a size.
+    var blockSize: Int {
+        let byCache = Swift.max(64, Swift.min(256, (1 << 16) / Swift.max(channels + outputs, 1) / 32 * 32))
+        let perThread = (tiles + Threads.count - 1) / Threads.count
+        return Swift.min(byCache, Swift.max(32, (perThread + 31) / 32 * 32))
+    }
 
     /// Whether F(2×2, 3×3) beats im2col + sgemm here: it saves 20 of every 36 multiply-adds
     /// per tile and channel pair, but transforms the weight (about 100 cycles per channel
@@ -92,7 +100,10 @@ extension Kernels {
         into output: UnsafeMutablePointer<Float>, plan: WinogradPlan, rectifies: Bool = false
     ) {
         let (channels, outputs, block) = (plan.channels, plan.outputs, plan.blockSize)
-        parallelFor(plan.blocks) { index in
+        let blocks = (plan.tiles + block - 1) / block
+        // One block (a small image, ResNet's 7×7 layers at batch 1): its 16 products on the pool.
+        let productsInParallel = blocks == 1
+        parallelFor(blocks) { index in
             let first = index * block
             let count = Swift.min(block, plan.tiles - first)
             // M's rows are read eight columns at a time from any segment's start: 8 floats spare.
@@ -117,10 +128,11 @@ extension Kernels {
             synapse_winograd_input(input, Int32(channels), Int32(plan.height), Int32(plan.width), Int32(plan.padTop), Int32(plan.padLeft),
                                    segments, segmentCount, v, channels * block)
             let panels = Int32((count + 31) / 32)
-            for xi in 0..<16 {
+            let product = { (xi: Int) in
                 synapse_packed_gemm(Int32(outputs), Int32(count), Int32(channels), u + xi * outputs * channels, Int32(channels),
                                     v + xi * channels * block, 0, m + xi * outputs * block, Int32(block), 0, panels)
             }
+            if productsInParallel { parallelFor(16, product) } else { for xi in 0..<16 { product(xi) } }
             synapse_winograd_output(m, outputs * block, block, bias, rectifies ? 1 : 0, Int32(outputs), Int32(plan.outHeight),
                                     Int32(plan.outWidth), segments, segmentCount, output)
         }
