@@ -1,9 +1,9 @@
 // Depthwise convolution, forward (see include/synapse_depthwise.h). One source for AVX-512,
 // AVX2 and portable code through Clang vector types and `target` attributes, dispatched by
-// the CPU's features as packed_gemm.c does.
+// synapse_cpu_level().
 
 #include "synapse_depthwise.h"
-#include "synapse_packed_gemm.h"
+#include "synapse_cpu_level.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +35,9 @@ static inline __attribute__((always_inline)) void forward_body(
     // chunk's sixteen (or, at stride 2, thirty-two) loads past the row's end.
     long padded_height = (long)(out_height - 1) * stride_h + (long)(kernel_h - 1) * dilation_h + 1;
     long padded_width = (long)chunks * 16 * stride_w + (long)(kernel_w - 1) * dilation_w + 32;
-    float *padded = malloc((size_t)(padded_height * padded_width) * sizeof(float));
+    // One plane of scratch per call (a call covers many planes); zeroed once: every plane
+    // writes the same interior rows and columns, so the border stays zero.
+    float *padded = calloc((size_t)(padded_height * padded_width), sizeof(float));
     if (!padded) abort();
     int padded_plane = -1;
     for (int plane = first_plane; plane < first_plane + plane_count; plane++) {
@@ -43,7 +45,6 @@ static inline __attribute__((always_inline)) void forward_body(
         // Input plane (n, c) is shared by the `multiplier` outputs after one another.
         int source_plane = n * channels + c;
         if (source_plane != padded_plane) {
-            memset(padded, 0, (size_t)(padded_height * padded_width) * sizeof(float));
             const float *image = input + (long)source_plane * height * width;
             for (long r = 0; r < padded_height; r++) {
                 long row = r - pad_top;
@@ -101,20 +102,7 @@ void synapse_depthwise_forward(const float *input, const float *weight, const fl
                                int outputs, int height, int width, int out_height, int out_width, int kernel_h,
                                int kernel_w, int stride_h, int stride_w, int pad_top, int pad_left, int dilation_h,
                                int dilation_w, int first_plane, int plane_count) {
-    switch (synapse_packed_gemm_available()) {
-#if defined(__x86_64__)
-    case 2:
-        forward_avx512(input, weight, bias, output, channels, outputs, height, width, out_height, out_width, kernel_h,
-                       kernel_w, stride_h, stride_w, pad_top, pad_left, dilation_h, dilation_w, first_plane, plane_count);
-        return;
-    case 1:
-        forward_avx2(input, weight, bias, output, channels, outputs, height, width, out_height, out_width, kernel_h,
-                     kernel_w, stride_h, stride_w, pad_top, pad_left, dilation_h, dilation_w, first_plane, plane_count);
-        return;
-#endif
-    default:
-        forward_generic(input, weight, bias, output, channels, outputs, height, width, out_height, out_width, kernel_h,
-                        kernel_w, stride_h, stride_w, pad_top, pad_left, dilation_h, dilation_w, first_plane,
-                        plane_count);
-    }
+    SYNAPSE_DISPATCH(forward, input, weight, bias, output, channels, outputs, height, width, out_height, out_width,
+                     kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left, dilation_h, dilation_w, first_plane,
+                     plane_count);
 }

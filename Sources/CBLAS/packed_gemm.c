@@ -6,8 +6,8 @@
 // 16-float vector to one zmm or two ymm registers.
 
 #include "synapse_packed_gemm.h"
+#include "synapse_cpu_level.h"
 
-#include <stdatomic.h>
 #include <string.h>
 
 typedef float v16 __attribute__((vector_size(64), aligned(4)));
@@ -113,37 +113,15 @@ DEFINE_PANELS(panels_avx512, __attribute__((target("avx512f,fma"))), 8, 2)
 DEFINE_PANELS(panels_avx2, __attribute__((target("avx2,fma"))), 6, 1)
 #endif
 
-// 0: portable vectors only, 1: AVX2 + FMA, 2: AVX-512F. Detected once; the kernel is pure, so a racing first
-// call only repeats the detection.
-static atomic_int detected_level = -1;
-
-int synapse_packed_gemm_available(void) {
-    int level = atomic_load_explicit(&detected_level, memory_order_relaxed);
-    if (level >= 0) return level;
-    level = 0;
-#if defined(__x86_64__)
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f")) level = 2;
-    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) level = 1;
-#endif
-    atomic_store_explicit(&detected_level, level, memory_order_relaxed);
-    return level;
-}
-
 void synapse_packed_gemm(int m, int n, int k, const float *a, int lda, const float *packed, float beta, float *c,
                          int ldc, int first_panel, int panel_count) {
-    synapse_packed_gemm_at(synapse_packed_gemm_available(), m, n, k, a, lda, packed, beta, c, ldc, first_panel,
+    synapse_packed_gemm_at(synapse_cpu_level(), m, n, k, a, lda, packed, beta, c, ldc, first_panel,
                            panel_count);
 }
 
 void synapse_packed_gemm_at(int level, int m, int n, int k, const float *a, int lda, const float *packed, float beta,
                             float *c, int ldc, int first_panel, int panel_count) {
-    int available = synapse_packed_gemm_available();
-    switch (level < available ? level : available) {
-#if defined(__x86_64__)
-    case 2: panels_avx512(m, n, k, a, lda, packed, beta, c, ldc, first_panel, panel_count); return;
-    case 1: panels_avx2(m, n, k, a, lda, packed, beta, c, ldc, first_panel, panel_count); return;
-#endif
-    default: panels_generic(m, n, k, a, lda, packed, beta, c, ldc, first_panel, panel_count); return;
-    }
+    int available = synapse_cpu_level();
+    SYNAPSE_DISPATCH_AT(level < available ? level : available, panels, m, n, k, a, lda, packed, beta, c, ldc,
+                        first_panel, panel_count);
 }

@@ -1,9 +1,9 @@
 // Elementwise exp, sigmoid, SiLU and tanh (see include/synapse_vector_math.h): the
 // polynomial forms of VectorMath.swift, sixteen lanes at a time, one source for AVX-512,
-// AVX2 and portable code, dispatched as packed_gemm.c does.
+// AVX2 and portable code, dispatched by synapse_cpu_level().
 
 #include "synapse_vector_math.h"
-#include "synapse_packed_gemm.h"
+#include "synapse_cpu_level.h"
 
 #include <string.h>
 
@@ -109,11 +109,5 @@ __attribute__((target("avx2"))) static void map_avx2(int function, const float *
 #endif
 
 void synapse_vector_map(int function, const float *x, float *y, long count) {
-    switch (synapse_packed_gemm_available()) {
-#if defined(__x86_64__)
-    case 2: map_avx512(function, x, y, count); return;
-    case 1: map_avx2(function, x, y, count); return;
-#endif
-    default: map_generic(function, x, y, count);
-    }
+    SYNAPSE_DISPATCH(map, function, x, y, count);
 }

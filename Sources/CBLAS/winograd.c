@@ -1,8 +1,9 @@
 // Winograd F(2×2, 3×3) tile transforms (see include/synapse_winograd.h). One source for
 // AVX-512, AVX2 and portable code through Clang vector types and `target` attributes,
-// dispatched once by the CPU's features, as packed_gemm.c does.
+// dispatched by synapse_cpu_level().
 
 #include "synapse_winograd.h"
+#include "synapse_cpu_level.h"
 #include "synapse_packed_gemm.h"
 
 #include <string.h>
@@ -134,27 +135,23 @@ DEFINE_TRANSFORMS(avx2, __attribute__((target("avx2,fma"))))
 // The transforms only add and subtract, in the same order at every level: the same bits.
 void synapse_winograd_input(const float *input, int channels, int height, int width, int pad_top, int pad_left,
                             const int *segments, int segment_count, float *v, long v_stride) {
-    switch (synapse_packed_gemm_available()) {
-#if defined(__x86_64__)
-    case 2: input_avx512(input, channels, height, width, pad_top, pad_left, segments, segment_count, v, v_stride); return;
-    case 1: input_avx2(input, channels, height, width, pad_top, pad_left, segments, segment_count, v, v_stride); return;
-#endif
-    default: input_generic(input, channels, height, width, pad_top, pad_left, segments, segment_count, v, v_stride);
+    // The last panel's columns past the block's tiles enter the products (their results are
+    // never read): zeros, so that stale memory cannot slow them with subnormals.
+    if (segment_count > 0) {
+        const int *last = segments + 5 * (segment_count - 1);
+        int tiles = last[0] + last[1], filled = tiles % SYNAPSE_PANEL_WIDTH;
+        long panel = (long)(tiles / SYNAPSE_PANEL_WIDTH) * SYNAPSE_PANEL_WIDTH * channels;
+        if (filled > 0)
+            for (int xi = 0; xi < 16; xi++)
+                for (int c = 0; c < channels; c++)
+                    memset(v + xi * v_stride + panel + (long)c * SYNAPSE_PANEL_WIDTH + filled, 0,
+                           (size_t)(SYNAPSE_PANEL_WIDTH - filled) * sizeof(float));
     }
+    SYNAPSE_DISPATCH(input, input, channels, height, width, pad_top, pad_left, segments, segment_count, v, v_stride);
 }
 
 void synapse_winograd_output(const float *m, long m_stride, long ldm, const float *bias, int activation, int outputs,
                              int out_height, int out_width, const int *segments, int segment_count, float *output) {
-    switch (synapse_packed_gemm_available()) {
-#if defined(__x86_64__)
-    case 2:
-        output_avx512(m, m_stride, ldm, bias, activation, outputs, out_height, out_width, segments, segment_count, output);
-        return;
-    case 1:
-        output_avx2(m, m_stride, ldm, bias, activation, outputs, out_height, out_width, segments, segment_count, output);
-        return;
-#endif
-    default:
-        output_generic(m, m_stride, ldm, bias, activation, outputs, out_height, out_width, segments, segment_count, output);
-    }
+    SYNAPSE_DISPATCH(output, m, m_stride, ldm, bias, activation, outputs, out_height, out_width, segments,
+                     segment_count, output);
 }

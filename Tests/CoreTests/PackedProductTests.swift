@@ -52,7 +52,7 @@ struct PackedProductTests {
                         }
                     }
                     #expect(worst < 1e-6, "level \(level), transposed \(transposed), beta \(beta): error \(worst)")
-                    bits[min(level, synapse_packed_gemm_available())] = c
+                    bits[min(level, synapse_cpu_level())] = c
                 }
                 // The AVX2 and AVX-512 kernels take the same steps in the same order.
                 if let avx2 = bits[1], let avx512 = bits[2] { #expect(avx2 == avx512) }

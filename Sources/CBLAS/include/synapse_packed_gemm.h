@@ -19,10 +19,8 @@
 extern "C" {
 #endif
 
-/// Which kernel this CPU runs: 2 AVX-512F, 1 AVX2 and FMA, 0 portable code (correct
-/// everywhere, but slower than an ordinary sgemm: callers use sgemm then).
-int synapse_packed_gemm_available(void);
-
+// The kernel follows synapse_cpu_level(); at level 0 it is portable code (correct everywhere,
+// but slower than an ordinary sgemm: callers use sgemm then).
 
 /// Floats a packed B of n columns and k rows takes.
 size_t synapse_packed_floats(int n, int k);

@@ -17,7 +17,8 @@ extern "C" {
 /// V_ξ = Bᵀ d B for every channel and segment, written as the packed kernel's panels
 /// (synapse_packed_gemm.h): block column t and channel c at (t / 32)·32·channels + 32c + t % 32
 /// of V_ξ, V_ξ at v + ξ·v_stride. The input is [N, channels, height, width]; tile (ty, tx)
-/// reads rows 2ty − pad_top ..< +4 and columns 2tx − pad_left ..< +4, zero outside.
+/// reads rows 2ty − pad_top ..< +4 and columns 2tx − pad_left ..< +4, zero outside. The last
+/// panel's columns past the segments' tiles are set to zero.
 void synapse_winograd_input(const float *input, int channels, int height, int width, int pad_top, int pad_left,
                             const int *segments, int segment_count, float *v, long v_stride);
 

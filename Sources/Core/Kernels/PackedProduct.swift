@@ -19,7 +19,7 @@ extension Kernels {
         /// with AVX2 + FMA or AVX-512, for up to 256 rows (beyond, OpenBLAS' cache blocking of
         /// A wins and its packing is a small part of the work).
         static func pays(rows: Int) -> Bool {
-            rows <= 256 && synapse_packed_gemm_available() > 0
+            rows <= 256 && synapse_cpu_level() > 0
         }
 
         /// Packs B of `depth` rows and `columns` columns whose element (kk, j) is

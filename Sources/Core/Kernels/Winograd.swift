@@ -116,15 +116,6 @@ extension Kernels {
             }
             let segments = plan.segments(first..<first + count)
             let segmentCount = Int32(segments.count / 5)
-            // The last panel's columns past the block's tiles enter the products (their
-            // results are never read): zeros, so that stale memory cannot slow them with
-            // subnormals.
-            let (lastPanel, filled) = count.quotientAndRemainder(dividingBy: 32)
-            if filled > 0 {
-                for xi in 0..<16 {
-                    for c in 0..<channels { (v + xi * channels * block + lastPanel * 32 * channels + c * 32 + filled).update(repeating: 0, count: 32 - filled) }
-                }
-            }
             synapse_winograd_input(input, Int32(channels), Int32(plan.height), Int32(plan.width), Int32(plan.padTop), Int32(plan.padLeft),
                                    segments, segmentCount, v, channels * block)
             let panels = Int32((count + 31) / 32)

@@ -9,20 +9,22 @@ extension Tensor {
         let (n, channels, outHeight, outWidth) = poolingShape(window, ceilMode: ceilMode, op: "maxPool2d")
         let (height, width) = (shape[2], shape[3])
         let result = Tensor.uninitialized([n, channels, outHeight, outWidth])
-        let positions = Tensor.uninitialized(result.shape)
         let x = storage.pointer
         let y = result.storage.pointer
-        let where_ = positions.storage.pointer
         let (dy, dx) = (window.dilation(0), window.dilation(1))
-        if window.isPlainTiling(height: height, width: width, outHeight: outHeight, outWidth: outWidth) && window.size(0) == 2 && window.size(1) == 2 {
+        let plain2x2 = window.isPlainTiling(height: height, width: width, outHeight: outHeight, outWidth: outWidth)
+            && window.size(0) == 2 && window.size(1) == 2
+        if !plain2x2 && !(GradientMode.isRecording && requiresGrad) {
+            Kernels.maxPoolValues(x, y, planes: n * channels, height: height, width: width, outHeight: outHeight, outWidth: outWidth, window: window)
+            return result
+        }
+        let positions = Tensor.uninitialized(result.shape)
+        let where_ = positions.storage.pointer
+        if plain2x2 {
             Kernels.maxPool2x2(x, y, where_, planes: n * channels, height: height, width: width, outHeight: outHeight, outWidth: outWidth)
             let recorded = result.recorded(.maxPool(window), [self])
             if recorded.requiresGrad { recorded.savedForBackward = positions }
             return recorded
-        }
-        if !(GradientMode.isRecording && requiresGrad) {
-            Kernels.maxPoolValues(x, y, planes: n * channels, height: height, width: width, outHeight: outHeight, outWidth: outWidth, window: window)
-            return result
         }
         let columnTaps = (0..<outWidth).map { window.validTaps(1, output: $0, input: width) }
         Kernels.parallelChunks(n * channels, grain: Kernels.channelGrain(outHeight * outWidth * window.size(0) * window.size(1))) { planes in
