@@ -25,6 +25,48 @@ typedef float v16 __attribute__((vector_size(64), aligned(4)));
         }                                                                                                       \
     } while (0)
 
+// The plane's outputs as (row, 16-column chunk) pairs, four at a time: four accumulators
+// whose multiply-adds interleave (one accumulator waits on each of its taps' results in
+// turn). A group past the plane's last pair repeats its first and stores nothing. STRIDE is
+// a constant in each use, so the loads compile without the stride's branches.
+#define PLANE_BLOCKS(STRIDE)                                                                                    \
+    do {                                                                                                        \
+        int pairs_ = out_height * chunks;                                                                       \
+        for (int t0_ = 0; t0_ < pairs_; t0_ += 4) {                                                             \
+            const float *base_[4];                                                                              \
+            float *target_[4];                                                                                  \
+            int count_[4];                                                                                      \
+            for (int q_ = 0; q_ < 4; q_++) {                                                                    \
+                int t_ = t0_ + q_ < pairs_ ? t0_ + q_ : t0_;                                                    \
+                int y_ = t_ / chunks, x0_ = (t_ % chunks) * 16;                                                 \
+                base_[q_] = padded + (long)y_ * stride_h * padded_width + (long)x0_ * (STRIDE);                 \
+                target_[q_] = out_plane + (long)y_ * out_width + x0_;                                          \
+                count_[q_] = t0_ + q_ < pairs_ ? (out_width - x0_ < 16 ? out_width - x0_ : 16) : 0;            \
+            }                                                                                                   \
+            v16 s0_ = (v16){0} + shift, s1_ = s0_, s2_ = s0_, s3_ = s0_;                                        \
+            for (int i_ = 0; i_ < kernel_h; i_++) {                                                             \
+                for (int j_ = 0; j_ < kernel_w; j_++) {                                                         \
+                    long offset_ = (long)i_ * dilation_h * padded_width + (long)j_ * dilation_w;                \
+                    float w_ = taps[i_ * kernel_w + j_];                                                        \
+                    v16 v0_, v1_, v2_, v3_;                                                                     \
+                    LOAD_STRIDED16(v0_, base_[0] + offset_, STRIDE);                                            \
+                    LOAD_STRIDED16(v1_, base_[1] + offset_, STRIDE);                                            \
+                    LOAD_STRIDED16(v2_, base_[2] + offset_, STRIDE);                                            \
+                    LOAD_STRIDED16(v3_, base_[3] + offset_, STRIDE);                                            \
+                    s0_ += w_ * v0_;                                                                            \
+                    s1_ += w_ * v1_;                                                                            \
+                    s2_ += w_ * v2_;                                                                            \
+                    s3_ += w_ * v3_;                                                                            \
+                }                                                                                               \
+            }                                                                                                   \
+            v16 sums_[4] = {s0_, s1_, s2_, s3_};                                                                \
+            for (int q_ = 0; q_ < 4; q_++) {                                                                    \
+                if (count_[q_] == 16) *(v16 *)target_[q_] = sums_[q_];                                          \
+                else if (count_[q_] > 0) memcpy(target_[q_], &sums_[q_], (size_t)count_[q_] * sizeof(float));  \
+            }                                                                                                   \
+        }                                                                                                       \
+    } while (0)
+
 static inline __attribute__((always_inline)) void forward_body(
     const float *input, const float *weight, const float *bias, float *output, int channels, int outputs, int height,
     int width, int out_height, int out_width, int kernel_h, int kernel_w, int stride_h, int stride_w, int pad_top,
@@ -58,25 +100,9 @@ static inline __attribute__((always_inline)) void forward_body(
         const float *taps = weight + (long)o * kernel_h * kernel_w;
         float shift = bias ? bias[o] : 0;
         float *out_plane = output + (long)plane * out_height * out_width;
-        for (int y = 0; y < out_height; y++) {
-            const float *rows = padded + (long)y * stride_h * padded_width;
-            float *out = out_plane + (long)y * out_width;
-            for (int chunk = 0; chunk < chunks; chunk++) {
-                int x0 = chunk * 16;
-                v16 sum = (v16){0} + shift;
-                for (int i = 0; i < kernel_h; i++) {
-                    const float *row = rows + (long)i * dilation_h * padded_width + (long)x0 * stride_w;
-                    for (int j = 0; j < kernel_w; j++) {
-                        v16 values;
-                        LOAD_STRIDED16(values, row + j * dilation_w, stride_w);
-                        sum += taps[i * kernel_w + j] * values;
-                    }
-                }
-                int count = out_width - x0 < 16 ? out_width - x0 : 16;
-                if (count == 16) *(v16 *)(out + x0) = sum;
-                else memcpy(out + x0, &sum, (size_t)count * sizeof(float));
-            }
-        }
+        if (stride_w == 1) PLANE_BLOCKS(1);
+        else if (stride_w == 2) PLANE_BLOCKS(2);
+        else PLANE_BLOCKS(stride_w);
     }
     free(padded);
 }

@@ -1,4 +1,4 @@
-// Elementwise exp, sigmoid, SiLU and tanh (see include/synapse_vector_math.h): the
+// Elementwise exp, sigmoid, SiLU, tanh and clamping (see include/synapse_vector_math.h): the
 // polynomial forms of VectorMath.swift, sixteen lanes at a time, one source for AVX-512,
 // AVX2 and portable code, dispatched by synapse_cpu_level().
 
@@ -110,4 +110,38 @@ __attribute__((target("avx2"))) static void map_avx2(int function, const float *
 
 void synapse_vector_map(int function, const float *x, float *y, long count) {
     SYNAPSE_DISPATCH(map, function, x, y, count);
+}
+
+// Swift.max(v, low) is `low >= v ? low : v`, Swift.min(v, high) `high < v ? high : v`.
+static inline __attribute__((always_inline)) void clamp_body(const float *x, float *y, long count, float low,
+                                                             float high) {
+    long i = 0;
+    for (; i + 16 <= count; i += 16) {
+        v16 v = *(const v16 *)(x + i);
+        v = SELECT(SPLAT(low) >= v, SPLAT(low), v);
+        v = SELECT(SPLAT(high) < v, SPLAT(high), v);
+        *(v16 *)(y + i) = v;
+    }
+    for (; i < count; i++) {
+        float v = x[i];
+        v = low >= v ? low : v;
+        y[i] = high < v ? high : v;
+    }
+}
+
+static void clamp_generic(const float *x, float *y, long count, float low, float high) {
+    clamp_body(x, y, count, low, high);
+}
+#if defined(__x86_64__)
+__attribute__((target("avx512f"))) static void clamp_avx512(const float *x, float *y, long count, float low,
+                                                            float high) {
+    clamp_body(x, y, count, low, high);
+}
+__attribute__((target("avx2"))) static void clamp_avx2(const float *x, float *y, long count, float low, float high) {
+    clamp_body(x, y, count, low, high);
+}
+#endif
+
+void synapse_vector_clamp(const float *x, float *y, long count, float low, float high) {
+    SYNAPSE_DISPATCH(clamp, x, y, count, low, high);
 }

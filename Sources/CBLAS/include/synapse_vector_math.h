@@ -1,7 +1,7 @@
 #ifndef SYNAPSE_VECTOR_MATH_H
 #define SYNAPSE_VECTOR_MATH_H
 
-// exp, sigmoid, x·sigmoid(x) and tanh over arrays (Sources/Core/Kernels/VectorMath.swift), in
+// exp, sigmoid, x·sigmoid(x), tanh and clamping over arrays (Sources/Core/Kernels/VectorMath.swift), in
 // C so that they run in AVX2 or AVX-512 registers where the CPU has them. The operations
 // are those of the Swift forms, in the same order and without fused multiply-adds, so both
 // give the same bits at every vector width.
@@ -19,6 +19,10 @@ enum {
 
 /// y[i] = f(x[i]) for i in 0 ..< count, f one of SYNAPSE_VECTOR_*; y may be x.
 void synapse_vector_map(int function, const float *x, float *y, long count);
+
+/// y[i] = min(max(x[i], low), high) as Swift's `Swift.min(Swift.max(x, low), high)` computes
+/// it (a NaN x stays NaN); y may be x.
+void synapse_vector_clamp(const float *x, float *y, long count, float low, float high);
 
 #ifdef __cplusplus
 }

@@ -71,6 +71,9 @@ public struct ImportNode {
     /// initializers, value_info, Cast outputs): float values compute as float32 whatever their
     /// declared type, so `CastLike` reads a bfloat16 or float8 target's type from here.
     public var declaredTypes: [ElementType?] = []
+    /// An activation an inference graph fused into this node, for an importer that applies it
+    /// to its output itself (`ImporterDeclaration.appliesFusedActivation`); others never see one.
+    package var fusedActivation: FusedActivation?
 
     public init(
         opType: String, label: String, attributes: [String: NodeAttribute], inputs: [GraphValue?], isTraining: Bool = false,

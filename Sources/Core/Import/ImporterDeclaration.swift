@@ -32,6 +32,9 @@ public struct ImporterDeclaration: Sendable {
     public let differentiable: Bool
     /// Runs a node that passed the checks.
     public let run: OpImporter
+    /// Whether the body applies `ImportNode.fusedActivation` to its output itself (in its
+    /// kernels' epilogues); an inference graph applies a fused activation after other nodes.
+    package private(set) var appliesFusedActivation = false
 
     public init(
         _ opType: String, opsets: ClosedRange<Int> = 13...Int.max, reads: Set<String> = [], stateInputs: Set<Int> = [],
@@ -41,9 +44,22 @@ public struct ImporterDeclaration: Sendable {
             (opType, opsets, reads, stateInputs, differentiable, run)
     }
 
+    /// This declaration, with a body that applies `ImportNode.fusedActivation` itself.
+    package func applyingFusedActivation() -> ImporterDeclaration {
+        var declaration = self
+        declaration.appliesFusedActivation = true
+        return declaration
+    }
+
     /// Checks `node` against this declaration and ONNX's schema; returns the node with the
     /// schema's defaults filled in for absent attributes.
     func checked(_ node: ImportNode) throws -> ImportNode {
+        try prepared(node).checked(node)
+    }
+
+    /// The checks that depend on the node alone (opset, input and output counts, attributes),
+    /// made once: an imported graph runs each node many times with the same attributes.
+    func prepared(_ node: ImportNode) throws -> PreparedImport {
         guard opsets.contains(node.opset) else {
             throw node.fail("opset \(node.opset) is outside the opsets Synapse reads for \(opType) (\(describe(opsets)))")
         }
@@ -53,16 +69,10 @@ public struct ImporterDeclaration: Sendable {
         guard node.inputs.count <= schema.inputs.upperBound else {
             throw node.fail("it has \(node.inputs.count) inputs; \(opType) takes \(describe(schema.inputs)) at opset \(node.opset)")
         }
-        if let missing = (0..<schema.inputs.lowerBound).first(where: { !node.has($0) }) {
-            throw node.fail("input \(missing) is required")
-        }
-        for (index, value) in node.inputs.enumerated() {
-            if let value, let problem = schema.typeProblem(value, input: index) { throw node.fail(problem) }
-        }
         guard schema.outputs.contains(node.outputCount) else {
             throw node.fail("it has \(node.outputCount) outputs; \(opType) gives \(describe(schema.outputs)) at opset \(node.opset)")
         }
-        var filled = node
+        var filled = node.attributes
         for (name, value) in node.attributes.sorted(by: { $0.key < $1.key }) {
             guard let rule = schema.attributes[name] else {
                 throw node.fail("attribute \(name) is not an attribute of \(opType) at opset \(node.opset) (it has \(schema.attributes.keys.sorted().joined(separator: ", ")))")
@@ -72,10 +82,35 @@ public struct ImporterDeclaration: Sendable {
                 throw node.fail("attribute \(name) = \(describe(value)) is not supported" + (rule.defaultValue.map { " (Synapse reads only its default, \(describe($0.attribute)))" } ?? ""))
             }
         }
-        for (name, rule) in schema.attributes where node.attributes[name] == nil {
+        for (name, rule) in schema.attributes.sorted(by: { $0.key < $1.key }) where node.attributes[name] == nil {
             if rule.required { throw node.fail("attribute \(name) is required") }
-            if let value = rule.defaultValue { filled.attributes[name] = value.attribute }
+            if let value = rule.defaultValue { filled[name] = value.attribute }
         }
+        return PreparedImport(declaration: self, schema: schema, attributes: filled)
+    }
+}
+
+/// A node checked against its declaration and schema as far as its attributes and counts go
+/// (`OpImport.prepare`): what remains to check when it runs is its input values.
+public struct PreparedImport {
+    let declaration: ImporterDeclaration
+    let schema: ONNXSchema
+    /// The node's attributes with the schema's defaults filled in.
+    let attributes: [String: NodeAttribute]
+    /// Whether the importer applies `ImportNode.fusedActivation` itself.
+    package var appliesFusedActivation: Bool { declaration.appliesFusedActivation }
+
+    /// `node` (the one prepared, now with its input values) with the defaults filled in,
+    /// after checking that its required inputs are given and of types ONNX allows.
+    func checked(_ node: ImportNode) throws -> ImportNode {
+        if let missing = (0..<schema.inputs.lowerBound).first(where: { !node.has($0) }) {
+            throw node.fail("input \(missing) is required")
+        }
+        for (index, value) in node.inputs.enumerated() {
+            if let value, let problem = schema.typeProblem(value, input: index) { throw node.fail(problem) }
+        }
+        var filled = node
+        filled.attributes = attributes
         return filled
     }
 }

@@ -23,9 +23,21 @@ public enum OpImport {
     /// Checks `node` against its op's declaration and ONNX's schema, then runs it; a node of
     /// an unknown type, or one that breaks a rule, is an `ImportError` naming the rule.
     public static func run(_ node: ImportNode) throws -> [GraphValue] {
+        try run(node, prepared: prepare(node))
+    }
+
+    /// The checks of `run` that depend on the node's type, opset, attributes and counts, not
+    /// on its input values: made once for a node that runs many times.
+    public static func prepare(_ node: ImportNode) throws -> PreparedImport {
         guard let declaration = table[node.opType] else {
             throw node.fail("Synapse has no op for it (supported: \(table.keys.sorted().joined(separator: ", ")))")
         }
-        return try declaration.run(try declaration.checked(node))
+        return try declaration.prepared(node)
+    }
+
+    /// Runs `node` (with the attributes and counts `prepared` was made from) after checking
+    /// its input values.
+    public static func run(_ node: ImportNode, prepared: PreparedImport) throws -> [GraphValue] {
+        try prepared.declaration.run(try prepared.checked(node))
     }
 }

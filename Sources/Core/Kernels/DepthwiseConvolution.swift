@@ -54,7 +54,8 @@ extension Kernels {
     /// (`O = C · multiplier`), output `[N, O, H′, W′]`.
     static func depthwiseConvolution(
         _ input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, into output: UnsafeMutablePointer<Float>,
-        batch: Int, channels: Int, height: Int, width: Int, outputs: Int, outHeight: Int, outWidth: Int, window: SlidingWindow
+        batch: Int, channels: Int, height: Int, width: Int, outputs: Int, outHeight: Int, outWidth: Int, window: SlidingWindow,
+        activation: FusedActivation? = nil
     ) {
         let taps = window.size(0) * window.size(1)
         // Output planes in tasks fixed by the sizes (the planes are disjoint); the kernel is C
@@ -65,6 +66,7 @@ extension Kernels {
                 Int32(window.size(0)), Int32(window.size(1)), Int32(window.stride(0)), Int32(window.stride(1)),
                 Int32(window.padBefore(0)), Int32(window.padBefore(1)), Int32(window.dilation(0)), Int32(window.dilation(1)),
                 Int32(planes.lowerBound), Int32(planes.count))
+            activation?.apply(output + planes.lowerBound * outHeight * outWidth, count: planes.count * outHeight * outWidth)
         }
     }
 

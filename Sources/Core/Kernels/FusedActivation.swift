@@ -29,27 +29,36 @@ package enum FusedActivation: Equatable, Sendable, CustomStringConvertible {
     }
 }
 
+extension FusedActivation {
+    /// Applies the activation to `count` floats at `pointer` in place, in pieces on the pool
+    /// (run inside another kernel's task, on that task's thread): for kernels that apply it
+    /// to each piece of their output while it is still in cache.
+    package func apply(_ pointer: UnsafeMutablePointer<Float>, count: Int) {
+        switch self {
+        case .relu: VectorMath.map(pointer, pointer, count: count, ReLUFunction.self)
+        case .sigmoid: VectorMath.map(pointer, pointer, count: count, SigmoidFunction.self)
+        case .silu: VectorMath.map(pointer, pointer, count: count, SiLUVector.self)
+        case .hardSwish: VectorMath.map(pointer, pointer, count: count, HardSwishVector.self)
+        case .clip(let low, let high):
+            // Swift.min(Swift.max(x, low), high) in the CPU's widest vectors (a NaN stays NaN).
+            Kernels.parallelChunks(count, grain: Kernels.elementGrain) { piece in
+                synapse_vector_clamp(pointer + piece.lowerBound, pointer + piece.lowerBound, piece.count, low, high)
+            }
+        case .leakyRelu(let alpha):
+            Kernels.parallelChunks(count, grain: Kernels.elementGrain) { piece in
+                for i in piece where pointer[i] < 0 { pointer[i] *= alpha }
+            }
+        }
+    }
+}
+
 extension Tensor {
     /// Applies `activation` to every scalar in place, in pieces on the pool, when no other
     /// tensor shares this one's storage (a node's fresh output) and it records no graph;
     /// returns whether it did.
     package func activateInPlace(_ activation: FusedActivation) -> Bool {
         guard !requiresGrad, isKnownUniquelyReferenced(&storage) else { return false }
-        let (pointer, total) = (storage.pointer, count)
-        switch activation {
-        case .relu: VectorMath.map(pointer, pointer, count: total, ReLUFunction.self)
-        case .sigmoid: VectorMath.map(pointer, pointer, count: total, SigmoidFunction.self)
-        case .silu: VectorMath.map(pointer, pointer, count: total, SiLUVector.self)
-        case .hardSwish: VectorMath.map(pointer, pointer, count: total, HardSwishVector.self)
-        case .clip(let low, let high):
-            Kernels.parallelChunks(total, grain: Kernels.elementGrain) { piece in
-                for i in piece { pointer[i] = Swift.min(Swift.max(pointer[i], low), high) }
-            }
-        case .leakyRelu(let alpha):
-            Kernels.parallelChunks(total, grain: Kernels.elementGrain) { piece in
-                for i in piece where pointer[i] < 0 { pointer[i] *= alpha }
-            }
-        }
+        activation.apply(storage.pointer, count: count)
         storage.version &+= 1
         return true
     }

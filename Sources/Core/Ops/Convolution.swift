@@ -28,16 +28,24 @@ extension Tensor {
     /// 2-D convolution with any `window` (asymmetric padding, as ONNX allows); the window's
     /// size must be the weight's kernel size. See `conv2d(weight:bias:stride:padding:dilation:groups:)`.
     public func conv2d(weight: Tensor, bias: Tensor? = nil, window: SlidingWindow, groups: Int = 1) -> Tensor {
+        conv2d(weight: weight, bias: bias, window: window, groups: groups, activation: nil)
+    }
+
+    /// `conv2d` followed by `activation`, applied by the kernels to each piece of the output
+    /// while it is still in cache (for inference graphs: nothing may record gradients).
+    package func conv2d(weight: Tensor, bias: Tensor?, window: SlidingWindow, groups: Int, activation: FusedActivation?) -> Tensor {
         let problem = Tensor.convolutionProblem(input: shape, weight: weight.shape, bias: bias?.shape, window: window, groups: groups)
         require(problem == nil, "conv2d: \(problem ?? "")")
         let plan = ConvolutionPlan(input: shape, weight: weight.shape, window: window, groups: groups)
         let result = Tensor.uninitialized([plan.batch, plan.outputs, plan.outHeight, plan.outWidth])
         let b = bias?.storage.pointer
         let creators = bias.map { [self, weight, $0] } ?? [self, weight]
+        require(activation == nil || !(GradientMode.isRecording && creators.contains(where: \.requiresGrad)),
+                "conv2d: a fused activation is for inference only (nothing may record gradients)")
         if plan.isDepthwise {
             Kernels.depthwiseConvolution(storage.pointer, weight: weight.storage.pointer, bias: b, into: result.storage.pointer, batch: plan.batch,
                                          channels: plan.channels, height: plan.height, width: plan.width, outputs: plan.outputs,
-                                         outHeight: plan.outHeight, outWidth: plan.outWidth, window: window)
+                                         outHeight: plan.outHeight, outWidth: plan.outWidth, window: window, activation: activation)
             return result.recorded(.convolution(window, groups: groups), creators)
         }
         if plan.isPointwise {
@@ -51,6 +59,7 @@ extension Tensor {
                 Kernels.gemm(transposeA: false, transposeB: false, m: plan.outputs, n: plan.plane, k: plan.channels, alpha: 1,
                              a: weight.storage.pointer, lda: plan.channels, b: storage.pointer + n * plan.channels * plan.plane, ldb: plan.plane,
                              beta: b == nil ? 0 : 1, c: result.storage.pointer + n * plan.outputs * plan.plane, ldc: plan.plane)
+                activation?.apply(result.storage.pointer + n * plan.outputs * plan.plane, count: plan.outputs * plan.plane)
             }
             return result.recorded(.convolution(window, groups: groups), creators)
         }
@@ -60,7 +69,10 @@ extension Tensor {
                 Kernels.winogradWeights(weight.storage.pointer, outputs: plan.outputs, channels: plan.channels, flipped: false, into: transformed.storage.pointer)
                 return transformed
             }
-            Kernels.winogradConvolution(storage.pointer, transformedWeight: transformed.storage.pointer, bias: b, into: result.storage.pointer, plan: winograd)
+            // ReLU in the output transform; other activations after it.
+            Kernels.winogradConvolution(storage.pointer, transformedWeight: transformed.storage.pointer, bias: b, into: result.storage.pointer,
+                                        plan: winograd, rectifies: activation == .relu)
+            if let activation, activation != .relu { activation.apply(result.storage.pointer, count: result.count) }
             return result.recorded(.convolution(window, groups: groups), creators)
         }
         var lastCols: Tensor?
@@ -89,6 +101,7 @@ extension Tensor {
                     } else {
                         target.update(from: source, count: plan.plane)
                     }
+                    activation?.apply(target, count: plan.plane)
                 }
             }
             lastCols = cols
@@ -357,7 +370,10 @@ extension Tensor {
             guard (3...5).contains(x.rank), w.rank == x.rank else {
                 throw node.fail("Synapse convolves 1-D, 2-D and 3-D inputs: input \(describe(x.shape)), weight \(describe(w.shape))")
             }
-            if x.rank == 5 { return [.tensor(try convolution3D(node, x, w, bias))] }
+            if x.rank == 5 {
+                let y = try convolution3D(node, x, w, bias)
+                return [.tensor(node.fusedActivation.map { y.activateInPlace($0) ? y : y.activated($0) } ?? y)]
+            }
             let oneDimensional = x.rank == 3
             let kernel = Array(w.shape[2...])
             let window = try node.slidingWindow(kernel: kernel, input: Array(x.shape[2...]), ceilMode: false)
@@ -373,8 +389,8 @@ extension Tensor {
             let plane = window.outputSize(0, input: input.shape[2])! * window.outputSize(1, input: input.shape[3])!
             try node.checkMadeSize([input.shape[0], weight.shape[0], plane], "output")
             try node.checkMadeSize([weight.shape[1] * groups, weight.shape[2], weight.shape[3], plane], "image patches of one sample")
-            let y = input.conv2d(weight: weight, bias: bias, window: window, groups: groups)
+            let y = input.conv2d(weight: weight, bias: bias, window: window, groups: groups, activation: node.fusedActivation)
             return [.tensor(oneDimensional ? y.squeezed(dim: 2) : y)]
-        },
+        }.applyingFusedActivation(),
     ]
 }

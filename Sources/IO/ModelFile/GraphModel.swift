@@ -236,9 +236,14 @@ public final class GraphModel: Module, Layer {
 
     /// The graph's outputs among `values` (every value after the last node ran), by name.
     func graphOutputs(_ values: [String: GraphValue]) throws -> [String: GraphValue] {
+        try graphOutputs { values[$0] }
+    }
+
+    /// `graphOutputs` with the values looked up by name through `value`.
+    func graphOutputs(_ value: (String) -> GraphValue?) throws -> [String: GraphValue] {
         var outputs: [String: GraphValue] = [:]
         for name in outputNames {
-            guard let value = values[name] else {
+            guard let value = value(name) else {
                 throw ModelFileError.invalid(file: file, place: "graph output \"\(name)\"", problem: "no node produced it")
             }
             outputs[name] = value

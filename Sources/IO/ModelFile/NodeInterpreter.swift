@@ -14,6 +14,9 @@ struct NodeInterpreter {
     private(set) var attributes: [String: NodeAttribute] = [:]
     /// The element types the graph declares for the node's inputs (nil where it does not).
     var declaredTypes: [ElementType?] = []
+    /// The node checked against its importer and ONNX's schema, once (or why it fails, thrown
+    /// when it runs: a graph with an unsupported node still loads, and tells when run).
+    private var prepared: Result<PreparedImport, ModelFileError>?
 
     init(node: Onnx_NodeProto, label: String, file: String, opset: Int, declaredTypes: [String: ElementType] = [:]) throws {
         self.declaredTypes = node.input.map { declaredTypes[$0] }
@@ -22,6 +25,27 @@ struct NodeInterpreter {
         self.file = file
         self.opset = opset
         attributes = try convertedAttributes()
+        do {
+            prepared = .success(try OpImport.prepare(importNode(inputs: [GraphValue?](repeating: nil, count: node.input.count))))
+        } catch let error as ImportError {
+            prepared = .failure(.unsupported(file: file, node: error.node, opType: error.opType, reason: error.reason))
+        } catch {
+            prepared = .failure(fail("\(error)"))
+        }
+    }
+
+    /// Whether the node's importer applies a fused activation itself (`run(_:fusing:)`).
+    var appliesFusedActivation: Bool {
+        if case .success(let prepared)? = prepared { return prepared.appliesFusedActivation }
+        return false
+    }
+
+    private func importNode(inputs: [GraphValue?], isTraining: Bool = false) -> ImportNode {
+        var imported = ImportNode(
+            opType: node.opType, label: label, attributes: attributes, inputs: inputs, isTraining: isTraining, opset: opset,
+            outputCount: node.output.count)
+        imported.declaredTypes = declaredTypes
+        return imported
     }
 
     func fail(_ reason: String) -> ModelFileError {
@@ -54,13 +78,14 @@ struct NodeInterpreter {
         return result
     }
 
-    func run(_ inputs: [GraphValue?], isTraining: Bool = false) throws -> [GraphValue] {
-        var imported = ImportNode(
-            opType: node.opType, label: label, attributes: attributes, inputs: inputs, isTraining: isTraining, opset: opset,
-            outputCount: node.output.count)
-        imported.declaredTypes = declaredTypes
+    /// Runs the node on its input values; `activation`, for a node whose importer
+    /// `appliesFusedActivation`, is applied to its output by the importer.
+    func run(_ inputs: [GraphValue?], isTraining: Bool = false, fusing activation: FusedActivation? = nil) throws -> [GraphValue] {
         do {
-            return try OpImport.run(imported)
+            guard let prepared else { throw fail("the node was not prepared") }
+            var node = importNode(inputs: inputs, isTraining: isTraining)
+            node.fusedActivation = activation
+            return try OpImport.run(node, prepared: prepared.get())
         } catch let error as ImportError {
             throw ModelFileError.unsupported(file: file, node: error.node, opType: error.opType, reason: error.reason)
         }

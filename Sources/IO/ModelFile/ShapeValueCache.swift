@@ -28,7 +28,12 @@ final class ShapeValueCache: @unchecked Sendable {
     /// Keeps the shape nodes' results present in `values` (the graph's values just after the
     /// last shape node ran) for inputs of these `shapes`.
     func remember(_ values: [String: GraphValue], for shapes: [[Int]]) {
-        let known = Dictionary(uniqueKeysWithValues: names.compactMap { name in values[name].map { (name, $0) } })
+        remember({ values[$0] }, for: shapes)
+    }
+
+    /// `remember` with the values looked up by name through `value`.
+    func remember(_ value: (String) -> GraphValue?, for shapes: [[Int]]) {
+        let known = Dictionary(uniqueKeysWithValues: names.compactMap { name in value(name).map { (name, $0) } })
         lock.withLock { if entries.count < 16 { entries[shapes] = known } }
     }
 }

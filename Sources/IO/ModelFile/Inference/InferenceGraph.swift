@@ -25,12 +25,13 @@ public final class InferenceGraph: @unchecked Sendable {
     public let rewrites: [String: Int]
 
     let steps: [InferenceStep]
-    /// Constants, folded values and weights (the folded batch norms' new ones included).
-    let fixed: [String: GraphValue]
     /// The values each step is the last reader of (or that nothing reads), dropped after it.
     let releases: [[String]]
     /// The leading steps that compute only from the inputs' shapes: the graph's, as written.
     var shapeStepCount: Int { graph.shapeNodeCount }
+    /// Where each value lives while the graph runs: one slot per name, so that a step finds its
+    /// inputs by index instead of hashing their names.
+    let values: ValueSlots
 
     /// Prepares `graph` (put in evaluation mode) for inference.
     public init(_ graph: GraphModel) throws {
@@ -44,9 +45,9 @@ public final class InferenceGraph: @unchecked Sendable {
             outputs: Set(graph.outputNames), file: graph.file)
         try passes.run()
         steps = shapeSteps + passes.steps
-        self.fixed = passes.fixed
         rewrites = passes.rewrites
         releases = Self.releases(steps, keeping: Set(graph.outputNames).union(passes.fixed.keys), shapeSteps: shapeSteps.count)
+        values = ValueSlots(steps: steps, releases: releases, fixed: passes.fixed, inputs: graph.inputs.map(\.name), outputs: graph.outputNames)
     }
 
     /// For each step, the values it reads or writes last, except graph outputs and fixed values.
@@ -66,23 +67,55 @@ public final class InferenceGraph: @unchecked Sendable {
     /// returns every graph output by name.
     public func run(_ feeds: [String: GraphValue]) throws -> [String: GraphValue] {
         try Tensor.withoutGradients { try PreparedWeights.withPreparedWeights {
-            var values = fixed
-            values.merge(try graph.preparedInputs(feeds)) { _, input in input }
-            let shapes = graph.inputs.map { values[$0.name]!.shape }
+            var table = values.fixed
+            for (name, value) in try graph.preparedInputs(feeds) { table[values.slot[name]!] = value }
+            let shapes = values.inputs.map { table[$0]!.shape }
             var first = 0
             if let known = graph.shapeValues.values(for: shapes) {
-                values.merge(known) { a, _ in a }
+                for (name, value) in known { if let slot = values.slot[name], table[slot] == nil { table[slot] = value } }
                 first = shapeStepCount
             }
             for index in first..<steps.count {
-                let step = steps[index]
-                let results = try step.run(step.inputs.map { $0.isEmpty ? nil : values[$0] })
-                for (name, value) in zip(step.outputs, results) where !name.isEmpty { values[name] = value }
-                if index + 1 == shapeStepCount { graph.shapeValues.remember(values, for: shapes) }
-                for name in releases[index] { values[name] = nil }
+                let results = try steps[index].run(values.reads[index].map { $0 < 0 ? nil : table[$0] })
+                for (slot, value) in zip(values.writes[index], results) where slot >= 0 { table[slot] = value }
+                if index + 1 == shapeStepCount { graph.shapeValues.remember({ values.slot[$0].flatMap { table[$0] } }, for: shapes) }
+                for slot in values.releases[index] { table[slot] = nil }
             }
-            return try graph.graphOutputs(values)
+            return try graph.graphOutputs { values.slot[$0].flatMap { table[$0] } }
         } }
+    }
+}
+
+/// The value table of an `InferenceGraph`: a slot for every value name, the slots each step
+/// reads (−1 for an omitted input), writes and releases, and the fixed values in theirs.
+struct ValueSlots {
+    let slot: [String: Int]
+    let reads: [[Int]]
+    let writes: [[Int]]
+    let releases: [[Int]]
+    /// The table before a run: the fixed values (constants, folded values and weights, the
+    /// folded batch norms' new ones included) in their slots, the rest empty.
+    let fixed: [GraphValue?]
+    /// The graph inputs' slots, in the graph's order.
+    let inputs: [Int]
+
+    init(steps: [InferenceStep], releases: [[String]], fixed: [String: GraphValue], inputs: [String], outputs: [String]) {
+        var slot: [String: Int] = [:]
+        func index(_ name: String) -> Int {
+            guard !name.isEmpty else { return -1 }
+            if let known = slot[name] { return known }
+            slot[name] = slot.count
+            return slot.count - 1
+        }
+        self.inputs = inputs.map(index)
+        for name in outputs { _ = index(name) }
+        reads = steps.map { $0.inputs.map(index) }
+        writes = steps.map { $0.outputs.map(index) }
+        self.releases = releases.map { $0.map(index) }
+        var table = [GraphValue?](repeating: nil, count: slot.count)
+        for (name, value) in fixed { if let at = slot[name] { table[at] = value } }
+        self.fixed = table
+        self.slot = slot
     }
 }
 
@@ -119,6 +152,8 @@ struct InferenceStep {
         case .node(let interpreter):
             return try interpreter.run(values)
         case let .activated(interpreter, activation, fallback):
+            // A convolution applies it in its kernels, to each piece of output still in cache.
+            if interpreter.appliesFusedActivation { return try interpreter.run(values, fusing: activation) }
             let results = try interpreter.run(values)
             guard results.count == 1, case .tensor(let tensor) = results[0] else {
                 guard let fallback else {
