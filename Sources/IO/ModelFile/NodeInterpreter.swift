@@ -3,8 +3,9 @@ import Core
 /// Runs one ONNX node with Synapse's ops: turns the protobuf node into Core's neutral
 /// `ImportNode` and hands it to the op's importer (`OpImport.table`), which checks shapes and
 /// attributes first, so that a foreign model never reaches an op's misuse check. Every
-/// problem is a `ModelFileError` naming the node.
-struct NodeInterpreter {
+/// problem is a `ModelFileError` naming the node. A class: graphs hand their nodes around
+/// on every run, and a reference is one retain where this struct's copy was a dozen.
+final class NodeInterpreter {
     let node: Onnx_NodeProto
     let label: String
     let file: String
@@ -13,7 +14,7 @@ struct NodeInterpreter {
     /// The node's attributes in Core's vocabulary, converted once when the graph loads.
     private(set) var attributes: [String: NodeAttribute] = [:]
     /// The element types the graph declares for the node's inputs (nil where it does not).
-    var declaredTypes: [ElementType?] = []
+    let declaredTypes: [ElementType?]
     /// The node checked against its importer and ONNX's schema, once (or why it fails, thrown
     /// when it runs: a graph with an unsupported node still loads, and tells when run).
     private var prepared: Result<PreparedImport, ModelFileError>?

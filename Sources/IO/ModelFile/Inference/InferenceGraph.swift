@@ -119,8 +119,9 @@ struct ValueSlots {
     }
 }
 
-/// One step of an inference graph: an ONNX node, or a node with an activation fused in.
-struct InferenceStep {
+/// One step of an inference graph: an ONNX node, or a node with an activation fused in. A
+/// class, so that running a step does not copy it (the passes rewrite steps in place).
+final class InferenceStep {
     /// The values read and written (already renamed past removed no-ops).
     var inputs: [String]
     var outputs: [String]

@@ -81,7 +81,7 @@ struct InferencePasses {
     mutating func removeNoOps() {
         var renamed: [String: String] = [:]
         var kept: [InferenceStep] = []
-        for var step in steps {
+        for step in steps {
             step.inputs = step.inputs.map { renamed[$0] ?? $0 }
             if let output = step.outputs.first, !outputs.contains(output), isNoOp(step) {
                 renamed[output] = step.inputs[0]
@@ -144,7 +144,7 @@ struct InferencePasses {
             proto.input = [conv.inputs[0], base + "::weight", base + "::bias"]
             proto.output = [norm.outputs[0]]
             let folded = try NodeInterpreter(node: proto, label: convolution.label, file: file, opset: convolution.opset)
-            var step = InferenceStep(folded)
+            let step = InferenceStep(folded)
             step.opType = "Conv+BatchNormalization"
             steps[source] = step
             producers[norm.outputs[0]] = source
