@@ -4,26 +4,12 @@
 
 #include "synapse_depthwise.h"
 #include "synapse_cpu_level.h"
+#include "strided_load.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-typedef float v16 __attribute__((vector_size(64), aligned(4)));
 
-// Sixteen floats from `source` at `stride` into `values` (1 and 2 as vector loads; others
-// gathered). A macro: a vector returned from a function trips -Wpsabi in the portable build.
-#define LOAD_STRIDED16(values, source, stride)                                                                  \
-    do {                                                                                                        \
-        const float *from_ = (source);                                                                          \
-        if ((stride) == 1) {                                                                                    \
-            (values) = *(const v16 *)from_;                                                                     \
-        } else if ((stride) == 2) {                                                                             \
-            v16 low_ = *(const v16 *)from_, high_ = *(const v16 *)(from_ + 16);                                 \
-            (values) = __builtin_shufflevector(low_, high_, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30); \
-        } else {                                                                                                \
-            for (int lane_ = 0; lane_ < 16; lane_++) (values)[lane_] = from_[lane_ * (stride)];                 \
-        }                                                                                                       \
-    } while (0)
 
 // The plane's outputs as (row, 16-column chunk) pairs, four at a time: four accumulators
 // whose multiply-adds interleave (one accumulator waits on each of its taps' results in
@@ -49,10 +35,10 @@ typedef float v16 __attribute__((vector_size(64), aligned(4)));
                     long offset_ = (long)i_ * dilation_h * padded_width + (long)j_ * dilation_w;                \
                     float w_ = taps[i_ * kernel_w + j_];                                                        \
                     v16 v0_, v1_, v2_, v3_;                                                                     \
-                    LOAD_STRIDED16(v0_, base_[0] + offset_, STRIDE);                                            \
-                    LOAD_STRIDED16(v1_, base_[1] + offset_, STRIDE);                                            \
-                    LOAD_STRIDED16(v2_, base_[2] + offset_, STRIDE);                                            \
-                    LOAD_STRIDED16(v3_, base_[3] + offset_, STRIDE);                                            \
+                    LOAD_STRIDED16(v0_, base_[0] + offset_, STRIDE, 32);                                            \
+                    LOAD_STRIDED16(v1_, base_[1] + offset_, STRIDE, 32);                                            \
+                    LOAD_STRIDED16(v2_, base_[2] + offset_, STRIDE, 32);                                            \
+                    LOAD_STRIDED16(v3_, base_[3] + offset_, STRIDE, 32);                                            \
                     s0_ += w_ * v0_;                                                                            \
                     s1_ += w_ * v1_;                                                                            \
                     s2_ += w_ * v2_;                                                                            \

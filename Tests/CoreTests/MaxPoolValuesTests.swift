@@ -7,7 +7,7 @@ import Testing
 @Suite("Max pooling without gradients")
 struct MaxPoolValuesTests {
     /// (input shape, window, ceil mode): strides 1, 2 and 3, padding, dilation, ceil mode,
-    /// rows wide enough for the eight-output vectors and narrow ones that have none.
+    /// rows wide enough for the sixteen-output vectors and narrow ones that have none.
     static let cases: [([Int], SlidingWindow, Bool)] = [
         ([1, 3, 109, 109], SlidingWindow(size: (3, 3), stride: (2, 2)), true),
         ([2, 4, 56, 56], SlidingWindow(size: (3, 3), stride: (2, 2), padding: (1, 1, 1, 1)), false),

@@ -118,6 +118,24 @@ extension Tensor {
             Kernels.parallelChunks(result.count, grain: Kernels.elementGrain) { piece in
                 for i in piece { out[i] = F.apply(scalar, pb[i]) }
             }
+        } else if a.shape == shape, let block = constantBlock(of: b.shape, in: shape) {
+            // b holds one value per block of a (a squeeze-excitation scale [N, C, 1, 1], a
+            // layer norm's mean [N, T, 1]): each block against its scalar, in vectors.
+            let count = b.count
+            Kernels.parallelChunks(result.count / block, grain: Swift.max(1, Kernels.elementGrain / block)) { blocks in
+                for index in blocks {
+                    let (scalar, base) = (pb[index % count], index * block)
+                    for j in base..<base + block { out[j] = F.apply(pa[j], scalar) }
+                }
+            }
+        } else if b.shape == shape, let block = constantBlock(of: a.shape, in: shape) {
+            let count = a.count
+            Kernels.parallelChunks(result.count / block, grain: Swift.max(1, Kernels.elementGrain / block)) { blocks in
+                for index in blocks {
+                    let (scalar, base) = (pa[index % count], index * block)
+                    for j in base..<base + block { out[j] = F.apply(scalar, pb[j]) }
+                }
+            }
         } else {
             let stridesA = broadcastStrides(of: a.shape, to: shape)
             let stridesB = broadcastStrides(of: b.shape, to: shape)
@@ -136,6 +154,22 @@ extension Tensor {
             }
         }
         return result
+    }
+
+    /// When `small`, aligned on the right against `shape`, is 1 along some trailing axes, the
+    /// same as `shape` along the axes before them and 1 (or absent) before those: the size of
+    /// the trailing block each of its values covers, when more than one. Element `i` of the
+    /// broadcast then reads `small[(i / block) % small.count]`.
+    static func constantBlock(of small: [Int], in shape: [Int]) -> Int? {
+        guard small.count <= shape.count else { return nil }
+        let aligned = [Int](repeating: 1, count: shape.count - small.count) + small
+        var end = shape.count
+        while end > 0 && aligned[end - 1] == 1 { end -= 1 }
+        var start = end
+        while start > 0 && aligned[start - 1] == shape[start - 1] { start -= 1 }
+        guard aligned[..<start].allSatisfy({ $0 == 1 }) else { return nil }
+        let block = shape[end...].reduce(1, *)
+        return block > 1 ? block : nil
     }
 
     /// The gradient `gradient` of a broadcast result, summed back to an operand's `shape`:
