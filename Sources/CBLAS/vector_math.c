@@ -1,4 +1,4 @@
-// Elementwise exp, sigmoid, SiLU, tanh and clamping (see include/synapse_vector_math.h): the
+// Elementwise exp, sigmoid, SiLU, tanh, GELU and clamping (see include/synapse_vector_math.h): the
 // polynomial forms of VectorMath.swift, sixteen lanes at a time, one source for AVX-512,
 // AVX2 and portable code, dispatched by synapse_cpu_level().
 
@@ -70,6 +70,42 @@ typedef int vi16 __attribute__((vector_size(64), aligned(4)));
         (result) = SELECT(keep_, in_, t_);                                                                       \
     } while (0)
 
+// GELU's erf with absolute accuracy (VectorMath.erfAbsolute): Abramowitz and Stegun 7.1.26.
+#define VECTOR_ERF_ABSOLUTE(result, input)                                                                       \
+    do {                                                                                                         \
+        v16 z_ = (input);                                                                                        \
+        vi16 negative_ = z_ < 0;                                                                                 \
+        v16 a_ = SELECT(negative_, -z_, z_);                                                                     \
+        v16 t_ = 1.0f / (1.0f + 0.3275911f * a_);                                                                \
+        v16 p_ = SPLAT(1.061405429f);                                                                            \
+        p_ = p_ * t_ - 1.453152027f;                                                                             \
+        p_ = p_ * t_ + 1.421413741f;                                                                             \
+        p_ = p_ * t_ - 0.284496736f;                                                                             \
+        p_ = p_ * t_ + 0.254829592f;                                                                             \
+        p_ = p_ * t_;                                                                                            \
+        v16 exp_;                                                                                                \
+        VECTOR_EXP(exp_, -(a_ * a_));                                                                            \
+        v16 magnitude_ = 1.0f - p_ * exp_;                                                                       \
+        (result) = SELECT(negative_, -magnitude_, magnitude_);                                                   \
+    } while (0)
+
+// x/2 · (1 + erf(x/√2)) and x/2 · (1 + tanh(√(2/π)(x + 0.044715x³))), as GELUFunction and
+// GELUTanhFunction compute them.
+#define VECTOR_GELU(result, input)                                                                               \
+    do {                                                                                                         \
+        v16 x_gelu_ = (input), erf_;                                                                             \
+        VECTOR_ERF_ABSOLUTE(erf_, x_gelu_ * 0.70710678118f);                                                     \
+        (result) = 0.5f * x_gelu_ * (1.0f + erf_);                                                               \
+    } while (0)
+
+#define VECTOR_GELU_TANH(result, input)                                                                          \
+    do {                                                                                                         \
+        v16 x_gelu_ = (input), t_gelu_;                                                                          \
+        v16 inner_ = 0.7978845608f * (x_gelu_ + 0.044715f * x_gelu_ * x_gelu_ * x_gelu_);                        \
+        VECTOR_TANH(t_gelu_, inner_);                                                                            \
+        (result) = 0.5f * x_gelu_ * (1.0f + t_gelu_);                                                            \
+    } while (0)
+
 #define APPLY(function, y, x)                                                                                    \
     do {                                                                                                         \
         v16 e_value_;                                                                                            \
@@ -77,6 +113,8 @@ typedef int vi16 __attribute__((vector_size(64), aligned(4)));
         case SYNAPSE_VECTOR_EXP: VECTOR_EXP(y, x); break;                                                        \
         case SYNAPSE_VECTOR_SIGMOID: VECTOR_EXP(e_value_, -(x)); (y) = 1.0f / (1.0f + e_value_); break;          \
         case SYNAPSE_VECTOR_SILU: VECTOR_EXP(e_value_, -(x)); (y) = (x) * (1.0f / (1.0f + e_value_)); break;     \
+        case SYNAPSE_VECTOR_GELU: VECTOR_GELU(y, x); break;                                                      \
+        case SYNAPSE_VECTOR_GELU_TANH: VECTOR_GELU_TANH(y, x); break;                                            \
         default: VECTOR_TANH(y, x); break;                                                                       \
         }                                                                                                        \
     } while (0)

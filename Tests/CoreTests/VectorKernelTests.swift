@@ -1,7 +1,7 @@
 @testable import Core
 import Testing
 
-/// The C forms of exp, sigmoid, SiLU and tanh (Sources/CBLAS/vector_math.c, what
+/// The C forms of exp, sigmoid, SiLU, tanh and GELU (Sources/CBLAS/vector_math.c, what
 /// `VectorMath.map` runs) give the bits of the Swift forms they replace, lane for lane; the
 /// Swift forms' accuracy against the C library is VectorMathTests' business.
 @Suite("Vector math kernels in C")
@@ -33,4 +33,6 @@ struct VectorKernelTests {
     @Test("sigmoid") func sigmoid() { #expect(VectorSigmoid.kernel != nil); check(VectorSigmoid.self) }
     @Test("SiLU") func silu() { #expect(SiLUVector.kernel != nil); check(SiLUVector.self) }
     @Test("tanh") func tanh() { #expect(VectorTanh.kernel != nil); check(VectorTanh.self) }
+    @Test("GELU") func gelu() { #expect(GELUFunction.kernel != nil); check(GELUFunction.self) }
+    @Test("GELU, tanh form") func geluTanh() { #expect(GELUTanhFunction.kernel != nil); check(GELUTanhFunction.self) }
 }

@@ -1,7 +1,7 @@
 #ifndef SYNAPSE_VECTOR_MATH_H
 #define SYNAPSE_VECTOR_MATH_H
 
-// exp, sigmoid, x·sigmoid(x), tanh and clamping over arrays (Sources/Core/Kernels/VectorMath.swift), in
+// exp, sigmoid, x·sigmoid(x), tanh, GELU (erf and tanh forms) and clamping over arrays (Sources/Core/Kernels/VectorMath.swift), in
 // C so that they run in AVX2 or AVX-512 registers where the CPU has them. The operations
 // are those of the Swift forms, in the same order and without fused multiply-adds, so both
 // give the same bits at every vector width.
@@ -15,6 +15,8 @@ enum {
     SYNAPSE_VECTOR_SIGMOID = 1,
     SYNAPSE_VECTOR_SILU = 2,
     SYNAPSE_VECTOR_TANH = 3,
+    SYNAPSE_VECTOR_GELU = 4,
+    SYNAPSE_VECTOR_GELU_TANH = 5,
 };
 
 /// y[i] = f(x[i]) for i in 0 ..< count, f one of SYNAPSE_VECTOR_*; y may be x.

@@ -1,3 +1,4 @@
+import CBLAS
 // √x, erf and GELU: value and derivative side by side, as in Elementwise.swift.
 
 /// √x; its derivative is 1 / (2y).
@@ -26,6 +27,7 @@ enum GELUFunction: ElementwiseFunction {
     @inline(__always) static func apply(_ x: SIMD8<Float>) -> SIMD8<Float> {
         0.5 * x * (1 + VectorMath.erfAbsolute(x * 0.70710678118))
     }
+    static var kernel: Int32? { Int32(SYNAPSE_VECTOR_GELU) }
     @inline(__always) static func derivative(x: Float, y: Float) -> Float {
         0.5 * (1 + erff(x * 0.70710678118)) + x * 0.3989422804 * expf(-0.5 * x * x)
     }
@@ -42,6 +44,7 @@ enum GELUTanhFunction: ElementwiseFunction {
         let inner = k * (x + 0.044715 * x * x * x)
         return 0.5 * x * (1 + VectorMath.tanh(inner))
     }
+    static var kernel: Int32? { Int32(SYNAPSE_VECTOR_GELU_TANH) }
     @inline(__always) static func derivative(x: Float, y: Float) -> Float {
         let t = tanhf(k * (x + 0.044715 * x * x * x))
         return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * k * (1 + 3 * 0.044715 * x * x)
