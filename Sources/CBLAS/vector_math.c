@@ -183,3 +183,50 @@ __attribute__((target("avx2"))) static void clamp_avx2(const float *x, float *y,
 void synapse_vector_clamp(const float *x, float *y, long count, float low, float high) {
     SYNAPSE_DISPATCH(clamp, x, y, count, low, high);
 }
+
+// Each row: m = max over the row (a NaN never wins, as Swift.max(m, x) keeps m), e = exp(x − m)
+// (m taken as 0 when not finite), then e / Σ e. The sum runs in sixteen lanes (the tail
+// zero-padded), the lanes added pairwise in a fixed order: the same bits at every level.
+static inline __attribute__((always_inline)) void softmax_body(const float *x, float *y, long rows, long n) {
+    for (long row = 0; row < rows; row++) {
+        const float *in = x + row * n;
+        float *out = y + row * n;
+        float maximum = -__builtin_inff();
+        for (long k = 0; k < n; k++) maximum = in[k] >= maximum ? in[k] : maximum;
+        float shift = __builtin_isfinite(maximum) ? maximum : 0;
+        v16 sums = SPLAT(0);
+        long k = 0;
+        for (; k + 16 <= n; k += 16) {
+            v16 e;
+            VECTOR_EXP(e, *(const v16 *)(in + k) - shift);
+            *(v16 *)(out + k) = e;
+            sums += e;
+        }
+        if (k < n) {
+            float lanes[16] = {0};
+            for (long j = k; j < n; j++) lanes[j - k] = in[j] - shift;
+            v16 e;
+            VECTOR_EXP(e, *(const v16 *)lanes);
+            memcpy(out + k, &e, (size_t)(n - k) * sizeof(float));
+            for (long j = n - k; j < 16; j++) e[j] = 0;
+            sums += e;
+        }
+        for (int width = 8; width >= 1; width /= 2)
+            for (int lane = 0; lane < width; lane++) sums[lane] += sums[lane + width];
+        float scale = 1 / sums[0];
+        for (k = 0; k + 16 <= n; k += 16) *(v16 *)(out + k) = *(const v16 *)(out + k) * scale;
+        for (; k < n; k++) out[k] *= scale;
+    }
+}
+
+static void softmax_generic(const float *x, float *y, long rows, long n) { softmax_body(x, y, rows, n); }
+#if defined(__x86_64__)
+__attribute__((target("avx512f"))) static void softmax_avx512(const float *x, float *y, long rows, long n) {
+    softmax_body(x, y, rows, n);
+}
+__attribute__((target("avx2"))) static void softmax_avx2(const float *x, float *y, long rows, long n) {
+    softmax_body(x, y, rows, n);
+}
+#endif
+
+void synapse_softmax_rows(const float *x, float *y, long rows, long n) { SYNAPSE_DISPATCH(softmax, x, y, rows, n); }

@@ -1,3 +1,4 @@
+import CBLAS
 extension Tensor {
     /// log softmax along `dim` (negative counts from the end): yᵢ = xᵢ − m − log Σⱼ e^(xⱼ − m) with m = maxⱼ xⱼ, which
     /// stays finite for logits of any size.
@@ -88,22 +89,12 @@ extension Tensor {
             VectorMath.map(result.storage.pointer, result.storage.pointer, count: count, VectorExp.self)
             return result.recorded(.softmax(dim: dim), [self])
         }
-        // Contiguous rows (attention's last dimension): one exponential per element.
+        // Contiguous rows (attention's last dimension): one exponential per element, each row
+        // in C vectors (Sources/CBLAS/vector_math.c).
         let result = Tensor.uninitialized(shape)
         let (x, y) = (storage.pointer, result.storage.pointer)
         Kernels.parallelChunks(outer, grain: Kernels.channelGrain(n * inner)) { rows in
-            for o in rows {
-                let (row, out) = (x + o * n, y + o * n)
-                var maximum = -Float.infinity
-                for k in 0..<n { maximum = Swift.max(maximum, row[k]) }
-                let shift = maximum.isFinite ? maximum : 0
-                for k in 0..<n { out[k] = row[k] - shift }
-                VectorMath.map(out, out, count: n, VectorExp.self)
-                var total: Float = 0
-                for k in 0..<n { total += out[k] }
-                let scale = 1 / total
-                for k in 0..<n { out[k] *= scale }
-            }
+            synapse_softmax_rows(x + rows.lowerBound * n, y + rows.lowerBound * n, rows.count, n)
         }
         return result.recorded(.softmax(dim: dim), [self])
     }
