@@ -101,17 +101,17 @@ public struct PreparedImport {
     package var appliesFusedActivation: Bool { declaration.appliesFusedActivation }
 
     /// `node` (the one prepared, now with its input values) with the defaults filled in,
-    /// after checking that its required inputs are given and of types ONNX allows.
-    func checked(_ node: ImportNode) throws -> ImportNode {
+    /// after checking that its required inputs are given and of types ONNX allows. The node is
+    /// consumed: its attributes are replaced in place, not copied with the rest of it.
+    func checked(_ node: consuming ImportNode) throws -> ImportNode {
         if let missing = (0..<schema.inputs.lowerBound).first(where: { !node.has($0) }) {
             throw node.fail("input \(missing) is required")
         }
         for (index, value) in node.inputs.enumerated() {
             if let value, let problem = schema.typeProblem(value, input: index) { throw node.fail(problem) }
         }
-        var filled = node
-        filled.attributes = attributes
-        return filled
+        node.attributes = attributes
+        return node
     }
 }
 

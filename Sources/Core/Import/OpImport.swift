@@ -37,7 +37,7 @@ public enum OpImport {
 
     /// Runs `node` (with the attributes and counts `prepared` was made from) after checking
     /// its input values.
-    public static func run(_ node: ImportNode, prepared: PreparedImport) throws -> [GraphValue] {
+    public static func run(_ node: consuming ImportNode, prepared: PreparedImport) throws -> [GraphValue] {
         try prepared.declaration.run(try prepared.checked(node))
     }
 }

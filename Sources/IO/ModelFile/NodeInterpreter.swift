@@ -86,7 +86,7 @@ final class NodeInterpreter {
             guard let prepared else { throw fail("the node was not prepared") }
             var node = importNode(inputs: inputs, isTraining: isTraining)
             node.fusedActivation = activation
-            return try OpImport.run(node, prepared: prepared.get())
+            return try OpImport.run(consume node, prepared: prepared.get())
         } catch let error as ImportError {
             throw ModelFileError.unsupported(file: file, node: error.node, opType: error.opType, reason: error.reason)
         }
