@@ -27,24 +27,36 @@ static inline __attribute__((always_inline)) void pool_body(const float *x, floa
             int origin = oy * stride_h - pad_top;
             float *out = y + (plane * out_height + oy) * out_width;
             // Sixteen interior outputs at a time, all valid rows and column taps in a register.
-            int ox = interior_first;
-            for (; ox + 16 <= interior_end; ox += 16) {
+            // A last, shorter run of them too (its spare lanes read on into the plane's next
+            // row, or are gathered where the plane ends, and are not stored), except at
+            // strides whose loads gather lane by lane anyway.
+            int covered = interior_first;
+            for (int ox = interior_first; ox < interior_end; ox += 16) {
+                int count = interior_end - ox < 16 ? interior_end - ox : 16;
+                if (count < 16 && stride_w > 2) break;
                 v16 best = (v16){0} - INFINITY;
                 for (int i = 0; i < kernel_h; i++) {
                     int row = origin + i * dilation_h;
                     if (row < 0 || row >= height) continue;
                     for (int j = 0; j < kernel_w; j++) {
                         int column = ox * stride_w - pad_left + j * dilation_w;
+                        long readable = (long)(height - row) * width - column;
                         v16 values;
-                        LOAD_STRIDED16(values, image + (long)row * width + column, stride_w, width - column);
+                        if (count < 16 && readable < 16 * stride_w) {
+                            for (int lane = 0; lane < 16; lane++)
+                                values[lane] = lane < count ? image[(long)row * width + column + lane * stride_w] : 0;
+                        } else {
+                            LOAD_STRIDED16(values, image + (long)row * width + column, stride_w, readable);
+                        }
                         TAKE(best, values);
                     }
                 }
-                memcpy(out + ox, &best, sizeof best);
+                memcpy(out + ox, &best, (size_t)count * sizeof(float));
+                covered = ox + count;
             }
             // The rest one by one, over their valid taps.
             for (int o = 0; o < out_width; o++) {
-                if (o >= interior_first && o < ox) continue;
+                if (o >= interior_first && o < covered) continue;
                 float best = -INFINITY;
                 for (int i = 0; i < kernel_h; i++) {
                     int row = origin + i * dilation_h;
