@@ -20,8 +20,10 @@ extension Kernels {
         }
         // Large products run as column (or row) blocks of C, one single-threaded OpenBLAS call
         // each, on the pool. The blocks depend on the shape alone, so the bits do not depend on
-        // the thread count. A block is at least 256 wide: each call repacks the whole other
-        // operand, which costs about 1/256 of its arithmetic then.
+        // the thread count. A block is at least 128 wide: each call repacks the whole other
+        // operand, which costs about 1/128 of its arithmetic then (at 256, the 1×1
+        // convolutions of 14×14 and 7×7 layers, 196 or 49 columns by 160–576 rows, ran on one
+        // thread).
         let splitColumns = n >= m
         let blocks = productBlocks(split: splitColumns ? n : m, work: Double(m) * Double(n) * Double(k))
         guard blocks.count > 1 else {
@@ -55,11 +57,11 @@ extension Kernels {
     }
 
     /// How a product of `work` multiply-adds splits its `split` rows or columns: blocks of at
-    /// least 256 (and a multiple of 16, the kernels' register width) and at least 2²¹
+    /// least 128 (and a multiple of 16, the kernels' register width) and at least 2²¹
     /// multiply-adds (~40 µs) each, balanced.
     static func productBlocks(split: Int, work: Double) -> (count: Int, size: Int) {
         let byWork = Int(Swift.min(work / productTaskWork, 1_048_576))
-        let count = Swift.max(1, Swift.min(split / 256, byWork))
+        let count = Swift.max(1, Swift.min(split / 128, byWork))
         guard count > 1 else { return (1, split) }
         let size = ((split + count - 1) / count + 15) / 16 * 16
         return ((split + size - 1) / size, size)
