@@ -51,12 +51,6 @@ public struct ImporterDeclaration: Sendable {
         return declaration
     }
 
-    /// Checks `node` against this declaration and ONNX's schema; returns the node with the
-    /// schema's defaults filled in for absent attributes.
-    func checked(_ node: ImportNode) throws -> ImportNode {
-        try prepared(node).checked(node)
-    }
-
     /// The checks that depend on the node alone (opset, input and output counts, attributes),
     /// made once: an imported graph runs each node many times with the same attributes.
     func prepared(_ node: ImportNode) throws -> PreparedImport {

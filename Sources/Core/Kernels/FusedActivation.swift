@@ -69,6 +69,11 @@ extension Tensor {
         _ = result.activateInPlace(activation)
         return result
     }
+
+    /// `activation` of this tensor: in place when `activateInPlace` may, else as a new tensor.
+    package func activatedInPlaceIfUnshared(_ activation: FusedActivation) -> Tensor {
+        activateInPlace(activation) ? self : activated(activation)
+    }
 }
 
 /// x·σ(x) on eight lanes, with the sigmoid Synapse's Sigmoid op computes.

@@ -372,7 +372,7 @@ extension Tensor {
             }
             if x.rank == 5 {
                 let y = try convolution3D(node, x, w, bias)
-                return [.tensor(node.fusedActivation.map { y.activateInPlace($0) ? y : y.activated($0) } ?? y)]
+                return [.tensor(node.fusedActivation.map(y.activatedInPlaceIfUnshared) ?? y)]
             }
             let oneDimensional = x.rank == 3
             let kernel = Array(w.shape[2...])

@@ -162,7 +162,7 @@ final class InferenceStep {
                 }
                 return try fallback.run([results[0]])
             }
-            return [.tensor(tensor.activateInPlace(activation) ? tensor : tensor.activated(activation))]
+            return [.tensor(tensor.activatedInPlaceIfUnshared(activation))]
         }
     }
 }
