@@ -16,6 +16,63 @@ typedef int vi16 __attribute__((vector_size(64), aligned(4)));
 #define TAKE1(best, v) ((best) = (v) > (best) || (v) != (v) ? (v) : (best))
 
 
+// The maximum of taps 2l, 2l + 1 and 2l + 2 of `from` for lanes l = 0…15 (a 3-wide window at
+// stride 2 along one row: the stem pooling of ResNet, DenseNet and SqueezeNet), from two
+// vector loads and one scalar; near the plane's end (`readable` < 33 floats) from a copy.
+static inline __attribute__((always_inline)) void row_max3_stride2(v16 *result, const float *from, long readable) {
+    v16 low, high;
+    float last;
+    if (readable >= 33) {
+        low = *(const v16 *)from;
+        high = *(const v16 *)(from + 16);
+        last = from[32];
+    } else {
+        float copy[33] = {0};
+        memcpy(copy, from, (size_t)(readable > 0 ? readable : 0) * sizeof(float));
+        low = *(const v16 *)copy;
+        high = *(const v16 *)(copy + 16);
+        last = copy[32];
+    }
+    v16 even = __builtin_shufflevector(low, high, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    v16 odd = __builtin_shufflevector(low, high, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    v16 tail = (v16){0} + last;
+    v16 next = __builtin_shufflevector(even, tail, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16);
+    v16 best = even;
+    TAKE(best, odd);
+    TAKE(best, next);
+    *result = best;
+}
+
+// Interior outputs [ox, end) of output row `oy` for a 3×3 window at stride 2 (no dilation):
+// the three rows' maxima, then their maximum. A row outside the image is replaced by the
+// nearest valid one of the window: the maximum of a row with itself is that row's, NaN and
+// the first of tied values included, so the result is the general path's bit for bit.
+// Returns the first output not computed.
+static inline __attribute__((always_inline)) int pool3x3_stride2_row(const float *image, float *out, int height,
+                                                                    int width, int origin, int pad_left, int ox,
+                                                                    int end) {
+    int rows[3];
+    for (int i = 0; i < 3; i++) rows[i] = origin + i;
+    int first_valid = origin < 0 ? 0 : origin, last_valid = origin + 2 >= height ? height - 1 : origin + 2;
+    for (int i = 0; i < 3; i++) {
+        if (rows[i] < first_valid) rows[i] = first_valid;
+        if (rows[i] > last_valid) rows[i] = last_valid;
+    }
+    for (; ox < end; ox += 16) {
+        int count = end - ox < 16 ? end - ox : 16;
+        int column = ox * 2 - pad_left;
+        v16 best, row1, row2;
+        row_max3_stride2(&best, image + (long)rows[0] * width + column, (long)(height - rows[0]) * width - column);
+        row_max3_stride2(&row1, image + (long)rows[1] * width + column, (long)(height - rows[1]) * width - column);
+        row_max3_stride2(&row2, image + (long)rows[2] * width + column, (long)(height - rows[2]) * width - column);
+        TAKE(best, row1);
+        TAKE(best, row2);
+        if (count == 16) *(v16 *)(out + ox) = best;
+        else for (int lane = 0; lane < count; lane++) out[ox + lane] = best[lane];
+    }
+    return end;
+}
+
 static inline __attribute__((always_inline)) void pool_body(const float *x, float *y, int height, int width,
                                                             int out_height, int out_width, int kernel_h, int kernel_w,
                                                             int stride_h, int stride_w, int pad_top, int pad_left,
@@ -31,7 +88,9 @@ static inline __attribute__((always_inline)) void pool_body(const float *x, floa
             // row, or are gathered where the plane ends, and are not stored), except at
             // strides whose loads gather lane by lane anyway.
             int covered = interior_first;
-            for (int ox = interior_first; ox < interior_end; ox += 16) {
+            if (kernel_h == 3 && kernel_w == 3 && stride_h == 2 && stride_w == 2 && dilation_h == 1 && dilation_w == 1)
+                covered = pool3x3_stride2_row(image, out, height, width, origin, pad_left, interior_first, interior_end);
+            for (int ox = covered; ox < interior_end; ox += 16) {
                 int count = interior_end - ox < 16 ? interior_end - ox : 16;
                 if (count < 16 && stride_w > 2) break;
                 v16 best = (v16){0} - INFINITY;
@@ -51,12 +110,12 @@ static inline __attribute__((always_inline)) void pool_body(const float *x, floa
                         TAKE(best, values);
                     }
                 }
-                memcpy(out + ox, &best, (size_t)count * sizeof(float));
+                if (count == 16) *(v16 *)(out + ox) = best;
+                else for (int lane = 0; lane < count; lane++) out[ox + lane] = best[lane];
                 covered = ox + count;
             }
             // The rest one by one, over their valid taps.
-            for (int o = 0; o < out_width; o++) {
-                if (o >= interior_first && o < covered) continue;
+            for (int o = interior_first > 0 ? 0 : covered; o < out_width; o = o + 1 == interior_first ? covered : o + 1) {
                 float best = -INFINITY;
                 for (int i = 0; i < kernel_h; i++) {
                     int row = origin + i * dilation_h;

@@ -43,19 +43,29 @@ package func elementCount(_ shape: [Int]) -> Int? {
 /// with `copyingZerosFrom` (ONNX's Reshape), a `0` copies that dimension of the input.
 /// `nil` when the request cannot be met. Shared by `reshaped` and the importer.
 package func resolvedReshape(_ requested: [Int], count: Int, copyingZerosFrom input: [Int]? = nil) -> [Int]? {
+    // One pass, no intermediate arrays: graphs reshape at every attention head.
     var shape = requested
-    if let input {
-        for (i, size) in requested.enumerated() where size == 0 {
+    var inferred = -1
+    var known = 1
+    for i in shape.indices {
+        if shape[i] == 0, let input {
             guard i < input.count else { return nil }
             shape[i] = input[i]
         }
+        let size = shape[i]
+        if size == -1 {
+            guard inferred < 0 else { return nil }
+            inferred = i
+            continue
+        }
+        guard size >= 0 else { return nil }
+        let (product, overflow) = known.multipliedReportingOverflow(by: size)
+        guard !overflow else { return nil }
+        known = product
     }
-    guard shape.allSatisfy({ $0 >= -1 }) else { return nil }
-    let inferred = shape.indices.filter { shape[$0] == -1 }
-    guard inferred.count <= 1, let known = elementCount(shape.filter { $0 != -1 }) else { return nil }
-    if let position = inferred.first {
+    if inferred >= 0 {
         guard known > 0, count % known == 0 else { return nil }
-        shape[position] = count / known
+        shape[inferred] = count / known
     } else if known != count {
         return nil
     }

@@ -28,7 +28,11 @@ struct BenchmarkCommand: ParsableCommand {
     @Flag(help: "Run the graph as written (no inference rewrites, every value kept to the end), as fine-tuning runs it: the rewrites' effect, in the same line (impl=synapse-as-written).")
     var asWritten = false
 
+    @Flag(help: "After the timed runs, run --runs more with each step timed, and print where the time goes: a line per kind of step (its share, milliseconds per run, steps per run), then the 15 slowest steps with the shapes they read.")
+    var profile = false
+
     func validate() throws {
+        if profile && asWritten { throw ValidationError("--profile times the inference steps; it cannot go with --as-written") }
         guard runs >= 1 else { throw ValidationError("--runs must be at least 1, got \(runs)") }
         guard warmup >= 0 else { throw ValidationError("--warmup must be 0 or more, got \(warmup)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
@@ -38,14 +42,16 @@ struct BenchmarkCommand: ParsableCommand {
         if let threads { Threads.count = threads }
         let loadStart = DispatchTime.now().uptimeNanoseconds
         let graph: GraphModel
+        var session: InferenceGraph?
         let infer: ([String: GraphValue]) throws -> [String: GraphValue]
         if asWritten {
             graph = try ModelFile.load(model)
             infer = { feeds in try Tensor.withoutGradients { try graph.run(values: feeds) } }
         } else {
-            let session = try ModelFile.loadForInference(model)
-            graph = session.graph
-            infer = session.run
+            let loaded = try ModelFile.loadForInference(model)
+            graph = loaded.graph
+            infer = { feeds in try loaded.run(feeds) }
+            session = loaded
         }
         let loadMilliseconds = Double(DispatchTime.now().uptimeNanoseconds - loadStart) / 1e6
         let feeds = try graphFeeds(input, flag: "--input", graph: graph, model: model)
@@ -65,6 +71,11 @@ struct BenchmarkCommand: ParsableCommand {
         print("bench=predict impl=\(asWritten ? "synapse-as-written" : "synapse") model=\(name) batch=\(batch) median_ms=\(figure(median)) min_ms=\(figure(times[0])) "
               + "p90_ms=\(figure(p90)) load_ms=\(figure(loadMilliseconds)) peak_rss_mb=\(figure(peakResidentMiB())) "
               + "runs=\(runs) threads=\(Threads.count)")
+        if profile, let session {
+            let steps = InferenceProfile()
+            for _ in 0..<runs { _ = try session.run(feeds, profile: steps) }
+            print(steps.report(slowest: 15))
+        }
     }
 }
 

@@ -1,4 +1,5 @@
 import Core
+import Foundation
 import Testing
 import TestSupport
 
@@ -40,6 +41,23 @@ struct ConvolutionTests {
         let expected = w.reshaped([6, 4]).matmul(x.reshaped([3, 4, 15])) + b.reshaped([1, 6, 1])
         #expect(y.shape == [3, 6, 3, 5])
         #expect(close(y.scalars, expected.scalars, tolerance: 1e-6))
+    }
+
+    @Test("a 1×1 convolution over a larger image, with and without bias and a fused activation")
+    func pointwiseLargeImage() {
+        let x = Random.withSeed(7) { Tensor.normal([2, 3, 33, 40]) }
+        let w = Random.withSeed(8) { Tensor.normal([5, 3, 1, 1]) }
+        let b = Random.withSeed(9) { Tensor.normal([5]) }
+        let product = w.reshaped([5, 3]).matmul(x.reshaped([2, 3, 1320]))
+        for bias in [b, nil] as [Tensor?] {
+            let expected = (bias.map { product + $0.reshaped([1, 5, 1]) } ?? product).scalars
+            let y = x.conv2d(weight: w, bias: bias)
+            #expect(y.shape == [2, 5, 33, 40])
+            #expect(close(y.scalars, expected, tolerance: 1e-6))
+            let activated = Tensor.withoutGradients { x.conv2d(weight: w, bias: bias, window: SlidingWindow(size: (1, 1)), groups: 1, activation: .silu) }
+            let silu = expected.map { Double($0) / (1 + Foundation.exp(-Double($0))) }
+            #expect(zip(activated.scalars, silu).allSatisfy { abs(Double($0) - $1) <= 1e-5 * Swift.max(1, abs($1)) })
+        }
     }
 
     static let depthwiseWindows = [

@@ -37,6 +37,9 @@ struct ElementwiseGradientTests {
         #expect(close(t.exp().scalars, x.map { expf($0) }))
         #expect(close(Tensor([1, 2, 4]).log().scalars, [0, logf(2), logf(4)]))
         #expect(Tensor([3, -2]).pow(2).scalars == [9, 4])
+        #expect(Tensor([3, -2, 0.5]).pow(3).scalars == [27, -8, 0.125])
+        let odd: [Float] = [-1.7, 0.3, 2.9, 1e-3]
+        #expect(close(Tensor(odd).pow(3).scalars, odd.map { Float(Double($0) * Double($0) * Double($0)) }))
         #expect(Tensor([-1000, 1000]).sigmoid().scalars == [0, 1])
     }
 }

@@ -208,7 +208,18 @@ struct CommandLineTests {
         let (minimum, median, p90) = (Double(fields["min_ms"] ?? "") ?? -1, Double(fields["median_ms"] ?? "") ?? -1, Double(fields["p90_ms"] ?? "") ?? -1)
         #expect(minimum >= 0 && minimum <= median && median <= p90)
         #expect((Double(fields["peak_rss_mb"] ?? "") ?? 0) > 1 && fields["runs"] == "5" && fields["threads"] == "1")
-        for bad in [["--runs", "0"], ["--warmup", "-1"], ["--threads", "0"]] {
+        // --profile: the same line, then a line per kind of step and the slowest steps, whose
+        // shares add up to the whole run.
+        let profiled = try synapse(["benchmark", "xor.onnx", "--input", "[[0,0],[0,1],[1,0]]", "--runs", "5", "--threads", "1", "--profile"], in: folder)
+        #expect(profiled.status == 0, "\(profiled.error)")
+        let table = profiled.output.split(separator: "\n").map(String.init)
+        #expect(table.first?.hasPrefix("bench=predict impl=synapse model=xor") == true && table.contains { $0.hasPrefix("whole run") })
+        let kinds = table.dropFirst(2).prefix { !$0.hasPrefix("whole run") }
+        let shares = kinds.compactMap { line in line.split(separator: " ").first { $0.hasSuffix("%") }.flatMap { Double($0.dropLast()) } }
+        #expect(!kinds.isEmpty && shares.count == kinds.count && kinds.contains { $0.hasPrefix("Gemm") }, "\(profiled.output)")
+        #expect(abs(shares.reduce(0, +) - 100) < 1, "\(profiled.output)")
+        #expect(table.contains("slowest steps:") && table.contains { $0.contains("Gemm [3,2]") }, "\(profiled.output)")
+        for bad in [["--runs", "0"], ["--warmup", "-1"], ["--threads", "0"], ["--profile", "--as-written"]] {
             let failed = try synapse(["benchmark", "xor.onnx", "--input", "[[0,0]]"] + bad, in: folder)
             #expect(failed.status == 64 && failed.error.hasPrefix("synapse: "), "\(failed.error)")
         }

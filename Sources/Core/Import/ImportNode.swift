@@ -158,8 +158,22 @@ public struct ImportNode {
     /// Whether every present input is integers: the node is shape arithmetic, and its result
     /// is integers too.
     public var isIntegerArithmetic: Bool {
-        let present = inputs.compactMap { $0 }
-        return !present.isEmpty && present.allSatisfy { if case .integers = $0 { return true } else { return false } }
+        var any = false
+        for case let value? in inputs {
+            guard case .integers = value else { return false }
+            any = true
+        }
+        return any
+    }
+
+    /// Input 0 with `shape` (of as many elements), as a view of the same values: a float
+    /// tensor's storage is shared, whole numbers keep their type and values exactly.
+    /// (Reshape, Flatten, Squeeze, Unsqueeze: no arithmetic, so no trip through floats.)
+    public func reshapedInput(_ shape: [Int]) throws -> [GraphValue] {
+        switch try value(0) {
+        case .tensor(let tensor): return [.tensor(tensor.reshaped(shape))]
+        case .integers(let values, _, let type): return [.integers(values, shape: shape, type: type)]
+        }
     }
 
     /// Runs `body` on the inputs as tensors; when they were all integers, the result is

@@ -85,12 +85,17 @@ public struct ImporterDeclaration: Sendable {
 }
 
 /// A node checked against its declaration and schema as far as its attributes and counts go
-/// (`OpImport.prepare`): what remains to check when it runs is its input values.
-public struct PreparedImport {
+/// (`OpImport.prepare`): what remains to check when it runs is its input values. A class:
+/// a node runs with it every time, and handing it on is one retain, not one per field.
+public final class PreparedImport {
     let declaration: ImporterDeclaration
     let schema: ONNXSchema
     /// The node's attributes with the schema's defaults filled in.
     let attributes: [String: NodeAttribute]
+
+    init(declaration: ImporterDeclaration, schema: ONNXSchema, attributes: [String: NodeAttribute]) {
+        (self.declaration, self.schema, self.attributes) = (declaration, schema, attributes)
+    }
     /// Whether the importer applies `ImportNode.fusedActivation` itself.
     package var appliesFusedActivation: Bool { declaration.appliesFusedActivation }
 
@@ -98,11 +103,10 @@ public struct PreparedImport {
     /// after checking that its required inputs are given and of types ONNX allows. The node is
     /// consumed: its attributes are replaced in place, not copied with the rest of it.
     func checked(_ node: consuming ImportNode) throws -> ImportNode {
-        if let missing = (0..<schema.inputs.lowerBound).first(where: { !node.has($0) }) {
-            throw node.fail("input \(missing) is required")
-        }
-        for (index, value) in node.inputs.enumerated() {
-            if let value, let problem = schema.typeProblem(value, input: index) { throw node.fail(problem) }
+        // Index loops, not closures over the node: a closure capturing it copies it.
+        for index in 0..<schema.inputs.lowerBound where !node.has(index) { throw node.fail("input \(index) is required") }
+        for index in node.inputs.indices {
+            if let value = node.inputs[index], let problem = schema.typeProblem(value, input: index) { throw node.fail(problem) }
         }
         node.attributes = attributes
         return node

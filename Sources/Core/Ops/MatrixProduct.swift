@@ -24,6 +24,27 @@ extension Tensor {
             .recorded(.matmul(transposeA: transposeA, transposeB: transposeB), [self, other])
     }
 
+    /// `op(a) · op(b) + beta · bias` in one product for matrices, when no graph is recorded and
+    /// `bias` is a row of the result's width (`[n]`, `[1, n]`) or the whole `[m, n]`: the
+    /// output starts as the bias and the product adds to it (sgemm's beta = 1), instead of a
+    /// product, then a broadcast addition into a third buffer. `nil` where that does not apply.
+    static func productAddingBias(_ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool, bias: Tensor, beta: Float) -> Tensor? {
+        guard a.rank == 2, b.rank == 2, !(GradientMode.isRecording && (a.requiresGrad || b.requiresGrad || bias.requiresGrad)) else { return nil }
+        let (m, k) = matrixSize(a, transposed: transposeA)
+        let (k2, n) = matrixSize(b, transposed: transposeB)
+        guard k == k2, k > 0, bias.shape == [n] || bias.shape == [1, n] || bias.shape == [m, n] else { return nil }
+        let result = Tensor.uninitialized([m, n])
+        let (c, source) = (result.storage.pointer, bias.storage.pointer)
+        for row in 0..<m {
+            let from = bias.count == n ? source : source + row * n
+            if beta == 1 { (c + row * n).update(from: from, count: n) } else { for j in 0..<n { c[row * n + j] = beta * from[j] } }
+        }
+        Kernels.gemm(
+            transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1, a: a.storage.pointer, lda: a.shape[1],
+            b: b.storage.pointer, ldb: b.shape[1], beta: 1, c: c, ldc: n)
+        return result
+    }
+
     /// The rows and columns of `op(x)` for a tensor of rank ≥ 2.
     private static func matrixSize(_ x: Tensor, transposed: Bool) -> (rows: Int, columns: Int) {
         let (r, c) = (x.shape[x.rank - 2], x.shape[x.rank - 1])
@@ -134,8 +155,11 @@ extension Tensor {
     /// `permutation[i]` of this tensor; negative entries count from the end.
     public func permuted(_ permutation: [Int]) -> Tensor {
         let resolved = permutation.map { resolvedDim($0, rank: rank) ?? -1 }
+        // Each dimension once: a bit per dimension (ranks stay far below 64), not a Set.
+        var seen: UInt64 = 0
+        for dim in resolved where dim >= 0 && dim < 64 { seen |= 1 << UInt64(dim) }
         require(
-            resolved.count == rank && Set(resolved).count == rank && !resolved.contains(-1),
+            resolved.count == rank && rank <= 64 && seen.nonzeroBitCount == rank && !resolved.contains(-1),
             "permute: \(permutation) is not a permutation of the dimensions of shape \(describe(shape))")
         return rawPermuted(resolved).recorded(.permute(Permutation(resolved)), [self])
     }
@@ -252,8 +276,12 @@ extension Tensor {
             guard k == k2 else {
                 throw node.fail("inner sizes differ: \(describe(a.shape)) and \(describe(b.shape)) with transA \(transposeA), transB \(transposeB)")
             }
-            var result = a.matmul(b, transposeA: transposeA, transposeB: transposeB)
             let alpha = node.float("alpha", default: 1)
+            if alpha == 1, node.has(2), case .tensor(let c) = try node.value(2),
+               let fused = Tensor.productAddingBias(a, b, transposeA: transposeA, transposeB: transposeB, bias: c, beta: node.float("beta", default: 1)) {
+                return [.tensor(fused)]
+            }
+            var result = a.matmul(b, transposeA: transposeA, transposeB: transposeB)
             if alpha != 1 { result = result * alpha }
             if node.has(2) {
                 let c = try node.tensor(2)

@@ -107,7 +107,7 @@ extension Tensor {
             guard let shape = resolvedReshape(requested, count: count, copyingZerosFrom: allowZero ? nil : x.shape) else {
                 throw node.fail("cannot reshape \(describe(x.shape)) into \(describe(requested))")
             }
-            return try node.numeric { $0[0].reshaped(shape) }
+            return try node.reshapedInput(shape)
         },
         ImporterDeclaration("Flatten", reads: ["axis"]) { node in
             let x = try node.value(0)
@@ -116,7 +116,7 @@ extension Tensor {
             let at = split < 0 ? split + rank : split
             guard at >= 0 && at <= rank else { throw node.fail("axis \(split) is out of range for rank \(rank)") }
             let shape = [x.shape[..<at].reduce(1, *), x.shape[at...].reduce(1, *)]
-            return try node.numeric { $0[0].reshaped(shape) }
+            return try node.reshapedInput(shape)
         },
         ImporterDeclaration("Squeeze") { node in
             let x = try node.value(0)
@@ -130,7 +130,7 @@ extension Tensor {
             } else {
                 shape = x.shape.filter { $0 != 1 }
             }
-            return try node.numeric { $0[0].reshaped(shape) }
+            return try node.reshapedInput(shape)
         },
         ImporterDeclaration("Unsqueeze") { node in
             let x = try node.value(0)
@@ -140,7 +140,7 @@ extension Tensor {
             let dims = try axes.map { try node.axis($0, rank: rank) }
             guard Set(dims).count == dims.count else { throw node.fail("axes \(axes) repeat a dimension") }
             for a in dims.sorted() { shape.insert(1, at: a) }
-            return try node.numeric { $0[0].reshaped(shape) }
+            return try node.reshapedInput(shape)
         },
         ImporterDeclaration("Expand") { node in
             let x = try node.value(0)

@@ -12,49 +12,56 @@ final class NodeInterpreter {
     /// The model's version of the default ONNX domain.
     let opset: Int
     /// The node's attributes in Core's vocabulary, converted once when the graph loads.
-    private(set) var attributes: [String: NodeAttribute] = [:]
+    let attributes: [String: NodeAttribute]
     /// The element types the graph declares for the node's inputs (nil where it does not).
     let declaredTypes: [ElementType?]
+    /// The node's op type and output count (read from `node` once: a protobuf field read is a
+    /// copy-on-write storage access).
+    let opType: String
+    let outputCount: Int
     /// The node checked against its importer and ONNX's schema, once (or why it fails, thrown
     /// when it runs: a graph with an unsupported node still loads, and tells when run).
-    private var prepared: Result<PreparedImport, ModelFileError>?
+    private let prepared: Result<PreparedImport, ModelFileError>
 
     init(node: Onnx_NodeProto, label: String, file: String, opset: Int, declaredTypes: [String: ElementType] = [:]) throws {
-        self.declaredTypes = node.input.map { declaredTypes[$0] }
-        self.node = node
-        self.label = label
-        self.file = file
-        self.opset = opset
-        attributes = try convertedAttributes()
+        let declared = node.input.map { declaredTypes[$0] }
+        let attributes = try Self.convertedAttributes(node, label: label, file: file)
+        (self.declaredTypes, self.node, self.label, self.file, self.opset) = (declared, node, label, file, opset)
+        (self.attributes, opType, outputCount) = (attributes, node.opType, node.output.count)
+        var blank = ImportNode(
+            opType: node.opType, label: label, attributes: attributes, inputs: [GraphValue?](repeating: nil, count: node.input.count),
+            opset: opset, outputCount: node.output.count)
+        blank.declaredTypes = declared
         do {
-            prepared = .success(try OpImport.prepare(importNode(inputs: [GraphValue?](repeating: nil, count: node.input.count))))
+            prepared = .success(try OpImport.prepare(blank))
         } catch let error as ImportError {
             prepared = .failure(.unsupported(file: file, node: error.node, opType: error.opType, reason: error.reason))
         } catch {
-            prepared = .failure(fail("\(error)"))
+            prepared = .failure(.unsupported(file: file, node: label, opType: node.opType, reason: "\(error)"))
         }
     }
 
     /// Whether the node's importer applies a fused activation itself (`run(_:fusing:)`).
     var appliesFusedActivation: Bool {
-        if case .success(let prepared)? = prepared { return prepared.appliesFusedActivation }
+        if case .success(let prepared) = prepared { return prepared.appliesFusedActivation }
         return false
     }
 
     private func importNode(inputs: [GraphValue?], isTraining: Bool = false) -> ImportNode {
         var imported = ImportNode(
-            opType: node.opType, label: label, attributes: attributes, inputs: inputs, isTraining: isTraining, opset: opset,
-            outputCount: node.output.count)
+            opType: opType, label: label, attributes: attributes, inputs: inputs, isTraining: isTraining, opset: opset,
+            outputCount: outputCount)
         imported.declaredTypes = declaredTypes
         return imported
     }
 
     func fail(_ reason: String) -> ModelFileError {
-        .unsupported(file: file, node: label, opType: node.opType, reason: reason)
+        .unsupported(file: file, node: label, opType: opType, reason: reason)
     }
 
     /// The protobuf attributes in Core's vocabulary; graphs and sparse tensors are refused.
-    private func convertedAttributes() throws -> [String: NodeAttribute] {
+    private static func convertedAttributes(_ node: Onnx_NodeProto, label: String, file: String) throws -> [String: NodeAttribute] {
+        func fail(_ reason: String) -> ModelFileError { .unsupported(file: file, node: label, opType: node.opType, reason: reason) }
         var result: [String: NodeAttribute] = [:]
         for attribute in node.attribute {
             var type = attribute.type
@@ -83,7 +90,6 @@ final class NodeInterpreter {
     /// `appliesFusedActivation`, is applied to its output by the importer.
     func run(_ inputs: [GraphValue?], isTraining: Bool = false, fusing activation: FusedActivation? = nil) throws -> [GraphValue] {
         do {
-            guard let prepared else { throw fail("the node was not prepared") }
             var node = importNode(inputs: inputs, isTraining: isTraining)
             node.fusedActivation = activation
             return try OpImport.run(consume node, prepared: prepared.get())

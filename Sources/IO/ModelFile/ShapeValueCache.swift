@@ -10,8 +10,9 @@ final class ShapeValueCache: @unchecked Sendable {
     /// How many leading nodes compute only from the inputs' shapes.
     let nodeCount: Int
     /// The values those nodes write.
-    private let names: [String]
-    private var entries: [[[Int]]: [String: GraphValue]] = [:]
+    let names: [String]
+    /// Per set of input shapes, the value of each of `names` (nil where a node wrote none).
+    private var entries: [[[Int]]: [GraphValue?]] = [:]
     private let lock = NSLock()
 
     init(nodes: ArraySlice<NodeInterpreter>) {
@@ -21,6 +22,14 @@ final class ShapeValueCache: @unchecked Sendable {
 
     /// The shape nodes' results for inputs of these `shapes`, when seen before.
     func values(for shapes: [[Int]]) -> [String: GraphValue]? {
+        guard let known = orderedValues(for: shapes) else { return nil }
+        var values: [String: GraphValue] = [:]
+        for (name, value) in zip(names, known) { if let value { values[name] = value } }
+        return values
+    }
+
+    /// `values(for:)` in the order of `names`: for a caller that found their places once.
+    func orderedValues(for shapes: [[Int]]) -> [GraphValue?]? {
         guard nodeCount > 0 else { return nil }
         return lock.withLock { entries[shapes] }
     }
@@ -33,7 +42,7 @@ final class ShapeValueCache: @unchecked Sendable {
 
     /// `remember` with the values looked up by name through `value`.
     func remember(_ value: (String) -> GraphValue?, for shapes: [[Int]]) {
-        let known = Dictionary(uniqueKeysWithValues: names.compactMap { name in value(name).map { (name, $0) } })
+        let known = names.map(value)
         lock.withLock { if entries.count < 16 { entries[shapes] = known } }
     }
 }

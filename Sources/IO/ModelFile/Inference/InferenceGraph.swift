@@ -47,7 +47,9 @@ public final class InferenceGraph: @unchecked Sendable {
         steps = shapeSteps + passes.steps
         rewrites = passes.rewrites
         releases = Self.releases(steps, keeping: Set(graph.outputNames).union(passes.fixed.keys), shapeSteps: shapeSteps.count)
-        values = ValueSlots(steps: steps, releases: releases, fixed: passes.fixed, inputs: graph.inputs.map(\.name), outputs: graph.outputNames)
+        values = ValueSlots(
+            steps: steps, releases: releases, fixed: passes.fixed, inputs: graph.inputs.map(\.name), outputs: graph.outputNames,
+            shapeValues: graph.shapeValues.names)
     }
 
     /// For each step, the values it reads or writes last, except graph outputs and fixed values.
@@ -64,19 +66,26 @@ public final class InferenceGraph: @unchecked Sendable {
     }
 
     /// Runs the graph on named inputs in their own element types (as `GraphModel.run(values:)`);
-    /// returns every graph output by name.
-    public func run(_ feeds: [String: GraphValue]) throws -> [String: GraphValue] {
-        try Tensor.withoutGradients { try PreparedWeights.withPreparedWeights {
+    /// returns every graph output by name. With a `profile`, each step's time is added to it.
+    public func run(_ feeds: [String: GraphValue], profile: InferenceProfile? = nil) throws -> [String: GraphValue] {
+        let runStart = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
+        defer { if let profile { profile.finishRun(nanoseconds: DispatchTime.now().uptimeNanoseconds - runStart) } }
+        return try Tensor.withoutGradients { try PreparedWeights.withPreparedWeights {
             var table = values.fixed
             for (name, value) in try graph.preparedInputs(feeds) { table[values.slot[name]!] = value }
             let shapes = values.inputs.map { table[$0]!.shape }
             var first = 0
-            if let known = graph.shapeValues.values(for: shapes) {
-                for (name, value) in known { if let slot = values.slot[name], table[slot] == nil { table[slot] = value } }
+            if let known = graph.shapeValues.orderedValues(for: shapes) {
+                for (slot, value) in zip(values.shapeValueSlots, known) where slot >= 0 && table[slot] == nil { table[slot] = value }
                 first = shapeStepCount
             }
             for index in first..<steps.count {
-                let results = try steps[index].run(values.reads[index].map { $0 < 0 ? nil : table[$0] })
+                let stepStart = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
+                let inputs = values.reads[index].map { $0 < 0 ? nil : table[$0] }
+                let results = try steps[index].run(inputs)
+                if let profile {
+                    profile.record(step: index, steps[index].opType, inputs: inputs, nanoseconds: DispatchTime.now().uptimeNanoseconds - stepStart)
+                }
                 for (slot, value) in zip(values.writes[index], results) where slot >= 0 { table[slot] = value }
                 if index + 1 == shapeStepCount { graph.shapeValues.remember({ values.slot[$0].flatMap { table[$0] } }, for: shapes) }
                 for slot in values.releases[index] { table[slot] = nil }
@@ -98,8 +107,10 @@ struct ValueSlots {
     let fixed: [GraphValue?]
     /// The graph inputs' slots, in the graph's order.
     let inputs: [Int]
+    /// The slot of each value the shape-value cache keeps, in its order (−1: no step reads it).
+    let shapeValueSlots: [Int]
 
-    init(steps: [InferenceStep], releases: [[String]], fixed: [String: GraphValue], inputs: [String], outputs: [String]) {
+    init(steps: [InferenceStep], releases: [[String]], fixed: [String: GraphValue], inputs: [String], outputs: [String], shapeValues: [String]) {
         var slot: [String: Int] = [:]
         func index(_ name: String) -> Int {
             guard !name.isEmpty else { return -1 }
@@ -116,6 +127,7 @@ struct ValueSlots {
         for (name, value) in fixed { if let at = slot[name] { table[at] = value } }
         self.fixed = table
         self.slot = slot
+        shapeValueSlots = shapeValues.map { slot[$0] ?? -1 }
     }
 }
 
