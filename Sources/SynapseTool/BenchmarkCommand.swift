@@ -28,11 +28,15 @@ struct BenchmarkCommand: ParsableCommand {
     @Flag(help: "Run the graph as written (no inference rewrites, every value kept to the end), as fine-tuning runs it: the rewrites' effect, in the same line (impl=synapse-as-written).")
     var asWritten = false
 
-    @Flag(help: "After the timed runs, run --runs more with each step timed, and print where the time goes: a line per kind of step (its share, milliseconds per run, steps per run), then the 15 slowest steps with the shapes they read.")
+    @Flag(help: "After the timed runs, run --runs more with each step timed, and print where the time goes: a line per kind of step (its share, milliseconds per run, steps per run), then the slowest steps with the shapes they read.")
     var profile = false
+
+    @Option(help: "With --profile: how many of the slowest steps to list.")
+    var slowest = 15
 
     func validate() throws {
         if profile && asWritten { throw ValidationError("--profile times the inference steps; it cannot go with --as-written") }
+        guard slowest >= 0 else { throw ValidationError("--slowest must be 0 or more, got \(slowest)") }
         guard runs >= 1 else { throw ValidationError("--runs must be at least 1, got \(runs)") }
         guard warmup >= 0 else { throw ValidationError("--warmup must be 0 or more, got \(warmup)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
@@ -74,7 +78,7 @@ struct BenchmarkCommand: ParsableCommand {
         if profile, let session {
             let steps = InferenceProfile()
             for _ in 0..<runs { _ = try session.run(feeds, profile: steps) }
-            print(steps.report(slowest: 15))
+            print(steps.report(slowest: slowest))
         }
     }
 }

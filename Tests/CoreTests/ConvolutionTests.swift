@@ -87,6 +87,38 @@ struct ConvolutionTests {
         }
     }
 
+    /// The square windows the depthwise kernel specialises (3×3, 5×5, 7×7 at stride 1 and 2,
+    /// stride 2 on rows split into even and odd columns), with even and odd paddings.
+    static let squareDepthwiseWindows = [3, 5, 7].flatMap { k in
+        [1, 2].map { s in SlidingWindow(size: (k, k), stride: (s, s), padding: (k / 2, k / 2 + 1 - s, k / 2 - 1 + s, k / 2)) }
+    }
+
+    @Test("square depthwise windows: the values of one-channel products; a fused activation gives the activation's bits",
+          arguments: 0..<6)
+    func squareDepthwiseWindows(index: Int) {
+        let window = Self.squareDepthwiseWindows[index]
+        let channels = 3
+        // Widths of one, two and three sixteen-output chunks, a short last one in each.
+        for width in [13, 23, 40] {
+            let x = Random.withSeed(31) { Tensor.normal([2, channels, width - 3, width]) }
+            let w = Random.withSeed(32) { Tensor.normal([channels, 1, window.size(0), window.size(1)]) }
+            let b = Random.withSeed(33) { Tensor.normal([channels]) }
+            let y = Tensor.withoutGradients { x.conv2d(weight: w, bias: b, window: window, groups: channels) }
+            let reference = Tensor.withoutGradients {
+                Tensor.concat((0..<channels).map { c in
+                    x.slice(dim: 1, range: c..<(c + 1)).conv2d(weight: w.slice(dim: 0, range: c..<(c + 1)), bias: b.slice(dim: 0, range: c..<(c + 1)), window: window)
+                }, dim: 1)
+            }
+            #expect(y.shape == reference.shape)
+            #expect(zip(y.scalars, reference.scalars).allSatisfy { abs($0 - $1) <= 1e-5 * Swift.max(1, abs($1)) }, "\(window) width \(width)")
+            let activations: [FusedActivation] = [.relu, .clip(low: -0.5, high: 0.7), .sigmoid, .silu, .hardSwish, .leakyRelu(alpha: 0.1)]
+            for activation in activations {
+                let fused = Tensor.withoutGradients { x.conv2d(weight: w, bias: b, window: window, groups: channels, activation: activation) }
+                #expect(fused.scalars.map(\.bitPattern) == y.activated(activation).scalars.map(\.bitPattern), "\(window) width \(width) \(activation)")
+            }
+        }
+    }
+
     @Test("a batch cut into chunks (large images) gives the values and gradients of one chunk")
     func chunkedBatch() {
         let (inputShape, weightShape, window, groups) = Self.convolutions[2]

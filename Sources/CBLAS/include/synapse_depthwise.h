@@ -13,11 +13,14 @@ extern "C" {
 /// output[n, o] = bias[o] + Σ_{i, j} weight[o, i, j] · input[n, o / multiplier] at
 /// (y·stride_h − pad_top + i·dilation_h, x·stride_w − pad_left + j·dilation_w), zero outside,
 /// for the output planes first_plane ..< first_plane + plane_count (plane p = n·outputs + o).
-/// The taps of each output are added in the order (i, j), one multiply-add each.
+/// The taps of each output are added in the order (i, j), one multiply-add each; then
+/// `activation` (SYNAPSE_ACTIVATION_*, synapse_vector_math.h; Clip between `low` and `high`)
+/// is applied in registers before the store.
 void synapse_depthwise_forward(const float *input, const float *weight, const float *bias, float *output, int channels,
                                int outputs, int height, int width, int out_height, int out_width, int kernel_h,
                                int kernel_w, int stride_h, int stride_w, int pad_top, int pad_left, int dilation_h,
-                               int dilation_w, int first_plane, int plane_count);
+                               int dilation_w, int first_plane, int plane_count, int activation, float low,
+                               float high);
 
 #ifdef __cplusplus
 }

@@ -19,6 +19,16 @@ enum {
     SYNAPSE_VECTOR_GELU_TANH = 5,
 };
 
+/// Activations the C kernels apply to their outputs in registers before storing them, with
+/// the bits of FusedActivation.apply (Sources/Core/Kernels/FusedActivation.swift).
+enum {
+    SYNAPSE_ACTIVATION_NONE = 0,
+    SYNAPSE_ACTIVATION_RELU = 1,
+    SYNAPSE_ACTIVATION_CLIP = 2,
+    SYNAPSE_ACTIVATION_SIGMOID = 3,
+    SYNAPSE_ACTIVATION_SILU = 4,
+};
+
 /// y[i] = f(x[i]) for i in 0 ..< count, f one of SYNAPSE_VECTOR_*; y may be x.
 void synapse_vector_map(int function, const float *x, float *y, long count);
 

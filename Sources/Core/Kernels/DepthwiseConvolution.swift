@@ -3,8 +3,9 @@ import CBLAS
 // Depthwise convolution (groups == channels: MobileNet, EfficientNet, ConvNeXt) computed
 // directly: each output channel is a few taps of one input channel, so im2col + sgemm would
 // copy every input element kH·kW times to do a product with one row. Forward runs in C
-// (Sources/CBLAS/depthwise.c: a zero-padded copy of each input plane, sixteen outputs of a row
-// in a register across all taps). In the backward passes every tap is one pass over an
+// (Sources/CBLAS/depthwise.c: a zero-padded copy of each input plane, its rows split into even
+// and odd columns at stride 2, sixteen outputs of a row in a register across all taps, the
+// activation applied before the store). In the backward passes every tap is one pass over an
 // output row — `out[y, x] += w · in[y·s − p + i·d, x·s − p + j·d]` — contiguous in x at
 // stride 1, which the compiler vectorises. Forward, the input's gradient (the same
 // taps read the other way) and the weight's (a dot product per tap) run in a fixed order, so
@@ -58,6 +59,17 @@ extension Kernels {
         activation: FusedActivation? = nil
     ) {
         let taps = window.size(0) * window.size(1)
+        // ReLU, Clip, Sigmoid and SiLU are applied by the kernel to each output vector before
+        // its store (the bits of `FusedActivation.apply`); the others after each task's planes.
+        let (inKernel, low, high): (Int32, Float, Float)
+        switch activation {
+        case .relu?: (inKernel, low, high) = (Int32(SYNAPSE_ACTIVATION_RELU), 0, 0)
+        case .clip(let lower, let upper)?: (inKernel, low, high) = (Int32(SYNAPSE_ACTIVATION_CLIP), lower, upper)
+        case .sigmoid?: (inKernel, low, high) = (Int32(SYNAPSE_ACTIVATION_SIGMOID), 0, 0)
+        case .silu?: (inKernel, low, high) = (Int32(SYNAPSE_ACTIVATION_SILU), 0, 0)
+        default: (inKernel, low, high) = (Int32(SYNAPSE_ACTIVATION_NONE), 0, 0)
+        }
+        let after = inKernel == Int32(SYNAPSE_ACTIVATION_NONE) ? activation : nil
         // Output planes in tasks fixed by the sizes (the planes are disjoint); the kernel is C
         // (Sources/CBLAS/depthwise.c), to run in the CPU's widest vectors.
         Kernels.parallelChunks(batch * outputs, grain: Kernels.channelGrain(outHeight * outWidth * taps)) { planes in
@@ -65,8 +77,8 @@ extension Kernels {
                 input, weight, bias, output, Int32(channels), Int32(outputs), Int32(height), Int32(width), Int32(outHeight), Int32(outWidth),
                 Int32(window.size(0)), Int32(window.size(1)), Int32(window.stride(0)), Int32(window.stride(1)),
                 Int32(window.padBefore(0)), Int32(window.padBefore(1)), Int32(window.dilation(0)), Int32(window.dilation(1)),
-                Int32(planes.lowerBound), Int32(planes.count))
-            activation?.apply(output + planes.lowerBound * outHeight * outWidth, count: planes.count * outHeight * outWidth)
+                Int32(planes.lowerBound), Int32(planes.count), inKernel, low, high)
+            after?.apply(output + planes.lowerBound * outHeight * outWidth, count: planes.count * outHeight * outWidth)
         }
     }
 
