@@ -22,6 +22,15 @@
         else if ((count) > 0) memcpy((target), &out_, (size_t)(count) * sizeof(float));                          \
     } while (0)
 
+// The four accumulators s0_ … s3_ of a block to their targets.
+#define STORE_FOUR()                                                                                            \
+    do {                                                                                                        \
+        STORE_ACTIVATED(target_[0], s0_, count_[0]);                                                            \
+        STORE_ACTIVATED(target_[1], s1_, count_[1]);                                                            \
+        STORE_ACTIVATED(target_[2], s2_, count_[2]);                                                            \
+        STORE_ACTIVATED(target_[3], s3_, count_[3]);                                                            \
+    } while (0)
+
 // The plane's outputs as (row, 16-column chunk) pairs, four at a time: four accumulators
 // whose multiply-adds interleave (one accumulator waits on each of its taps' results in
 // turn). A group past the plane's last pair repeats its first and stores nothing. STRIDE is
@@ -56,10 +65,7 @@
                     s3_ += w_ * v3_;                                                                            \
                 }                                                                                               \
             }                                                                                                   \
-            STORE_ACTIVATED(target_[0], s0_, count_[0]);                                                        \
-            STORE_ACTIVATED(target_[1], s1_, count_[1]);                                                        \
-            STORE_ACTIVATED(target_[2], s2_, count_[2]);                                                        \
-            STORE_ACTIVATED(target_[3], s3_, count_[3]);                                                        \
+            STORE_FOUR();                                                                                       \
         }                                                                                                       \
     } while (0)
 
@@ -99,10 +105,7 @@
                     s3_ += w * *(const v16 *)(base_[3] + offset_);                                              \
                 }                                                                                               \
             }                                                                                                   \
-            STORE_ACTIVATED(target_[0], s0_, count_[0]);                                                        \
-            STORE_ACTIVATED(target_[1], s1_, count_[1]);                                                        \
-            STORE_ACTIVATED(target_[2], s2_, count_[2]);                                                        \
-            STORE_ACTIVATED(target_[3], s3_, count_[3]);                                                        \
+            STORE_FOUR();                                                                                       \
         }                                                                                                       \
     } while (0)
 
