@@ -42,10 +42,12 @@ void synapse_pack_b(int n, int k, const float *b, long stride_n, long stride_k, 
 }
 
 // One tile: `rows` rows of C by `vectors` × 16 columns of one panel (from column `offset` of
-// it); `columns` of them are C's. `rows` and `vectors` are constants at every call, so the
-// loops over them unroll and the accumulators live in registers.
-static inline __attribute__((always_inline)) void tile(const int rows, const int vectors, int k, const float *a, int lda,
-                                                       const float *panel, float beta, float *c, int ldc, int columns) {
+// it); `columns` of them are C's. A's element (r, kk) is a[r * row_step + kk * depth_step]
+// ((lda, 1) row-major, (1, lda) read transposed). `rows`, `vectors` and the steps' form are
+// constants at every call, so the loops over them unroll and the accumulators live in registers.
+static inline __attribute__((always_inline)) void tile(const int rows, const int vectors, int k, const float *a,
+                                                       long row_step, long depth_step, const float *panel, float beta,
+                                                       float *c, int ldc, int columns) {
     v16 sums[MAX_ROWS][2];
     for (int r = 0; r < rows; r++)
         for (int v = 0; v < vectors; v++) sums[r][v] = (v16){0};
@@ -53,7 +55,7 @@ static inline __attribute__((always_inline)) void tile(const int rows, const int
         v16 b[2];
         for (int v = 0; v < vectors; v++) b[v] = *(const v16 *)(panel + (size_t)kk * PANEL + 16 * v);
         for (int r = 0; r < rows; r++) {
-            float s = a[(size_t)r * lda + kk];
+            float s = a[r * row_step + kk * depth_step];
             for (int v = 0; v < vectors; v++) sums[r][v] += b[v] * s;
         }
     }
@@ -73,27 +75,29 @@ static inline __attribute__((always_inline)) void tile(const int rows, const int
 #define TILE_CASE(R, ROWS, VECTORS)                                                                          \
     case R:                                                                                                  \
         if (R < ROWS)                                                                                        \
-            tile(R < ROWS ? R : 1, VECTORS, depth, rows_a + (size_t)row * lda, lda, slice + start, scale,    \
-                 c + (size_t)row * ldc + PANEL * p + start, ldc, width);                                     \
+            tile(R < ROWS ? R : 1, VECTORS, depth, rows_a + row * row_step, row_step, depth_step,            \
+                 slice + start, scale, c + (size_t)row * ldc + PANEL * p + start, ldc, width);               \
         break;
 
-// Panels first ..< first + count, each as column blocks of VECTORS × 16 and row blocks of ROWS.
-#define DEFINE_PANELS(NAME, TARGET, ROWS, VECTORS)                                                           \
+// Panels first ..< first + count, each as column blocks of VECTORS × 16 and row blocks of ROWS;
+// A read row-major (TRANSPOSED 0) or as the transpose of a row-major [k, m] matrix (1).
+#define DEFINE_PANELS(NAME, TARGET, ROWS, VECTORS, TRANSPOSED)                                               \
     TARGET static void NAME(int m, int n, int k, const float *a, int lda, const float *packed, float beta,   \
                             float *c, int ldc, int first, int count) {                                      \
+        const long row_step = TRANSPOSED ? 1 : lda, depth_step = TRANSPOSED ? lda : 1;                       \
         for (int p = first; p < first + count; p++) {                                                        \
             const float *panel = packed + (size_t)p * k * PANEL;                                             \
             int columns = n - PANEL * p < PANEL ? n - PANEL * p : PANEL;                                     \
             for (int k0 = 0; k0 < k; k0 += DEPTH) {                                                          \
                 int depth = k - k0 < DEPTH ? k - k0 : DEPTH;                                                 \
-                const float *slice = panel + (size_t)k0 * PANEL, *rows_a = a + k0;                           \
+                const float *slice = panel + (size_t)k0 * PANEL, *rows_a = a + k0 * depth_step;              \
                 float scale = k0 == 0 ? beta : 1;                                                            \
                 for (int start = 0; start < columns; start += 16 * VECTORS) {                                \
                     int width = columns - start < 16 * VECTORS ? columns - start : 16 * VECTORS;             \
                     int row = 0;                                                                             \
                     for (; row + ROWS <= m; row += ROWS)                                                     \
-                        tile(ROWS, VECTORS, depth, rows_a + (size_t)row * lda, lda, slice + start, scale,    \
-                             c + (size_t)row * ldc + PANEL * p + start, ldc, width);                         \
+                        tile(ROWS, VECTORS, depth, rows_a + row * row_step, row_step, depth_step,            \
+                             slice + start, scale, c + (size_t)row * ldc + PANEL * p + start, ldc, width);   \
                     switch (m - row) {                                                                       \
                         TILE_CASE(1, ROWS, VECTORS) TILE_CASE(2, ROWS, VECTORS) TILE_CASE(3, ROWS, VECTORS)  \
                         TILE_CASE(4, ROWS, VECTORS) TILE_CASE(5, ROWS, VECTORS) TILE_CASE(6, ROWS, VECTORS)  \
@@ -105,23 +109,33 @@ static inline __attribute__((always_inline)) void tile(const int rows, const int
         }                                                                                                    \
     }
 
-DEFINE_PANELS(panels_generic, , 4, 1)
+DEFINE_PANELS(panels_generic, , 4, 1, 0)
+DEFINE_PANELS(transposed_panels_generic, , 4, 1, 1)
 #if defined(__x86_64__)
 // AVX-512: 8 rows × 32 columns, 16 zmm accumulators. AVX2: 6 rows × 16 columns, 12 ymm
 // accumulators (a 16-float vector is two ymm registers), Haswell's classic 6×16 shape.
-DEFINE_PANELS(panels_avx512, __attribute__((target("avx512f,fma"))), 8, 2)
-DEFINE_PANELS(panels_avx2, __attribute__((target("avx2,fma"))), 6, 1)
+DEFINE_PANELS(panels_avx512, __attribute__((target("avx512f,fma"))), 8, 2, 0)
+DEFINE_PANELS(panels_avx2, __attribute__((target("avx2,fma"))), 6, 1, 0)
+DEFINE_PANELS(transposed_panels_avx512, __attribute__((target("avx512f,fma"))), 8, 2, 1)
+DEFINE_PANELS(transposed_panels_avx2, __attribute__((target("avx2,fma"))), 6, 1, 1)
 #endif
 
 void synapse_packed_gemm(int m, int n, int k, const float *a, int lda, const float *packed, float beta, float *c,
                          int ldc, int first_panel, int panel_count) {
-    synapse_packed_gemm_at(synapse_cpu_level(), m, n, k, a, lda, packed, beta, c, ldc, first_panel,
-                           panel_count);
+    synapse_packed_gemm_at(synapse_cpu_level(), 0, m, n, k, a, lda, packed, beta, c, ldc, first_panel, panel_count);
 }
 
-void synapse_packed_gemm_at(int level, int m, int n, int k, const float *a, int lda, const float *packed, float beta,
-                            float *c, int ldc, int first_panel, int panel_count) {
+void synapse_packed_gemm_transposed_a(int m, int n, int k, const float *a, int lda, const float *packed, float beta,
+                                      float *c, int ldc, int first_panel, int panel_count) {
+    synapse_packed_gemm_at(synapse_cpu_level(), 1, m, n, k, a, lda, packed, beta, c, ldc, first_panel, panel_count);
+}
+
+void synapse_packed_gemm_at(int level, int transposed_a, int m, int n, int k, const float *a, int lda,
+                            const float *packed, float beta, float *c, int ldc, int first_panel, int panel_count) {
     int available = synapse_cpu_level();
-    SYNAPSE_DISPATCH_AT(level < available ? level : available, panels, m, n, k, a, lda, packed, beta, c, ldc,
-                        first_panel, panel_count);
+    level = level < available ? level : available;
+    if (transposed_a)
+        SYNAPSE_DISPATCH_AT(level, transposed_panels, m, n, k, a, lda, packed, beta, c, ldc, first_panel, panel_count);
+    else
+        SYNAPSE_DISPATCH_AT(level, panels, m, n, k, a, lda, packed, beta, c, ldc, first_panel, panel_count);
 }

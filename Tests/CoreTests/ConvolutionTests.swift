@@ -1,4 +1,4 @@
-import Core
+@testable import Core
 import Foundation
 import Testing
 import TestSupport
@@ -115,6 +115,106 @@ struct ConvolutionTests {
             for activation in activations {
                 let fused = Tensor.withoutGradients { x.conv2d(weight: w, bias: b, window: window, groups: channels, activation: activation) }
                 #expect(fused.scalars.map(\.bitPattern) == y.activated(activation).scalars.map(\.bitPattern), "\(window) width \(width) \(activation)")
+            }
+        }
+    }
+
+    /// `conv2d` summed in Double, position by position (the definition, no patches), with each
+    /// output's Σ|term| (float sums of n terms err by up to about n·2⁻²⁴ of it).
+    static func directConvolution(_ x: Tensor, _ w: Tensor, _ b: Tensor, window: SlidingWindow, groups: Int) -> [(value: Double, magnitude: Double)] {
+        let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let (o, kh, kw) = (w.shape[0], w.shape[2], w.shape[3])
+        let (oh, ow) = (window.outputSize(0, input: h)!, window.outputSize(1, input: wd)!)
+        let (xs, ws, bs) = (x.scalars, w.scalars, b.scalars)
+        let (cg, og) = (c / groups, o / groups)
+        var out = [(value: Double, magnitude: Double)](repeating: (0, 0), count: n * o * oh * ow)
+        for s in 0..<n { for k in 0..<o { for y in 0..<oh { for z in 0..<ow {
+            var (sum, magnitude) = (Double(bs[k]), abs(Double(bs[k])))
+            for ci in 0..<cg { for i in 0..<kh { for j in 0..<kw {
+                let row = y * window.stride(0) - window.padBefore(0) + i * window.dilation(0)
+                let col = z * window.stride(1) - window.padBefore(1) + j * window.dilation(1)
+                guard row >= 0, row < h, col >= 0, col < wd else { continue }
+                let channel = k / og * cg + ci
+                let term = Double(ws[((k * cg + ci) * kh + i) * kw + j]) * Double(xs[((s * c + channel) * h + row) * wd + col])
+                (sum, magnitude) = (sum + term, magnitude + abs(term))
+            } } }
+            out[((s * o + k) * oh + y) * ow + z] = (sum, magnitude)
+        } } } }
+        return out
+    }
+
+    @Test("a large plane runs in blocks of output lines: the direct sums, with each fused activation's bits", arguments: [1, 2])
+    func patchBlocks(groups: Int) {
+        // 7×7 stride 2 on 8 channels: 392 patch rows, 37 output lines in blocks of 7, the last one of 2
+        // (two groups: of 32 outputs each, the fewest that run in blocks).
+        let window = SlidingWindow(size: (7, 7), stride: (2, 2), padding: (3, 3, 2, 2))
+        let (batch, outputs) = groups == 1 ? (2, 6) : (1, 64)
+        let x = Random.withSeed(41) { Tensor.normal([batch, 8, 74, 66]) }
+        let w = Random.withSeed(42) { Tensor.normal([outputs, 8 / groups, 7, 7]) }
+        let b = Random.withSeed(43) { Tensor.normal([outputs]) }
+        let plan = ConvolutionPlan(input: x.shape, weight: w.shape, window: window, groups: groups)
+        #expect(plan.spansPatchBlocks && plan.linesPerPatchBlock == 7 && plan.outHeight == 37)
+        let y = Tensor.withoutGradients { x.conv2d(weight: w, bias: b, window: window, groups: groups) }
+        let expected = Self.directConvolution(x, w, b, window: window, groups: groups)
+        #expect(y.shape == [batch, outputs, 37, 33])
+        #expect(!ConvolutionPlan(input: x.shape, weight: [62, 4, 7, 7], window: window, groups: 2).spansPatchBlocks)
+        // Within 10⁻⁶ of Σ|term| (rounding errors of 392 terms mostly cancel); a wrong or missing tap errs by a whole term.
+        func agrees(_ got: [Float]) -> Bool {
+            got.count == expected.count && zip(got, expected).allSatisfy { abs(Double($0) - $1.value) <= 1e-6 * $1.magnitude + 1e-6 }
+        }
+        #expect(agrees(y.scalars))
+        for activation in [FusedActivation.relu, .silu, .clip(low: -1, high: 2)] {
+            let fused = Tensor.withoutGradients { x.conv2d(weight: w, bias: b, window: window, groups: groups, activation: activation) }
+            #expect(fused.scalars.map(\.bitPattern) == y.activated(activation).scalars.map(\.bitPattern), "\(activation)")
+        }
+        // Training keeps the whole plane's patches for the weight's gradient: the same values.
+        let trained = x.conv2d(weight: fresh(w), bias: b, window: window, groups: groups)
+        #expect(trained.requiresGrad)
+        #expect(agrees(trained.scalars))
+    }
+
+    /// (input, weight, window): small planes, two panels of outputs (the second partial),
+    /// several samples per product and a last product with fewer.
+    static let packedCases: [([Int], [Int], SlidingWindow)] = [
+        ([3, 16, 7, 7], [40, 16, 3, 3], SlidingWindow(size: (3, 3), padding: (1, 1, 1, 1))),
+        ([9, 8, 11, 11], [36, 8, 3, 3], SlidingWindow(size: (3, 3), stride: (2, 2), padding: (1, 0, 1, 0))),
+        ([2, 24, 6, 5], [36, 24, 1, 1], SlidingWindow(size: (1, 1))),
+    ]
+
+    @Test("small planes in inference: the weight packed once gives the direct sums, and each fused activation's bits",
+          arguments: 0..<3)
+    func packedWeight(index: Int) {
+        let (shape, weightShape, window) = Self.packedCases[index]
+        let x = Random.withSeed(51) { Tensor.normal(shape) }
+        let w = Random.withSeed(52) { Tensor.normal(weightShape) }
+        let b = Random.withSeed(53) { Tensor.normal([weightShape[0]]) }
+        let plan = ConvolutionPlan(input: shape, weight: weightShape, window: window, groups: 1)
+        PreparedWeights.withPreparedWeights {
+            // Where Winograd applies, the packed weight takes only a product of few rows.
+            ConvolutionPlan.$forcesWinograd.withValue(true) {
+                let window = Self.packedCases[0].2
+                #expect(ConvolutionPlan(input: [1, 16, 7, 7], weight: [40, 16, 3, 3], window: window, groups: 1)
+                    .usesPackedWeight(keepsPatches: false) == Kernels.PackedOperand.pays(rows: 49))
+                #expect(!ConvolutionPlan(input: [2, 16, 7, 7], weight: [40, 16, 3, 3], window: window, groups: 1)
+                    .usesPackedWeight(keepsPatches: false))
+            }
+            ConvolutionPlan.$forcesWinograd.withValue(false) {
+                Tensor.withoutGradients {
+                    #expect(plan.usesPackedWeight(keepsPatches: false) == Kernels.PackedOperand.pays(rows: plan.plane))
+                    #expect(!plan.usesPackedWeight(keepsPatches: true))
+                    for bias in [b, nil] as [Tensor?] {
+                        let y = x.conv2d(weight: w, bias: bias, window: window)
+                        let expected = Self.directConvolution(x, w, bias ?? Tensor.zeros([weightShape[0]]), window: window, groups: 1)
+                        #expect(y.count == expected.count)
+                        #expect(zip(y.scalars, expected).allSatisfy { abs(Double($0) - $1.value) <= 1e-6 * $1.magnitude + 1e-6 })
+                        // The kept form serves the next call.
+                        #expect(x.conv2d(weight: w, bias: bias, window: window).scalars.map(\.bitPattern) == y.scalars.map(\.bitPattern))
+                        for activation in [FusedActivation.relu, .hardSwish] {
+                            let fused = x.conv2d(weight: w, bias: bias, window: window, groups: 1, activation: activation)
+                            #expect(fused.scalars.map(\.bitPattern) == y.activated(activation).scalars.map(\.bitPattern), "\(activation)")
+                        }
+                    }
+                }
             }
         }
     }

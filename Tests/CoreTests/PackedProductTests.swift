@@ -3,7 +3,7 @@ import CBLAS
 import Testing
 
 /// The packed-operand product (recurrent layers' per-step product) against a float64
-/// reference, with every kernel this CPU runs, both packing orientations, beta 0 and 1, and
+/// reference, with every kernel this CPU runs, both packing orientations, A stored either way, beta 0 and 1, and
 /// shapes whose rows, columns and depth leave remainders of the register tiles and slices.
 @Suite("Packed product")
 struct PackedProductTests {
@@ -28,34 +28,39 @@ struct PackedProductTests {
                                       strideColumns: transposed ? depth : 1, strideDepth: transposed ? 1 : columns)
             }
             for beta: Float in [0, 1] {
-                var bits: [Int32: [Float]] = [:]
-                for level: Int32 in [0, 1, 2] {
-                    var c = start
-                    a.withUnsafeBufferPointer { pa in
-                        c.withUnsafeMutableBufferPointer { pc in
-                            packed.withPanels { panels in
-                                synapse_packed_gemm_at(level, Int32(rows), Int32(columns), Int32(depth), pa.baseAddress!, Int32(depth),
-                                                       panels, beta, pc.baseAddress!, Int32(columns), 0, Int32((columns + 31) / 32))
+                // transposedA: A stored as [depth, rows] (a convolution's patches), read transposed.
+                for transposedA in [false, true] {
+                    var bits: [Int32: [Float]] = [:]
+                    let stored = transposedA ? (0..<depth * rows).map { a[($0 % rows) * depth + $0 / rows] } : a
+                    for level: Int32 in [0, 1, 2] {
+                        var c = start
+                        stored.withUnsafeBufferPointer { pa in
+                            c.withUnsafeMutableBufferPointer { pc in
+                                packed.withPanels { panels in
+                                    synapse_packed_gemm_at(level, transposedA ? 1 : 0, Int32(rows), Int32(columns), Int32(depth), pa.baseAddress!,
+                                                           Int32(transposedA ? rows : depth), panels, beta, pc.baseAddress!, Int32(columns), 0,
+                                                           Int32((columns + 31) / 32))
+                                }
                             }
                         }
-                    }
-                    var worst = 0.0
-                    for i in 0..<rows {
-                        for j in 0..<columns {
-                            var sum = Double(beta) * Double(start[i * columns + j]), size = abs(sum)
-                            for kk in 0..<depth {
-                                let term = Double(a[i * depth + kk]) * Double(element(kk, j))
-                                sum += term
-                                size += abs(term)
+                        var worst = 0.0
+                        for i in 0..<rows {
+                            for j in 0..<columns {
+                                var sum = Double(beta) * Double(start[i * columns + j]), size = abs(sum)
+                                for kk in 0..<depth {
+                                    let term = Double(a[i * depth + kk]) * Double(element(kk, j))
+                                    sum += term
+                                    size += abs(term)
+                                }
+                                worst = max(worst, abs(Double(c[i * columns + j]) - sum) / max(size, 1))
                             }
-                            worst = max(worst, abs(Double(c[i * columns + j]) - sum) / max(size, 1))
                         }
+                        #expect(worst < 1e-6, "level \(level), transposed \(transposed), A transposed \(transposedA), beta \(beta): error \(worst)")
+                        bits[min(level, synapse_cpu_level())] = c
                     }
-                    #expect(worst < 1e-6, "level \(level), transposed \(transposed), beta \(beta): error \(worst)")
-                    bits[min(level, synapse_cpu_level())] = c
+                    // The AVX2 and AVX-512 kernels take the same steps in the same order.
+                    if let avx2 = bits[1], let avx512 = bits[2] { #expect(avx2 == avx512) }
                 }
-                // The AVX2 and AVX-512 kernels take the same steps in the same order.
-                if let avx2 = bits[1], let avx512 = bits[2] { #expect(avx2 == avx512) }
             }
         }
     }

@@ -35,10 +35,17 @@ void synapse_pack_b(int n, int k, const float *b, long stride_n, long stride_k, 
 void synapse_packed_gemm(int m, int n, int k, const float *a, int lda, const float *packed,
                          float beta, float *c, int ldc, int first_panel, int panel_count);
 
-/// synapse_packed_gemm with the kernel of `level` (at most the CPU's), for tests of every
-/// kernel on one machine. The AVX2 and AVX-512 kernels give the same bits.
-void synapse_packed_gemm_at(int level, int m, int n, int k, const float *a, int lda, const float *packed,
-                            float beta, float *c, int ldc, int first_panel, int panel_count);
+/// synapse_packed_gemm with A stored transposed: A's element (r, kk) is a[kk * lda + r] (a
+/// convolution's [k, m] patches or a sample's [C, H·W] plane read as [H·W, C]). Same bits as
+/// synapse_packed_gemm on the transposed copy.
+void synapse_packed_gemm_transposed_a(int m, int n, int k, const float *a, int lda, const float *packed,
+                                      float beta, float *c, int ldc, int first_panel, int panel_count);
+
+/// synapse_packed_gemm (transposed_a 0) or synapse_packed_gemm_transposed_a (1) with the kernel
+/// of `level` (at most the CPU's), for tests of every kernel on one machine. The AVX2 and
+/// AVX-512 kernels give the same bits.
+void synapse_packed_gemm_at(int level, int transposed_a, int m, int n, int k, const float *a, int lda,
+                            const float *packed, float beta, float *c, int ldc, int first_panel, int panel_count);
 
 #ifdef __cplusplus
 }

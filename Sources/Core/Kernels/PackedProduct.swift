@@ -46,17 +46,34 @@ extension Kernels {
         /// `[rows, columns]` (leading dimension `ldc`); beta 0 only writes C. Large products
         /// run as groups of panels on the pool, the groups fixed by the sizes.
         func multiply(rows: Int, a: UnsafePointer<Float>, lda: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-            guard rows > 0 else { return }
-            let width = Int(SYNAPSE_PANEL_WIDTH)
-            let panels = (columns + width - 1) / width
-            let panelWork = Double(rows) * Double(width) * Double(depth)
-            let perTask = Kernels.productsPerTask(work: panelWork)
-            let tasks = (panels + perTask - 1) / perTask
-            let (m, n, k) = (Int32(rows), Int32(columns), Int32(depth))
-            Kernels.parallelFor(tasks) { task in
-                let first = task * perTask
-                synapse_packed_gemm(m, n, k, a, Int32(lda), packed, beta, c, Int32(ldc), Int32(first),
-                                    Int32(Swift.min(perTask, panels - first)))
+            withExtendedLifetime(self) {
+                Kernels.packedProduct(panels: packed, columns: columns, depth: depth, rows: rows, a: a, lda: lda, transposedA: false,
+                                      beta: beta, c: c, ldc: ldc)
+            }
+        }
+    }
+
+    /// `C = A·B + beta·C` with B `depth × columns` packed by `synapse_pack_b` into `panels`,
+    /// A `[rows, depth]` (or, `transposedA`, stored as `[depth, rows]`) with leading dimension
+    /// `lda`, C `[rows, columns]` with `ldc`; beta 0 only writes C. Large products run as
+    /// groups of panels on the pool, the groups fixed by the sizes.
+    static func packedProduct(
+        panels: UnsafePointer<Float>, columns: Int, depth: Int, rows: Int, a: UnsafePointer<Float>, lda: Int, transposedA: Bool,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        guard rows > 0 else { return }
+        let width = Int(SYNAPSE_PANEL_WIDTH)
+        let count = (columns + width - 1) / width
+        let perTask = Kernels.productsPerTask(work: Double(rows) * Double(width) * Double(depth))
+        let tasks = (count + perTask - 1) / perTask
+        let (m, n, k) = (Int32(rows), Int32(columns), Int32(depth))
+        Kernels.parallelFor(tasks) { task in
+            let first = task * perTask
+            let (start, taken) = (Int32(first), Int32(Swift.min(perTask, count - first)))
+            if transposedA {
+                synapse_packed_gemm_transposed_a(m, n, k, a, Int32(lda), panels, beta, c, Int32(ldc), start, taken)
+            } else {
+                synapse_packed_gemm(m, n, k, a, Int32(lda), panels, beta, c, Int32(ldc), start, taken)
             }
         }
     }

@@ -24,6 +24,9 @@ package enum PreparedWeights {
     enum Kind: Hashable {
         /// `Kernels.winogradWeights` of a `[O, C, 3, 3]` weight, not flipped: `[16, O, C]`.
         case winogradForward(outputs: Int, channels: Int)
+        /// A convolution's `[O, K]` weight (K = C·kH·kW) read as `Wᵀ` `[K, O]` and packed in
+        /// panels (`synapse_pack_b`): `Kernels.convolutionWithPackedWeight`.
+        case packedTransposed(outputs: Int, depth: Int)
     }
 
     /// Whether kernels keep the forms they prepare (inference) for the scope of

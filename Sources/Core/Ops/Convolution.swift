@@ -48,6 +48,11 @@ extension Tensor {
                                          outHeight: plan.outHeight, outWidth: plan.outWidth, window: window, activation: activation)
             return result.recorded(.convolution(window, groups: groups), creators)
         }
+        let keepsPatches = GradientMode.isRecording && weight.requiresGrad
+        if plan.usesPackedWeight(keepsPatches: keepsPatches) {
+            Kernels.convolutionWithPackedWeight(storage.pointer, weight: weight, bias: b, into: result.storage.pointer, plan: plan, activation: activation)
+            return result.recorded(.convolution(window, groups: groups), creators)
+        }
         if plan.isPointwise {
             // 1×1, stride 1, no padding: out[n] = W · x[n] on the NCHW data, no patches.
             if let b {
@@ -75,34 +80,48 @@ extension Tensor {
             if let activation, activation != .relu { activation.apply(result.storage.pointer, count: result.count) }
             return result.recorded(.convolution(window, groups: groups), creators)
         }
+        if plan.spansPatchBlocks && !keepsPatches {
+            Kernels.convolutionInPatchBlocks(storage.pointer, weight: weight.storage.pointer, bias: b, into: result.storage.pointer,
+                                             plan: plan, activation: activation)
+            return result.recorded(.convolution(window, groups: groups), creators)
+        }
         var lastCols: Tensor?
         for samples in plan.chunks {
             let columns = samples.count * plan.plane
             let cols = Tensor.uninitialized([plan.rows, columns])
             plan.im2col(storage.pointer, samples: samples, into: cols.storage.pointer)
-            let product = Tensor.uninitialized([plan.outputs, columns])
+            // One sample: its [O, P] product is its part of the result, bias filled first.
+            let product = samples.count == 1 ? nil : Tensor.uninitialized([plan.outputs, columns])
+            let target = product?.storage.pointer ?? result.storage.pointer + samples.lowerBound * plan.outputs * plan.plane
+            if product == nil, let b {
+                for o in 0..<plan.outputs { (target + o * plan.plane).update(repeating: b[o], count: plan.plane) }
+            }
             for group in 0..<groups {
                 Kernels.gemm(
                     transposeA: false, transposeB: false, m: plan.outputsPerGroup, n: columns, k: plan.rowsPerGroup, alpha: 1,
                     a: weight.storage.pointer + group * plan.outputsPerGroup * plan.rowsPerGroup, lda: plan.rowsPerGroup,
                     b: cols.storage.pointer + group * plan.rowsPerGroup * columns, ldb: columns,
-                    beta: 0, c: product.storage.pointer + group * plan.outputsPerGroup * columns, ldc: columns)
+                    beta: product == nil && b != nil ? 1 : 0, c: target + group * plan.outputsPerGroup * columns, ldc: columns)
             }
-            // [O, n·P] → [n, O, P], adding the bias on the way.
-            let (from, to) = (product.storage.pointer, result.storage.pointer)
-            Kernels.parallelChunks(samples.count * plan.outputs, grain: Kernels.channelGrain(plan.plane)) { planes in
-                for index in planes {
-                    let (offset, o) = index.quotientAndRemainder(dividingBy: plan.outputs)
-                    let source = from + o * columns + offset * plan.plane
-                    let target = to + ((samples.lowerBound + offset) * plan.outputs + o) * plan.plane
-                    if let b {
-                        let shift = b[o]
-                        for p in 0..<plan.plane { target[p] = source[p] + shift }
-                    } else {
-                        target.update(from: source, count: plan.plane)
+            if let product {
+                // [O, n·P] → [n, O, P], adding the bias on the way.
+                let (from, to) = (product.storage.pointer, result.storage.pointer)
+                Kernels.parallelChunks(samples.count * plan.outputs, grain: Kernels.channelGrain(plan.plane)) { planes in
+                    for index in planes {
+                        let (offset, o) = index.quotientAndRemainder(dividingBy: plan.outputs)
+                        let source = from + o * columns + offset * plan.plane
+                        let target = to + ((samples.lowerBound + offset) * plan.outputs + o) * plan.plane
+                        if let b {
+                            let shift = b[o]
+                            for p in 0..<plan.plane { target[p] = source[p] + shift }
+                        } else {
+                            target.update(from: source, count: plan.plane)
+                        }
+                        activation?.apply(target, count: plan.plane)
                     }
-                    activation?.apply(target, count: plan.plane)
                 }
+            } else {
+                activation?.apply(target, count: plan.outputs * plan.plane)
             }
             lastCols = cols
         }
@@ -257,77 +276,6 @@ extension Tensor {
             }
         }
         return [dx, dw] + (hasBias ? [db] : [])
-    }
-}
-
-/// The sizes of one convolution and how its batch is cut into chunks whose image patches
-/// (im2col) stay within a memory budget: a batch of small images is one chunk, one product per
-/// group; large images go a few samples at a time instead of allocating gigabytes of patches.
-package struct ConvolutionPlan {
-    let batch, channels, height, width, outputs, outHeight, outWidth, groups: Int
-    let window: SlidingWindow
-    /// Floats of patches per chunk (64 MiB) unless one sample alone needs more; tests lower it
-    /// for a scope to run the chunked path on small inputs.
-    @TaskLocal package static var patchBudget = 1 << 24
-
-    init(input: [Int], weight: [Int], window: SlidingWindow, groups: Int) {
-        (batch, channels, height, width) = (input[0], input[1], input[2], input[3])
-        outputs = weight[0]
-        outHeight = window.outputSize(0, input: height)!
-        outWidth = window.outputSize(1, input: width)!
-        (self.window, self.groups) = (window, groups)
-    }
-
-    var plane: Int { outHeight * outWidth }
-    var rowsPerGroup: Int { channels / groups * window.size(0) * window.size(1) }
-    var rows: Int { rowsPerGroup * groups }
-    var outputsPerGroup: Int { outputs / groups }
-    /// One input channel per group (`groups == channels`, more than one): the direct kernel
-    /// (`Kernels.depthwiseConvolution`) instead of im2col + sgemm.
-    var isDepthwise: Bool { groups > 1 && groups == channels }
-    /// A 1×1 kernel, stride 1, no padding, one group: a product per sample on the NCHW data.
-    var isPointwise: Bool {
-        window.size(0) == 1 && window.size(1) == 1 && window.stride(0) == 1 && window.stride(1) == 1 && groups == 1
-            && window.padBefore(0) == 0 && window.padBefore(1) == 0 && window.padAfter(0) == 0 && window.padAfter(1) == 0
-    }
-
-    /// Calls `body(n)` for every sample, several samples per task of the pool when one
-    /// sample's product is small (a large one splits into blocks itself).
-    func forEachSample(_ body: (Int) -> Void) {
-        let work = Double(outputs) * Double(channels) * Double(plane)
-        Kernels.parallelChunks(batch, grain: Kernels.productsPerTask(work: work)) { samples in
-            for n in samples { body(n) }
-        }
-    }
-
-    /// When 3×3 stride-1 convolutions run as Winograd F(2×2, 3×3): `nil` chooses by size
-    /// (`WinogradPlan.pays`); tests set `true` or `false` for a scope to compare the two.
-    @TaskLocal package static var forcesWinograd: Bool? = nil
-
-    /// The F(2×2, 3×3) plan when this convolution runs that way (`WinogradPlan.applies`).
-    var winograd: WinogradPlan? {
-        guard Self.forcesWinograd != false, WinogradPlan.applies(channels: channels, outputs: outputs, window: window, groups: groups) else { return nil }
-        let plan = WinogradPlan(batch: batch, channels: channels, height: height, width: width, outputs: outputs, outHeight: outHeight,
-                                outWidth: outWidth, padTop: window.padBefore(0), padLeft: window.padBefore(1))
-        return Self.forcesWinograd == true || plan.pays(weightKept: PreparedWeights.keepsForms) ? plan : nil
-    }
-
-    /// The samples of each chunk, in order.
-    var chunks: [Range<Int>] {
-        let size = Swift.max(1, Swift.min(batch, Self.patchBudget / Swift.max(rows * plane, 1)))
-        return stride(from: 0, to: batch, by: size).map { $0..<Swift.min($0 + size, batch) }
-    }
-
-    func im2col(_ input: UnsafePointer<Float>, samples: Range<Int>, into cols: UnsafeMutablePointer<Float>) {
-        Kernels.im2col(
-            input + samples.lowerBound * channels * height * width, batch: samples.count, channels: channels, height: height,
-            width: width, window: window, outHeight: outHeight, outWidth: outWidth, into: cols)
-    }
-
-    func col2im(_ cols: UnsafePointer<Float>, samples: Range<Int>, into input: UnsafeMutablePointer<Float>) {
-        Kernels.col2im(
-            cols, batch: samples.count, channels: channels, height: height, width: width, window: window,
-            outHeight: outHeight, outWidth: outWidth, into: input + samples.lowerBound * channels * height * width)
     }
 }
 

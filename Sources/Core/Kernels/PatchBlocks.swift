@@ -1,0 +1,73 @@
+import CBLAS
+
+// Convolutions through im2col whose output plane is large (a stem at 224×224, ResNet's strided
+// 3×3 layers, SqueezeNet's 3×3 expansions) run one block of output lines of one sample at a
+// time: that block's patches are built, multiplied and consumed while they are still in L2, and
+// the product lands straight in the result with its bias and activation. The whole-plane patch
+// matrix (7.4 MB for a 7×7 stem at 224×224) outgrows every cache: building it, OpenBLAS's
+// packing of it and the [O, P] → [N, O, P] relayout after the product took 40 % of such a
+// convolution (perf, SqueezeNet's stem). Blocks depend on the shape alone, so the bits do not
+// depend on the thread count.
+
+extension ConvolutionPlan {
+    /// Floats of patches one block builds: 96 Ki (384 KiB, which leaves room in a 1–2 MiB L2
+    /// for OpenBLAS's packed copy of them and the output block).
+    static let patchBlockFloats = 98_304
+
+    /// Blocks of output lines per sample: as many as keep each block's patches within
+    /// `patchBlockFloats`, but none narrower than 128 columns (each product repacks the
+    /// weight, about 1/128 of its arithmetic then).
+    var patchBlocks: Int {
+        let linesByCache = Swift.max(1, Self.patchBlockFloats / Swift.max(rows * outWidth, 1))
+        return Swift.max(1, Swift.min((outHeight + linesByCache - 1) / linesByCache, plane / 128, outHeight))
+    }
+
+    /// Output lines per block: `outHeight` shared evenly among `patchBlocks` blocks, the last
+    /// one shorter.
+    var linesPerPatchBlock: Int { (outHeight + patchBlocks - 1) / patchBlocks }
+
+    /// Whether the output plane spans several blocks of patches (`Kernels.convolutionInPatchBlocks`
+    /// pays); a smaller plane is one product for the whole chunk of samples. Groups of fewer than
+    /// 32 outputs (RegNet's, ResNeXt's) stay whole: their products are so small that each call's
+    /// own cost dominates, and blocks would multiply the calls.
+    var spansPatchBlocks: Bool { patchBlocks > 1 && (groups == 1 || outputsPerGroup >= 32) }
+}
+
+extension Kernels {
+    /// `result = activation(conv(input, weight) + bias)` for a plan that `spansPatchBlocks`,
+    /// one task of the pool per block of output lines of one sample: im2col of the block, one
+    /// single-threaded product per group into the result (bias filled first, so the product
+    /// adds to it), then the activation on the block's rows while they are in cache.
+    static func convolutionInPatchBlocks(
+        _ input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+        into result: UnsafeMutablePointer<Float>, plan: ConvolutionPlan, activation: FusedActivation?
+    ) {
+        let lines = plan.linesPerPatchBlock
+        let blocks = (plan.outHeight + lines - 1) / lines
+        let capacity = plan.rows * lines * plan.outWidth
+        let (plane, image) = (plan.plane, plan.channels * plan.height * plan.width)
+        parallelFor(plan.batch * blocks) { task in
+            let (n, block) = task.quotientAndRemainder(dividingBy: blocks)
+            let chosen = block * lines..<Swift.min((block + 1) * lines, plan.outHeight)
+            let columns = chosen.count * plan.outWidth
+            let cols = BufferPool.allocate(capacity)
+            defer { BufferPool.release(cols, count: capacity) }
+            im2col(input + n * image, batch: 1, channels: plan.channels, height: plan.height, width: plan.width, window: plan.window,
+                   outHeight: plan.outHeight, outWidth: plan.outWidth, lines: chosen, into: cols)
+            let output = result + n * plan.outputs * plane + chosen.lowerBound * plan.outWidth
+            if let bias {
+                for o in 0..<plan.outputs { (output + o * plane).update(repeating: bias[o], count: columns) }
+            }
+            for group in 0..<plan.groups {
+                synapse_sgemm(
+                    0, 0, Int32(plan.outputsPerGroup), Int32(columns), Int32(plan.rowsPerGroup), 1,
+                    weight + group * plan.outputsPerGroup * plan.rowsPerGroup, Int32(plan.rowsPerGroup),
+                    cols + group * plan.rowsPerGroup * columns, Int32(columns),
+                    bias == nil ? 0 : 1, output + group * plan.outputsPerGroup * plane, Int32(plane))
+            }
+            if let activation {
+                for o in 0..<plan.outputs { activation.apply(output + o * plane, count: columns) }
+            }
+        }
+    }
+}
