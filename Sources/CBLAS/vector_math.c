@@ -135,3 +135,44 @@ __attribute__((target("avx2"))) static void softmax_avx2(const float *x, float *
 #endif
 
 void synapse_softmax_rows(const float *x, float *y, long rows, long n) { SYNAPSE_DISPATCH(softmax, x, y, rows, n); }
+
+// One activation over `rows` runs of `columns` floats, `stride` apart, in place (a kernel's
+// block of output rows, while it is in cache).
+static inline __attribute__((always_inline)) void activate_rows_body(float *x, long rows, long columns, long stride,
+                                                                     int activation, float low, float high) {
+    for (long r = 0; r < rows; r++) {
+        float *row = x + r * stride;
+        long i = 0;
+        for (; i + 16 <= columns; i += 16) {
+            v16 v = *(const v16 *)(row + i);
+            VECTOR_ACTIVATE(v, activation, low, high);
+            *(v16 *)(row + i) = v;
+        }
+        if (i < columns) {
+            float lanes[16] = {0};
+            memcpy(lanes, row + i, (size_t)(columns - i) * sizeof(float));
+            v16 v = *(const v16 *)lanes;
+            VECTOR_ACTIVATE(v, activation, low, high);
+            memcpy(row + i, &v, (size_t)(columns - i) * sizeof(float));
+        }
+    }
+}
+
+static void activate_rows_generic(float *x, long rows, long columns, long stride, int activation, float low,
+                                  float high) {
+    activate_rows_body(x, rows, columns, stride, activation, low, high);
+}
+#if defined(__x86_64__)
+__attribute__((target("avx512f"))) static void activate_rows_avx512(float *x, long rows, long columns, long stride,
+                                                                    int activation, float low, float high) {
+    activate_rows_body(x, rows, columns, stride, activation, low, high);
+}
+__attribute__((target("avx2"))) static void activate_rows_avx2(float *x, long rows, long columns, long stride,
+                                                                int activation, float low, float high) {
+    activate_rows_body(x, rows, columns, stride, activation, low, high);
+}
+#endif
+
+void synapse_activate_rows(float *x, long rows, long columns, long stride, int activation, float low, float high) {
+    SYNAPSE_DISPATCH(activate_rows, x, rows, columns, stride, activation, low, high);
+}

@@ -36,6 +36,10 @@ void synapse_vector_map(int function, const float *x, float *y, long count);
 /// it (a NaN x stays NaN); y may be x.
 void synapse_vector_clamp(const float *x, float *y, long count, float low, float high);
 
+/// `activation` (SYNAPSE_ACTIVATION_*; Clip between `low` and `high`) over `rows` runs of
+/// `columns` floats `stride` apart, in place, with the bits of FusedActivation.apply.
+void synapse_activate_rows(float *x, long rows, long columns, long stride, int activation, float low, float high);
+
 /// The softmax of each of `rows` contiguous rows of n floats: exp(x − max) / Σ exp(x − max),
 /// with VectorMath.exp's bits for each exponential and the sum in a fixed order; y may be x.
 void synapse_softmax_rows(const float *x, float *y, long rows, long n);

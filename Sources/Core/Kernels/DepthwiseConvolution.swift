@@ -61,15 +61,7 @@ extension Kernels {
         let taps = window.size(0) * window.size(1)
         // ReLU, Clip, Sigmoid and SiLU are applied by the kernel to each output vector before
         // its store (the bits of `FusedActivation.apply`); the others after each task's planes.
-        let (inKernel, low, high): (Int32, Float, Float)
-        switch activation {
-        case .relu?: (inKernel, low, high) = (Int32(SYNAPSE_ACTIVATION_RELU), 0, 0)
-        case .clip(let lower, let upper)?: (inKernel, low, high) = (Int32(SYNAPSE_ACTIVATION_CLIP), lower, upper)
-        case .sigmoid?: (inKernel, low, high) = (Int32(SYNAPSE_ACTIVATION_SIGMOID), 0, 0)
-        case .silu?: (inKernel, low, high) = (Int32(SYNAPSE_ACTIVATION_SILU), 0, 0)
-        default: (inKernel, low, high) = (Int32(SYNAPSE_ACTIVATION_NONE), 0, 0)
-        }
-        let after = inKernel == Int32(SYNAPSE_ACTIVATION_NONE) ? activation : nil
+        let (inKernel, low, high, after) = FusedActivation.inKernel(activation)
         // Output planes in tasks fixed by the sizes (the planes are disjoint); the kernel is C
         // (Sources/CBLAS/depthwise.c), to run in the CPU's widest vectors.
         Kernels.parallelChunks(batch * outputs, grain: Kernels.channelGrain(outHeight * outWidth * taps)) { planes in

@@ -52,6 +52,21 @@ extension FusedActivation {
     }
 }
 
+extension FusedActivation {
+    /// The form the C kernels apply to each output vector before its store (the bits of
+    /// `apply`): ReLU, Clip, Sigmoid and SiLU as SYNAPSE_ACTIVATION_* with Clip's bounds, and
+    /// what remains (`after`) for the caller to apply once the kernel has written its output.
+    static func inKernel(_ activation: FusedActivation?) -> (kind: Int32, low: Float, high: Float, after: FusedActivation?) {
+        switch activation {
+        case .relu?: return (Int32(SYNAPSE_ACTIVATION_RELU), 0, 0, nil)
+        case .clip(let low, let high)?: return (Int32(SYNAPSE_ACTIVATION_CLIP), low, high, nil)
+        case .sigmoid?: return (Int32(SYNAPSE_ACTIVATION_SIGMOID), 0, 0, nil)
+        case .silu?: return (Int32(SYNAPSE_ACTIVATION_SILU), 0, 0, nil)
+        default: return (Int32(SYNAPSE_ACTIVATION_NONE), 0, 0, activation)
+        }
+    }
+}
+
 extension Tensor {
     /// Applies `activation` to every scalar in place, in pieces on the pool, when no other
     /// tensor shares this one's storage (a node's fresh output) and it records no graph;

@@ -49,8 +49,18 @@ extension Tensor {
             return result.recorded(.convolution(window, groups: groups), creators)
         }
         let keepsPatches = GradientMode.isRecording && weight.requiresGrad
+        if plan.usesDirectKernel(keepsPatches: keepsPatches) {
+            Kernels.directConvolution(storage.pointer, weight: weight.storage.pointer, bias: b, into: result.storage.pointer, plan: plan, activation: activation)
+            return result.recorded(.convolution(window, groups: groups), creators)
+        }
         if plan.usesPackedWeight(keepsPatches: keepsPatches) {
             Kernels.convolutionWithPackedWeight(storage.pointer, weight: weight, bias: b, into: result.storage.pointer, plan: plan, activation: activation)
+            return result.recorded(.convolution(window, groups: groups), creators)
+        }
+        if plan.isPointwise && plan.spansPatchBlocks {
+            // Nothing to keep for backward: the blocks serve training too.
+            Kernels.convolutionInPatchBlocks(storage.pointer, weight: weight.storage.pointer, bias: b, into: result.storage.pointer,
+                                             plan: plan, activation: activation)
             return result.recorded(.convolution(window, groups: groups), creators)
         }
         if plan.isPointwise {
