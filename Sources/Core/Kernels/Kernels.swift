@@ -26,6 +26,12 @@ enum Kernels {
     }
 
     /// `target[i] += source[i]`.
+    /// Output rows that start as their bias, for a product that adds to them (sgemm's beta 1):
+    /// row `o` of `rows`, `stride` floats apart, gets `count` copies of `bias[o]`.
+    static func fillRows(_ target: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, rows: Int, count: Int, stride: Int) {
+        for o in 0..<rows { (target + o * stride).update(repeating: bias[o], count: count) }
+    }
+
     static func addInPlace(_ target: UnsafeMutablePointer<Float>, _ source: UnsafePointer<Float>, count: Int) {
         for i in 0..<count { target[i] += source[i] }
     }

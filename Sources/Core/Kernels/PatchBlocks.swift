@@ -68,9 +68,7 @@ extension Kernels {
             // The block's patches: [rows, columns] built, or the input's own lines (row stride `plane`).
             let (patches, stride) = cols.map { (UnsafePointer($0), columns) } ?? (input + n * image + chosen.lowerBound * plan.outWidth, plane)
             let output = result + n * plan.outputs * plane + chosen.lowerBound * plan.outWidth
-            if let bias {
-                for o in 0..<plan.outputs { (output + o * plane).update(repeating: bias[o], count: columns) }
-            }
+            if let bias { fillRows(output, bias: bias, rows: plan.outputs, count: columns, stride: plane) }
             for group in 0..<plan.groups {
                 synapse_sgemm(
                     0, 0, Int32(plan.outputsPerGroup), Int32(columns), Int32(plan.rowsPerGroup), 1,

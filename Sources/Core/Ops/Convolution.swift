@@ -103,9 +103,7 @@ extension Tensor {
             // One sample: its [O, P] product is its part of the result, bias filled first.
             let product = samples.count == 1 ? nil : Tensor.uninitialized([plan.outputs, columns])
             let target = product?.storage.pointer ?? result.storage.pointer + samples.lowerBound * plan.outputs * plan.plane
-            if product == nil, let b {
-                for o in 0..<plan.outputs { (target + o * plan.plane).update(repeating: b[o], count: plan.plane) }
-            }
+            if product == nil, let b { Kernels.fillRows(target, bias: b, rows: plan.outputs, count: plan.plane, stride: plan.plane) }
             for group in 0..<groups {
                 Kernels.gemm(
                     transposeA: false, transposeB: false, m: plan.outputsPerGroup, n: columns, k: plan.rowsPerGroup, alpha: 1,
