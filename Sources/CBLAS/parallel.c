@@ -1,10 +1,13 @@
 // Synapse's thread pool (see include/synapse_parallel.h for what it promises).
 //
 // One loop at a time: the caller that takes `busy` publishes the loop and wakes the workers;
-// every thread then claims task indices from one atomic counter until none is left, and the
-// caller returns once every worker has left the loop. Workers spin briefly after a loop
-// (a training step runs loops back to back, a few microseconds apart) and then sleep on a
-// condition variable, so an idle process does not burn the cores.
+// every thread then claims task indices until none is left, and the caller returns once every
+// task has finished -- not once every worker has seen the loop, so a worker the kernel has
+// descheduled (another process on its core) stalls a loop only if it holds a task. A claim is a
+// compare-and-swap on one word holding the loop's generation and its next index, so a worker
+// that wakes late for a finished loop finds a newer generation and claims nothing. Workers spin
+// briefly after a loop (a training step runs loops back to back, a few microseconds apart) and
+// then sleep on a condition variable, so an idle process does not burn the cores.
 #define _GNU_SOURCE
 #include "synapse_parallel.h"
 
@@ -27,14 +30,18 @@ static atomic_int busy;            // 1 while a loop runs or the pool is being r
 static atomic_int thread_count = 1; // the setting, the caller's thread included
 static pthread_t *workers;
 static int worker_count;           // threads started: thread_count - 1 once the first loop ran
-static atomic_long generation;     // one more for every loop (and for a stop)
 static atomic_int stopping;
-static atomic_int inside;          // workers still inside the current loop
 
-static long job_count;
-static void *job_context;
-static synapse_task job_task;
-static atomic_long next_index;
+// The current loop's generation (high 32 bits: one more for every loop, and for a stop) and the
+// next task index to claim (low 32 bits), which reads CLOSED while the caller publishes a loop.
+// A claim that succeeds proves the job it read belongs to its generation: the job changes only
+// while the word is closed for a newer one, and the word never returns to an older value.
+#define CLOSED 0xFFFFFFFFUL
+static _Atomic unsigned long claim_word;
+static atomic_long job_count;
+static _Atomic(void *) job_context;
+static _Atomic(synapse_task) job_task;
+static atomic_long finished;       // tasks of the current loop that have returned
 
 static _Thread_local int in_task;  // set on workers, and on a caller while it runs its loop
 
@@ -70,42 +77,75 @@ static void read_setting(void) {
     atomic_store(&thread_count, threads > 0 ? threads : 1);
 }
 
-static void run_tasks(void) {
+static unsigned long current_generation(void) {
+    return atomic_load_explicit(&claim_word, memory_order_acquire) >> 32;
+}
+
+// Claims and runs tasks of loop `generation` until none is left or a newer loop has begun.
+static void run_tasks(unsigned long generation) {
+    unsigned long word = atomic_load_explicit(&claim_word, memory_order_acquire);
     for (;;) {
-        long index = atomic_fetch_add_explicit(&next_index, 1, memory_order_relaxed);
-        if (index >= job_count) return;
-        job_task(job_context, index);
+        if (word >> 32 != generation) return;
+        unsigned long index = word & CLOSED;
+        if (index == CLOSED) {     // the caller is still publishing this loop
+            relax();
+            word = atomic_load_explicit(&claim_word, memory_order_acquire);
+            continue;
+        }
+        long count = atomic_load_explicit(&job_count, memory_order_relaxed);
+        if ((long)index >= count) return;
+        void *context = atomic_load_explicit(&job_context, memory_order_relaxed);
+        synapse_task task = atomic_load_explicit(&job_task, memory_order_relaxed);
+        if (!atomic_compare_exchange_weak_explicit(&claim_word, &word, word + 1, memory_order_acq_rel,
+                                                   memory_order_acquire))
+            continue;
+        task(context, (long)index);
+        if (atomic_fetch_add_explicit(&finished, 1, memory_order_acq_rel) == count - 1) {
+            pthread_mutex_lock(&lock);
+            pthread_cond_signal(&left);
+            pthread_mutex_unlock(&lock);
+        }
+        word = atomic_load_explicit(&claim_word, memory_order_acquire);
     }
 }
 
 static void *worker_main(void *start) {
-    long seen = (long)start;
+    unsigned long seen = (unsigned long)start;
     in_task = 1;
     for (;;) {
-        long now = atomic_load_explicit(&generation, memory_order_acquire);
+        unsigned long now = current_generation();
         if (now == seen) {
             long deadline = nanoseconds() + SPIN_NANOSECONDS;
             int spins = 0;
-            while ((now = atomic_load_explicit(&generation, memory_order_acquire)) == seen) {
+            while ((now = current_generation()) == seen) {
                 relax();
                 if (++spins % 64 == 0 && nanoseconds() > deadline) break;
             }
             if (now == seen) {
                 pthread_mutex_lock(&lock);
-                while ((now = atomic_load_explicit(&generation, memory_order_acquire)) == seen)
-                    pthread_cond_wait(&wake, &lock);
+                while ((now = current_generation()) == seen) pthread_cond_wait(&wake, &lock);
                 pthread_mutex_unlock(&lock);
             }
         }
         seen = now;
         if (atomic_load_explicit(&stopping, memory_order_acquire)) return NULL;
-        run_tasks();
-        if (atomic_fetch_sub_explicit(&inside, 1, memory_order_acq_rel) == 1) {
-            pthread_mutex_lock(&lock);
-            pthread_cond_signal(&left);
-            pthread_mutex_unlock(&lock);
-        }
+        run_tasks(seen);
     }
+}
+
+// Closes the word for a new generation (nothing of the old loop can be claimed after this) and
+// returns that generation; the caller holds `busy`.
+static unsigned long close_for_next_generation(void) {
+    unsigned long generation = (current_generation() + 1) & CLOSED;
+    atomic_store_explicit(&claim_word, generation << 32 | CLOSED, memory_order_seq_cst);
+    atomic_thread_fence(memory_order_seq_cst);
+    return generation;
+}
+
+static void wake_workers(void) {
+    pthread_mutex_lock(&lock);
+    pthread_cond_broadcast(&wake);
+    pthread_mutex_unlock(&lock);
 }
 
 // The workers, started (or stopped) to match the setting; the caller holds `busy`.
@@ -113,10 +153,8 @@ static void resize(int wanted) {
     if (wanted == worker_count) return;
     if (worker_count > 0) {
         atomic_store_explicit(&stopping, 1, memory_order_release);
-        pthread_mutex_lock(&lock);
-        atomic_fetch_add_explicit(&generation, 1, memory_order_acq_rel);
-        pthread_cond_broadcast(&wake);
-        pthread_mutex_unlock(&lock);
+        close_for_next_generation();
+        wake_workers();
         for (int i = 0; i < worker_count; i++) pthread_join(workers[i], NULL);
         free(workers);
         workers = NULL;
@@ -126,7 +164,7 @@ static void resize(int wanted) {
     if (wanted <= 0) return;
     workers = calloc((size_t)wanted, sizeof *workers);
     if (!workers) return;
-    long start = atomic_load_explicit(&generation, memory_order_acquire);
+    unsigned long start = current_generation();
     for (int i = 0; i < wanted; i++) {
         if (pthread_create(&workers[worker_count], NULL, worker_main, (void *)start) != 0) break;
         worker_count++;
@@ -138,7 +176,6 @@ static void after_fork_in_child(void) {
     workers = NULL;
     worker_count = 0;
     atomic_store(&busy, 0);
-    atomic_store(&inside, 0);
     atomic_store(&stopping, 0);
     pthread_mutex_init(&lock, NULL);
     pthread_cond_init(&wake, NULL);
@@ -161,7 +198,7 @@ void synapse_parallel_for(long count, void *context, synapse_task task) {
     pthread_once(&configured, configure);
     if (count <= 0) return;
     int expected = 0;
-    if (count == 1 || atomic_load(&thread_count) == 1 || in_task ||
+    if (count == 1 || count >= (long)CLOSED || atomic_load(&thread_count) == 1 || in_task ||
         !atomic_compare_exchange_strong_explicit(&busy, &expected, 1, memory_order_acq_rel, memory_order_relaxed)) {
         run_serially(count, context, task);
         return;
@@ -174,27 +211,27 @@ void synapse_parallel_for(long count, void *context, synapse_task task) {
         run_serially(count, context, task);
         return;
     }
-    job_count = count;
-    job_context = context;
-    job_task = task;
-    atomic_store_explicit(&next_index, 0, memory_order_relaxed);
-    atomic_store_explicit(&inside, worker_count, memory_order_relaxed);
-    pthread_mutex_lock(&lock);
-    atomic_fetch_add_explicit(&generation, 1, memory_order_acq_rel);
-    pthread_cond_broadcast(&wake);
-    pthread_mutex_unlock(&lock);
+    unsigned long generation = close_for_next_generation();
+    atomic_store_explicit(&job_count, count, memory_order_relaxed);
+    atomic_store_explicit(&job_context, context, memory_order_relaxed);
+    atomic_store_explicit(&job_task, task, memory_order_relaxed);
+    atomic_store_explicit(&finished, 0, memory_order_relaxed);
+    atomic_store_explicit(&claim_word, generation << 32, memory_order_release);
+    wake_workers();
 
     in_task = 1;
-    run_tasks();
+    run_tasks(generation);
     in_task = 0;
 
+    // Only tasks still running keep the caller here: a worker that has not woken yet will
+    // find a newer generation and claim nothing.
     long deadline = nanoseconds() + SPIN_NANOSECONDS;
     int spins = 0;
-    while (atomic_load_explicit(&inside, memory_order_acquire) > 0) {
+    while (atomic_load_explicit(&finished, memory_order_acquire) < count) {
         relax();
         if (++spins % 64 == 0 && nanoseconds() > deadline) {
             pthread_mutex_lock(&lock);
-            while (atomic_load_explicit(&inside, memory_order_acquire) > 0) pthread_cond_wait(&left, &lock);
+            while (atomic_load_explicit(&finished, memory_order_acquire) < count) pthread_cond_wait(&left, &lock);
             pthread_mutex_unlock(&lock);
             break;
         }
