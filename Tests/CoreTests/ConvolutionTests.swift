@@ -98,8 +98,9 @@ struct ConvolutionTests {
     func squareDepthwiseWindows(index: Int) {
         let window = Self.squareDepthwiseWindows[index]
         let channels = 3
-        // Widths of one, two and three sixteen-output chunks, a short last one in each.
-        for width in [13, 23, 40] {
+        // Planes narrower than a vector on fewer than four rows (computed flat at stride 1), and
+        // widths of one, two and three sixteen-output chunks, a short last one in each.
+        for width in [6, 13, 23, 40] {
             let x = Random.withSeed(31) { Tensor.normal([2, channels, width - 3, width]) }
             let w = Random.withSeed(32) { Tensor.normal([channels, 1, window.size(0), window.size(1)]) }
             let b = Random.withSeed(33) { Tensor.normal([channels]) }

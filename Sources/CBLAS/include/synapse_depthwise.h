@@ -3,8 +3,10 @@
 
 // The forward depthwise convolution (Sources/Core/Kernels/DepthwiseConvolution.swift), in C
 // so that it runs in AVX2 or AVX-512 registers where the CPU has them: each input plane is
-// copied once into a zero-padded scratch plane, then every output row is computed sixteen
-// outputs at a time, all kH × kW taps accumulated in a register before one store.
+// copied once into a zero-padded scratch plane (kept per thread), then the outputs are computed
+// sixteen at a time, all kH × kW taps accumulated in a register before one store: blocks of
+// four rows by two chunks of a row for square windows, whole planes as one flat run of vectors
+// where rows are narrower than a vector.
 
 #ifdef __cplusplus
 extern "C" {
