@@ -120,6 +120,35 @@ struct ConvolutionTests {
         }
     }
 
+    @Test("narrow planes of many channels (sixteen at a time in the vector lanes but for 3×3 at stride 1): the bits of a few planes at a time, the values of one-channel products",
+          arguments: 0..<6)
+    func narrowDepthwisePlanesInLanes(index: Int) {
+        let window = Self.squareDepthwiseWindows[index]
+        let channels = 19
+        for width in [7, 13] {
+            let x = Random.withSeed(41) { Tensor.normal([2, channels, width + 1, width]) }
+            let w = Random.withSeed(42) { Tensor.normal([channels, 1, window.size(0), window.size(1)]) }
+            let b = Random.withSeed(43) { Tensor.normal([channels]) }
+            let y = Tensor.withoutGradients { x.conv2d(weight: w, bias: b, window: window, groups: channels, activation: .relu) }
+            // Three channels a call: fewer than sixteen planes, so each takes the per-plane kernel.
+            let fewAtATime = Tensor.withoutGradients {
+                Tensor.concat(stride(from: 0, to: channels, by: 3).map { c in
+                    let range = c..<Swift.min(c + 3, channels)
+                    return x.slice(dim: 1, range: range).conv2d(weight: w.slice(dim: 0, range: range), bias: b.slice(dim: 0, range: range),
+                                                               window: window, groups: range.count, activation: .relu)
+                }, dim: 1)
+            }
+            let sameBits = y.scalars.map(\.bitPattern) == fewAtATime.scalars.map(\.bitPattern)
+            #expect(sameBits, "\(window) width \(width)")
+            let reference = Tensor.withoutGradients {
+                Tensor.concat((0..<channels).map { c in
+                    x.slice(dim: 1, range: c..<(c + 1)).conv2d(weight: w.slice(dim: 0, range: c..<(c + 1)), bias: b.slice(dim: 0, range: c..<(c + 1)), window: window)
+                }, dim: 1).relu()
+            }
+            #expect(zip(y.scalars, reference.scalars).allSatisfy { abs($0 - $1) <= 1e-5 * Swift.max(1, abs($1)) }, "\(window) width \(width)")
+        }
+    }
+
     @Test("a batch cut into chunks (large images) gives the values and gradients of one chunk")
     func chunkedBatch() {
         let (inputShape, weightShape, window, groups) = Self.convolutions[2]

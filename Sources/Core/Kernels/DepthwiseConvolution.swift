@@ -5,7 +5,8 @@ import CBLAS
 // copy every input element kH·kW times to do a product with one row. Forward runs in C
 // (Sources/CBLAS/depthwise.c: a zero-padded copy of each input plane, its rows split into even
 // and odd columns at stride 2, sixteen outputs of a row in a register across all taps, the
-// activation applied before the store). In the backward passes every tap is one pass over an
+// activation applied before the store; planes narrower than a vector sixteen at a time, one
+// in each vector lane, Sources/CBLAS/depthwise_lanes.h). In the backward passes every tap is one pass over an
 // output row — `out[y, x] += w · in[y·s − p + i·d, x·s − p + j·d]` — contiguous in x at
 // stride 1, which the compiler vectorises. Forward, the input's gradient (the same
 // taps read the other way) and the weight's (a dot product per tap) run in a fixed order, so
@@ -63,8 +64,10 @@ extension Kernels {
         // its store (the bits of `FusedActivation.apply`); the others after each task's planes.
         let (inKernel, low, high, after) = FusedActivation.inKernel(activation)
         // Output planes in tasks fixed by the sizes (the planes are disjoint); the kernel is C
-        // (Sources/CBLAS/depthwise.c), to run in the CPU's widest vectors.
-        Kernels.parallelChunks(batch * outputs, grain: Kernels.channelGrain(outHeight * outWidth * taps)) { planes in
+        // (Sources/CBLAS/depthwise.c), to run in the CPU's widest vectors. It takes planes
+        // narrower than a vector sixteen at a time, one in each lane: whole sixteens a task.
+        let grain = Kernels.channelGrain(outHeight * outWidth * taps)
+        Kernels.parallelChunks(batch * outputs, grain: outWidth < 16 ? (grain + 15) / 16 * 16 : grain) { planes in
             synapse_depthwise_forward(
                 input, weight, bias, output, Int32(channels), Int32(outputs), Int32(height), Int32(width), Int32(outHeight), Int32(outWidth),
                 Int32(window.size(0)), Int32(window.size(1)), Int32(window.stride(0)), Int32(window.stride(1)),
