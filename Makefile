@@ -20,7 +20,7 @@ PYTHON := $(VENV)/bin/python
 # the package index pulls several GB of CUDA libraries.
 TORCH_WHEEL := $(firstword $(wildcard /opt/wheels/torch-*+cpu-*.whl))
 
-.PHONY: check onnx-schemas op-table onnx-conformance zoo bench-inference docs docs-preview mpi-test deps run test bench bench-real bench-against bench-io-debug fixtures fuzz fuzz-build fuzz-smoke fuzz-corpus proto python-env python-test-env plugin-check c-reader c-memcheck
+.PHONY: check onnx-schemas op-table onnx-conformance zoo bench-inference bench-layers docs docs-preview mpi-test deps run test bench bench-real bench-against bench-io-debug fixtures fuzz fuzz-build fuzz-smoke fuzz-corpus proto python-env python-test-env plugin-check c-reader c-memcheck
 
 deps:
 	@command -v dpkg >/dev/null 2>&1 || { echo "dpkg not found: install $(APT_PACKAGES) yourself"; exit 0; }; \
@@ -255,6 +255,12 @@ zoo: deps python-test-env
 bench-inference: deps python-test-env
 	$(SWIFT) build -c release --product synapse
 	$(PYTHON) tools/bench/inference.py --synapse .build/release/synapse $(BENCH_ARGS)
+
+# Single convolution layers (MobileNet's and EfficientNet's depthwise and pointwise shapes) beside
+# onnxruntime, one thread; BENCH_ARGS="--threads 1,2 --only dw14s2,pw112" picks others.
+bench-layers: deps python-test-env
+	$(SWIFT) build -c release --product synapse
+	$(PYTHON) tools/bench/layers.py --synapse .build/release/synapse $(BENCH_ARGS)
 
 onnx-conformance: deps python-test-env
 	$(SWIFT) build -c release --product synapse
