@@ -142,10 +142,14 @@ struct ConvolutionAlgorithmTests {
         ([3, 16, 7, 7], [40, 16, 3, 3], SlidingWindow(size: (3, 3), padding: (1, 1, 1, 1))),
         ([9, 8, 11, 11], [36, 8, 3, 3], SlidingWindow(size: (3, 3), stride: (2, 2), padding: (1, 0, 1, 0))),
         ([2, 24, 6, 5], [36, 24, 1, 1], SlidingWindow(size: (1, 1))),
+        // Fewer than sixteen positions and channels: the stores' zero-padded tiles.
+        ([2, 8, 3, 3], [12, 8, 1, 1], SlidingWindow(size: (1, 1))),
+        // 33 channels: a last tile of seventeen, overlapping the one before it.
+        ([1, 8, 5, 4], [33, 8, 3, 3], SlidingWindow(size: (3, 3), padding: (1, 1, 1, 1))),
     ]
 
     @Test("small planes in inference: the weight packed once gives the direct sums, and each fused activation's bits",
-          arguments: 0..<3)
+          arguments: 0..<5)
     func packedWeight(index: Int) {
         let (shape, weightShape, window) = Self.packedCases[index]
         let x = Random.withSeed(51) { Tensor.normal(shape) }
@@ -172,7 +176,7 @@ struct ConvolutionAlgorithmTests {
                         #expect(zip(y.scalars, expected).allSatisfy { abs(Double($0) - $1.value) <= 1e-6 * $1.magnitude + 1e-6 })
                         // The kept form serves the next call.
                         #expect(x.conv2d(weight: w, bias: bias, window: window).scalars.map(\.bitPattern) == y.scalars.map(\.bitPattern))
-                        for activation in [FusedActivation.relu, .hardSwish] {
+                        for activation in [FusedActivation.relu, .clip(low: -0.5, high: 0.5), .silu, .sigmoid, .hardSwish] {
                             let fused = x.conv2d(weight: w, bias: bias, window: window, groups: 1, activation: activation)
                             #expect(fused.scalars.map(\.bitPattern) == y.activated(activation).scalars.map(\.bitPattern), "\(activation)")
                         }

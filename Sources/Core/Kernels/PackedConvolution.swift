@@ -55,6 +55,7 @@ extension Kernels {
             BufferPool.release(block, count: most * plane * outputs)
             if let cols { BufferPool.release(cols, count: depth * most * plane) }
         }
+        let (kind, low, high, after) = FusedActivation.inKernel(activation)
         withExtendedLifetime(packed) {
             for first in stride(from: 0, to: plan.batch, by: perProduct) {
                 let samples = first..<Swift.min(first + perProduct, plan.batch)
@@ -62,18 +63,17 @@ extension Kernels {
                 if let cols { plan.im2col(input, samples: samples, into: cols) }
                 packedProduct(panels: packed.storage.pointer, columns: outputs, depth: depth, rows: rows,
                               a: cols.map { UnsafePointer($0) } ?? input + first * image, lda: rows, transposedA: true, beta: 0, c: block, ldc: outputs)
-                // [s·P + p, o] → result[s, o, p], plus the bias, then the activation on each plane.
-                parallelChunks(samples.count * outputs, grain: channelGrain(plane)) { planes in
-                    for index in planes {
-                        let (offset, o) = index.quotientAndRemainder(dividingBy: outputs)
-                        let source = block + offset * plane * outputs + o
-                        let target = result + ((first + offset) * outputs + o) * plane
-                        if let shift = bias?[o] {
-                            for p in 0..<plane { target[p] = source[p * outputs] + shift }
-                        } else {
-                            for p in 0..<plane { target[p] = source[p * outputs] }
-                        }
-                        activation?.apply(target, count: plane)
+                // [s·P + p, o] → result[s, o, p], plus the bias and the activation, sixteen
+                // channels of a sample a task (the last one takes the rest: 16 to 31).
+                let tiles = Swift.max(1, outputs / 16)
+                parallelChunks(samples.count * tiles, grain: Swift.max(1, channelGrain(plane) / 16)) { pieces in
+                    for index in pieces {
+                        let (offset, tile) = index.quotientAndRemainder(dividingBy: tiles)
+                        let channels = tile * 16..<(tile == tiles - 1 ? outputs : tile * 16 + 16)
+                        let target = result + ((first + offset) * outputs + channels.lowerBound) * plane
+                        synapse_store_planes(block + offset * plane * outputs + channels.lowerBound, Int32(plane), Int32(channels.count),
+                                             outputs, bias.map { $0 + channels.lowerBound }, target, plane, kind, low, high)
+                        if let after { after.apply(target, count: channels.count * plane) }
                     }
                 }
             }
