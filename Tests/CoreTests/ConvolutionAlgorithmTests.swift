@@ -65,21 +65,52 @@ struct ConvolutionAlgorithmTests {
 
     @Test("a 1×1 convolution on a large plane runs in blocks of its input's lines: the direct sums, each activation's bits, in training too")
     func pointwiseBlocks() {
-        // 64 → 96 on 45×41: (64 + 96) × 41 floats a line, 14 lines by the cache, so 4 blocks of 12 lines, the last of 9.
-        let x = Random.withSeed(44) { Tensor.normal([1, 64, 45, 41]) }
-        let w = Random.withSeed(45) { Tensor.normal([96, 64, 1, 1]) }
-        let b = Random.withSeed(46) { Tensor.normal([96]) }
+        // 224 → 32 on 47×41 (more channels than the direct 1×1 kernel takes): (224 + 32) × 41
+        // floats a line, 9 lines by the cache, so 6 blocks of 8 lines, the last of 7.
+        let x = Random.withSeed(44) { Tensor.normal([1, 224, 47, 41]) }
+        let w = Random.withSeed(45) { Tensor.normal([32, 224, 1, 1]) }
+        let b = Random.withSeed(46) { Tensor.normal([32]) }
         let window = SlidingWindow(size: (1, 1))
         let plan = ConvolutionPlan(input: x.shape, weight: w.shape, window: window, groups: 1)
-        #expect(plan.isPointwise && plan.spansPatchBlocks && plan.patchBlocks == 4 && plan.linesPerPatchBlock == 12)
+        #expect(plan.isPointwise && !plan.usesPointwiseKernel && plan.spansPatchBlocks && plan.patchBlocks == 6 && plan.linesPerPatchBlock == 8)
         for bias in [b, nil] as [Tensor?] {
-            let expected = Self.directConvolution(x, w, bias ?? Tensor.zeros([96]), window: window, groups: 1)
+            let expected = Self.directConvolution(x, w, bias ?? Tensor.zeros([32]), window: window, groups: 1)
             let y = Tensor.withoutGradients { x.conv2d(weight: w, bias: bias, window: window) }
             #expect(y.count == expected.count && zip(y.scalars, expected).allSatisfy { abs(Double($0) - $1.value) <= 1e-6 * $1.magnitude + 1e-6 })
             for activation in [FusedActivation.relu, .silu] {
                 let fused = Tensor.withoutGradients { x.conv2d(weight: w, bias: bias, window: window, groups: 1, activation: activation) }
                 #expect(fused.scalars.map(\.bitPattern) == y.activated(activation).scalars.map(\.bitPattern), "\(activation)")
             }
+            #expect(x.conv2d(weight: fresh(w), bias: bias, window: window).scalars.map(\.bitPattern) == y.scalars.map(\.bitPattern))
+        }
+    }
+
+    @Test("a 1×1 convolution of few channels on a large plane runs the direct kernel: the direct sums, each activation's bits, any thread count, in training too")
+    func pointwiseKernel() {
+        // 20 → 39 on 45×49: 2,205 positions, pieces of 1,024 and 1,181 (a last block overlapping
+        // the one before it), 39 outputs (a last block of three), two samples.
+        let x = Random.withSeed(47) { Tensor.normal([2, 20, 45, 49]) }
+        let w = Random.withSeed(48) { Tensor.normal([39, 20, 1, 1]) }
+        let b = Random.withSeed(49) { Tensor.normal([39]) }
+        let window = SlidingWindow(size: (1, 1))
+        let plan = ConvolutionPlan(input: x.shape, weight: w.shape, window: window, groups: 1)
+        #expect(plan.usesPointwiseKernel == (synapse_cpu_level() > 0))
+        #expect(!ConvolutionPlan(input: [1, 256, 45, 49], weight: [39, 256, 1, 1], window: window, groups: 1).usesPointwiseKernel)
+        for bias in [b, nil] as [Tensor?] {
+            let expected = Self.directConvolution(x, w, bias ?? Tensor.zeros([39]), window: window, groups: 1)
+            let y = Tensor.withoutGradients { x.conv2d(weight: w, bias: bias, window: window) }
+            #expect(y.count == expected.count && zip(y.scalars, expected).allSatisfy { abs(Double($0) - $1.value) <= 1e-6 * $1.magnitude + 1e-6 })
+            for activation in [FusedActivation.relu, .clip(low: 0, high: 0.5), .silu, .hardSwish] {
+                let fused = Tensor.withoutGradients { x.conv2d(weight: w, bias: bias, window: window, groups: 1, activation: activation) }
+                #expect(fused.scalars.map(\.bitPattern) == y.activated(activation).scalars.map(\.bitPattern), "\(activation)")
+            }
+            let saved = Threads.count
+            defer { Threads.count = saved }
+            for threads in [1, 3] {
+                Threads.count = threads
+                #expect(Tensor.withoutGradients { x.conv2d(weight: w, bias: bias, window: window) }.scalars.map(\.bitPattern) == y.scalars.map(\.bitPattern))
+            }
+            // Recording the weight's gradient, the same kernel runs.
             #expect(x.conv2d(weight: fresh(w), bias: bias, window: window).scalars.map(\.bitPattern) == y.scalars.map(\.bitPattern))
         }
     }

@@ -57,6 +57,12 @@ extension Tensor {
             Kernels.convolutionWithPackedWeight(storage.pointer, weight: weight, bias: b, into: result.storage.pointer, plan: plan, activation: activation)
             return result.recorded(.convolution(window, groups: groups), creators)
         }
+        if plan.usesPointwiseKernel {
+            // Nothing to keep for backward: the kernel serves training too.
+            Kernels.pointwiseConvolution(storage.pointer, weight: weight.storage.pointer, bias: b, into: result.storage.pointer,
+                                         plan: plan, activation: activation)
+            return result.recorded(.convolution(window, groups: groups), creators)
+        }
         if plan.isPointwise && plan.spansPatchBlocks {
             // Nothing to keep for backward: the blocks serve training too.
             Kernels.convolutionInPatchBlocks(storage.pointer, weight: weight.storage.pointer, bias: b, into: result.storage.pointer,
