@@ -1,13 +1,14 @@
 // Stores a [positions, channels] block as channel planes (see include/synapse_store_planes.h).
 //
 // Tiles of 16 positions by 16 channels: sixteen row loads, one 16 × 16 transpose in registers
-// (depthwise_lanes.h's), the bias and the activation, sixteen stores. A partial tile at the end
+// (transpose16.h), the bias and the activation, sixteen stores. A partial tile at the end
 // of either side starts sixteen back instead, overlapping the tile before it (it writes the same
 // values again); only a side shorter than sixteen goes through a zero-padded copy.
 
 #include "synapse_store_planes.h"
 #include "synapse_cpu_level.h"
-#include "depthwise_lanes.h"
+#include "transpose16.h"
+#include "vector_forms.h"
 
 #include <string.h>
 
